@@ -1,0 +1,283 @@
+#include "core/config.h"
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace pullprint {
+
+namespace {
+
+std::string where(const std::string& source, const toml::source_region& r) {
+  return source + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+// Reads a typed value or reports a type error at the node's position.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string section, const std::string& source,
+              std::string* error)
+      : t_(t), section_(std::move(section)), source_(source), error_(error) {}
+
+  template <typename T>
+  void get(const char* key, T* out) {
+    seen_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n || !error_->empty()) return;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = n->value<bool>()) { *out = *v; return; }
+      fail(*n, key, "a boolean");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (n->is_integer()) {
+        auto v = n->value<std::int64_t>();
+        *out = static_cast<T>(*v);
+        if (static_cast<std::int64_t>(*out) != *v) fail(*n, key, "a smaller integer");
+        return;
+      }
+      fail(*n, key, "an integer");
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = n->value<std::string>()) { *out = *v; return; }
+      fail(*n, key, "a string");
+    } else if constexpr (std::is_same_v<T, std::filesystem::path>) {
+      if (auto v = n->value<std::string>()) { *out = *v; return; }
+      fail(*n, key, "a string");
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      if (auto* arr = n->as_array()) {
+        out->clear();
+        for (auto& e : *arr) {
+          auto v = e.value<std::string>();
+          if (!v) { fail(e, key, "an array of strings"); return; }
+          out->push_back(*v);
+        }
+        return;
+      }
+      fail(*n, key, "an array of strings");
+    }
+  }
+
+  // Any key not read with get() is an error: typos must not be silent.
+  void rejectUnknown() {
+    if (!error_->empty()) return;
+    for (auto& [k, v] : t_) {
+      if (!seen_.count(std::string(k.str()))) {
+        *error_ = where(source_, k.source()) + ": unknown key '" + std::string(k.str()) +
+                  "' in " + section_;
+        return;
+      }
+    }
+  }
+
+  void fail(const toml::node& n, const char* key, const char* want) {
+    if (error_->empty())
+      *error_ = where(source_, n.source()) + ": " + section_ + "." + key + " must be " + want;
+  }
+
+ private:
+  const toml::table& t_;
+  std::string section_;
+  const std::string& source_;
+  std::string* error_;
+  std::set<std::string> seen_;
+};
+
+bool validQueueName(const std::string& name) {
+  static const std::regex re("^[A-Za-z0-9_-]{1,127}$");
+  return std::regex_match(name, re);
+}
+
+}  // namespace
+
+void Config::resolvePaths() {
+  if (spool_dir.empty()) spool_dir = state_dir / "spool";
+  if (database.empty()) database = state_dir / "pullprint.db";
+}
+
+Status parseListen(std::string_view text, std::string* host, std::uint16_t* port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos)
+    return {StatusCode::kInvalidArgument, "listen address must be HOST:PORT"};
+  std::string_view h = text.substr(0, colon);
+  std::string_view p = text.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string_view::npos)
+    return {StatusCode::kInvalidArgument, "listen port must be a number 0-65535"};
+  unsigned long v = std::stoul(std::string(p));
+  if (v > 65535) return {StatusCode::kInvalidArgument, "listen port must be 0-65535"};
+  *host = h.empty() ? "0.0.0.0" : std::string(h);
+  *port = static_cast<std::uint16_t>(v);
+  return Status::ok();
+}
+
+Result<Config> parseConfig(std::string_view toml_text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    return Status(StatusCode::kInvalidArgument,
+                  where(source, e.source()) + ": " + std::string(e.description()));
+  }
+
+  Config c;
+  std::string err;
+  std::set<std::string> known_sections = {"server", "tls", "ipp", "spool", "hold", "queue"};
+  for (auto& [k, v] : root) {
+    if (!known_sections.count(std::string(k.str()))) {
+      return Status(StatusCode::kInvalidArgument,
+                    where(source, k.source()) + ": unknown section '" + std::string(k.str()) + "'");
+    }
+    if (k.str() != "queue" && !v.is_table()) {
+      return Status(StatusCode::kInvalidArgument,
+                    where(source, k.source()) + ": '" + std::string(k.str()) + "' must be a table");
+    }
+  }
+
+  if (auto* t = root["server"].as_table()) {
+    TableReader r(*t, "[server]", source, &err);
+    std::string listen;
+    r.get("listen", &listen);
+    r.get("threads", &c.threads);
+    r.get("log_level", &c.log_level);
+    r.get("name", &c.server_name);
+    r.get("idle_timeout_seconds", &c.idle_timeout_seconds);
+    r.get("max_connections", &c.max_connections);
+    r.rejectUnknown();
+    if (err.empty() && !listen.empty()) {
+      Status s = parseListen(listen, &c.listen_host, &c.listen_port);
+      if (!s) err = where(source, t->get("listen")->source()) + ": " + s.message();
+    }
+    if (err.empty() && (c.threads < 1 || c.threads > 64))
+      err = where(source, t->source()) + ": [server].threads must be 1-64";
+    LogLevel lvl;
+    if (err.empty() && !Logger::parseLevel(c.log_level, &lvl))
+      err = where(source, t->source()) + ": [server].log_level must be debug|info|warn|error";
+    if (err.empty() && c.idle_timeout_seconds < 1)
+      err = where(source, t->source()) + ": [server].idle_timeout_seconds must be >= 1";
+  }
+  if (auto* t = root["tls"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[tls]", source, &err);
+    r.get("certificate", &c.tls_certificate);
+    r.get("private_key", &c.tls_private_key);
+    r.rejectUnknown();
+    if (err.empty() && c.tls_certificate.empty() != c.tls_private_key.empty())
+      err = where(source, t->source()) + ": [tls] needs both certificate and private_key";
+  }
+  if (auto* t = root["ipp"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[ipp]", source, &err);
+    r.get("trusted_sources", &c.trusted_sources);
+    r.get("admin_users", &c.admin_users);
+    r.get("allow_basic_without_tls", &c.allow_basic_without_tls);
+    r.get("max_document_bytes", &c.max_document_bytes);
+    r.get("max_ipp_header_bytes", &c.max_ipp_header_bytes);
+    r.get("accept_unknown_formats", &c.accept_unknown_formats);
+    r.rejectUnknown();
+    if (err.empty() && c.max_document_bytes < 1)
+      err = where(source, t->source()) + ": [ipp].max_document_bytes must be positive";
+    if (err.empty() && (c.max_ipp_header_bytes < 1024 || c.max_ipp_header_bytes > (16 << 20)))
+      err = where(source, t->source()) + ": [ipp].max_ipp_header_bytes must be 1024..16777216";
+  }
+  if (auto* t = root["spool"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[spool]", source, &err);
+    r.get("state_dir", &c.state_dir);
+    r.get("directory", &c.spool_dir);
+    r.get("database", &c.database);
+    r.get("min_free_bytes", &c.min_free_bytes);
+    r.rejectUnknown();
+  }
+  if (auto* t = root["hold"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[hold]", source, &err);
+    r.get("timeout_seconds", &c.hold_timeout_seconds);
+    r.rejectUnknown();
+    if (err.empty() && c.hold_timeout_seconds < 60)
+      err = where(source, t->source()) + ": [hold].timeout_seconds must be at least 60";
+  }
+  if (auto* node = root.get("queue"); node && err.empty()) {
+    auto* arr = node->as_array();
+    if (!arr) return Status(StatusCode::kInvalidArgument,
+                            where(source, node->source()) + ": use [[queue]] for queues");
+    std::set<std::string> names = {"followme", "direct"};
+    for (auto& e : *arr) {
+      auto* t = e.as_table();
+      if (!t) return Status(StatusCode::kInvalidArgument,
+                            where(source, e.source()) + ": [[queue]] entries must be tables");
+      QueueConfig q;
+      TableReader r(*t, "[[queue]]", source, &err);
+      r.get("name", &q.name);
+      r.get("printer_uri", &q.printer_uri);
+      r.get("hold", &q.hold);
+      r.get("hold_timeout_seconds", &q.hold_timeout_seconds);
+      r.get("info", &q.info);
+      r.get("location", &q.location);
+      r.rejectUnknown();
+      if (!err.empty()) break;
+      if (!validQueueName(q.name)) {
+        err = where(source, t->source()) + ": [[queue]].name must be 1-127 of A-Z a-z 0-9 _ -";
+      } else if (!names.insert(q.name).second) {
+        err = where(source, t->source()) + ": queue name '" + q.name + "' is used twice";
+      } else if (q.printer_uri.rfind("ipp://", 0) != 0 && q.printer_uri.rfind("ipps://", 0) != 0) {
+        err = where(source, t->source()) + ": [[queue]].printer_uri must start with ipp:// or ipps://";
+      }
+      if (!err.empty()) break;
+      c.queues.push_back(std::move(q));
+    }
+  }
+  if (!err.empty()) return Status(StatusCode::kInvalidArgument, err);
+  return c;
+}
+
+Result<Config> loadConfigFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::kNotFound, path.string() + ": cannot open config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseConfig(ss.str(), path.string());
+}
+
+const std::string& defaultConfigText() {
+  static const std::string text = R"(# pullprint configuration (TOML).
+# Every key is optional: the value shown is the built-in default.
+# Reference: docs/configuration.md. Command-line flags override this file.
+
+[server]
+# listen = "127.0.0.1:8631"     # HOST:PORT; --listen overrides
+# threads = 2                   # network threads
+# log_level = "info"            # debug | info | warn | error
+# name = "pullprint"            # shown to clients in printer-info
+# idle_timeout_seconds = 30     # idle keep-alive and stalled uploads are closed after this
+# max_connections = 2048
+
+[tls]
+# Both set: the listener also speaks TLS (ipps:// and https://) on the same port.
+# certificate = "/etc/pullprint/server.crt"
+# private_key = "/etc/pullprint/server.key"
+
+[ipp]
+# Clients whose requesting-user-name is trusted (your CUPS servers). Others
+# must authenticate with HTTP Basic (users in the store).
+# trusted_sources = ["127.0.0.0/8", "::1/128"]
+# admin_users = ["root"]          # may hold/release/cancel any job over IPP
+# allow_basic_without_tls = false # Basic over plain HTTP only from loopback
+# max_document_bytes = 536870912  # 512 MiB; larger documents are refused
+# max_ipp_header_bytes = 262144   # attributes before the document data
+# accept_unknown_formats = true   # hold documents whose format is not known
+
+[spool]
+# directory = "<state-dir>/spool"
+# database = "<state-dir>/pullprint.db"
+# min_free_bytes = 67108864       # refuse new documents below 64 MiB free
+
+[hold]
+# timeout_seconds = 86400         # held jobs expire after 24 h
+
+# Per-printer held queues (ipp://HOST:PORT/printers/<name>):
+# [[queue]]
+# name = "library-1"
+# printer_uri = "ipp://printer.example.org/ipp/print"
+# location = "Library, ground floor"
+)";
+  return text;
+}
+
+}  // namespace pullprint

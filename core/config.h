@@ -1,0 +1,85 @@
+// Config: the server's settings, parsed once at start-up into a plain struct.
+//
+// Defaults live in one place: the member initialisers below, which
+// docs/configuration.md and the embedded commented default file
+// (defaultConfigText()) repeat. A config file may set any subset; unknown
+// keys, wrong types and impossible values are start-up errors that name the
+// file and line. Command-line flags (--listen, --state-dir) override the file.
+//
+// Thread contract: built before any thread starts, then read-only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "core/status.h"
+
+namespace pullprint {
+
+// A queue in front of one real printer (per-printer held queue) or the
+// direct queue. The follow-me queue is always present and not listed here.
+struct QueueConfig {
+  std::string name;           // [A-Za-z0-9_-], 1..127 characters; the IPP path segment
+  std::string printer_uri;    // ipp:// or ipps:// of the printer (release engine target)
+  bool hold = true;           // false: the queue prints at once (see docs)
+  std::int64_t hold_timeout_seconds = -1;  // -1: use [hold] timeout
+  std::string info;           // printer-info shown to clients
+  std::string location;       // printer-location
+};
+
+struct Config {
+  // [server]
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8631;
+  int threads = 2;                          // io threads
+  std::string log_level = "info";
+  std::string server_name = "pullprint";    // shown in printer-info / make-and-model
+  std::int64_t idle_timeout_seconds = 30;   // keep-alive idle and stalled-body timeout
+  int max_connections = 2048;
+
+  // [tls]
+  std::string tls_certificate;              // PEM; empty: plain HTTP only
+  std::string tls_private_key;
+
+  // [ipp]
+  // Sources whose requesting-user-name is believed (a site's CUPS servers).
+  std::vector<std::string> trusted_sources = {"127.0.0.0/8", "::1/128"};
+  // Users with administrator rights over IPP (Hold-Job/Release-Job of any job).
+  std::vector<std::string> admin_users = {"root"};
+  // HTTP Basic is accepted over plain HTTP only from loopback unless this is set.
+  bool allow_basic_without_tls = false;
+  std::int64_t max_document_bytes = 512LL << 20;  // 512 MiB
+  std::int64_t max_ipp_header_bytes = 256 << 10;  // attributes before the document
+  bool accept_unknown_formats = true;       // application/octet-stream etc.
+
+  // [spool]
+  std::filesystem::path state_dir = "state";
+  std::filesystem::path spool_dir;          // default: <state_dir>/spool
+  std::filesystem::path database;           // default: <state_dir>/pullprint.db
+  std::int64_t min_free_bytes = 64LL << 20; // refuse documents when the spool disk is this full
+
+  // [hold]
+  std::int64_t hold_timeout_seconds = 24 * 3600;
+
+  // [[queue]]
+  std::vector<QueueConfig> queues;
+
+  // Fills spool_dir and database from state_dir where they are unset.
+  void resolvePaths();
+};
+
+// Parses TOML text; `source` names the file in error messages
+// ("pullprint.toml:12:3: unknown key 'lisen' in [server]").
+Result<Config> parseConfig(std::string_view toml_text, const std::string& source);
+Result<Config> loadConfigFile(const std::filesystem::path& path);
+
+// The commented default configuration written into a new state directory.
+const std::string& defaultConfigText();
+
+// "HOST:PORT", "[v6]:PORT" or ":PORT".
+Status parseListen(std::string_view text, std::string* host, std::uint16_t* port);
+
+}  // namespace pullprint

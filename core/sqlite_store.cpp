@@ -1,0 +1,619 @@
+// SQLite implementation of Store.
+//
+// One write connection (serialised by write_mu_) and a small pool of read
+// connections; WAL mode so readers never block the writer. Every statement
+// is prepared once per connection and cached. Schema changes are numbered
+// migrations applied in order at open (PRAGMA user_version records the last).
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/store.h"
+
+namespace pullprint {
+
+namespace {
+
+// Numbered migrations: append only; never edit one that has shipped.
+const char* const kMigrations[] = {
+    // 1: jobs, documents, events, users
+    R"sql(
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  queue TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  source_address TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  format TEXT NOT NULL DEFAULT '',
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  sha256 TEXT NOT NULL DEFAULT '',
+  document_count INTEGER NOT NULL DEFAULT 0,
+  copies INTEGER NOT NULL DEFAULT 1,
+  sides TEXT NOT NULL DEFAULT 'one-sided',
+  color_mode TEXT NOT NULL DEFAULT 'auto',
+  ticket TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL,
+  state_reasons TEXT NOT NULL DEFAULT '',
+  state_message TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  processing_at INTEGER NOT NULL DEFAULT 0,
+  completed_at INTEGER NOT NULL DEFAULT 0,
+  hold_expires_at INTEGER NOT NULL DEFAULT 0,
+  pages INTEGER,
+  impressions INTEGER,
+  sheets INTEGER,
+  last_document_received INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_owner ON jobs(owner, id);
+CREATE INDEX jobs_state ON jobs(state, id);
+CREATE TABLE documents (
+  job_id INTEGER NOT NULL REFERENCES jobs(id),
+  number INTEGER NOT NULL,
+  format TEXT NOT NULL DEFAULT '',
+  name TEXT NOT NULL DEFAULT '',
+  size_bytes INTEGER NOT NULL DEFAULT 0,
+  sha256 TEXT NOT NULL DEFAULT '',
+  pages INTEGER,
+  PRIMARY KEY (job_id, number)
+);
+CREATE TABLE job_events (
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  actor TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX job_events_job ON job_events(job_id);
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL DEFAULT 'user',
+  department TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL DEFAULT 0
+);
+)sql",
+};
+
+const char* const kJobColumns =
+    "id, queue, owner, source_address, name, format, size_bytes, sha256, document_count, copies, "
+    "sides, color_mode, ticket, state, state_reasons, state_message, created_at, processing_at, "
+    "completed_at, hold_expires_at, pages, impressions, sheets, last_document_received";
+
+Status sqlError(sqlite3* db, const char* what) {
+  int code = sqlite3_extended_errcode(db);
+  StatusCode sc = StatusCode::kInternal;
+  if (code == SQLITE_FULL || (code & 0xff) == SQLITE_FULL) sc = StatusCode::kResourceExhausted;
+  if ((code & 0xff) == SQLITE_CONSTRAINT) sc = StatusCode::kAlreadyExists;
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_IOERR) sc = StatusCode::kUnavailable;
+  return {sc, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+// A connection with its prepared-statement cache.
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() { return db_; }
+
+  // Returns a reset statement for `sql`, prepared once.
+  sqlite3_stmt* prepare(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      sqlite3_reset(it->second);
+      sqlite3_clear_bindings(it->second);
+      return it->second;
+    }
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
+        SQLITE_OK)
+      return nullptr;
+    cache_.emplace(sql, st);
+    return st;
+  }
+
+  Status exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return {StatusCode::kInternal, std::string("sqlite: ") + msg};
+    }
+    return Status::ok();
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+// Binding helpers: 1-based positions, like SQLite.
+void bindText(sqlite3_stmt* st, int i, const std::string& v) {
+  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bindOptInt(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
+  if (v) sqlite3_bind_int64(st, i, *v);
+  else sqlite3_bind_null(st, i);
+}
+std::string colText(sqlite3_stmt* st, int i) {
+  const unsigned char* p = sqlite3_column_text(st, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(st, i)))
+           : std::string();
+}
+std::optional<std::int64_t> colOptInt(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(st, i);
+}
+
+void bindJob(sqlite3_stmt* st, const Job& j) {
+  sqlite3_bind_int64(st, 1, j.id);
+  bindText(st, 2, j.queue);
+  bindText(st, 3, j.owner);
+  bindText(st, 4, j.source_address);
+  bindText(st, 5, j.name);
+  bindText(st, 6, j.format);
+  sqlite3_bind_int64(st, 7, j.size_bytes);
+  bindText(st, 8, j.sha256);
+  sqlite3_bind_int(st, 9, j.document_count);
+  sqlite3_bind_int(st, 10, j.copies);
+  bindText(st, 11, j.sides);
+  bindText(st, 12, j.color_mode);
+  bindText(st, 13, j.ticket_json);
+  bindText(st, 14, jobStateName(j.state));
+  bindText(st, 15, j.state_reasons);
+  bindText(st, 16, j.state_message);
+  sqlite3_bind_int64(st, 17, j.created_at);
+  sqlite3_bind_int64(st, 18, j.processing_at);
+  sqlite3_bind_int64(st, 19, j.completed_at);
+  sqlite3_bind_int64(st, 20, j.hold_expires_at);
+  bindOptInt(st, 21, j.pages);
+  bindOptInt(st, 22, j.impressions);
+  bindOptInt(st, 23, j.sheets);
+  sqlite3_bind_int(st, 24, j.last_document_received ? 1 : 0);
+}
+
+Job readJob(sqlite3_stmt* st) {
+  Job j;
+  j.id = sqlite3_column_int64(st, 0);
+  j.queue = colText(st, 1);
+  j.owner = colText(st, 2);
+  j.source_address = colText(st, 3);
+  j.name = colText(st, 4);
+  j.format = colText(st, 5);
+  j.size_bytes = sqlite3_column_int64(st, 6);
+  j.sha256 = colText(st, 7);
+  j.document_count = sqlite3_column_int(st, 8);
+  j.copies = sqlite3_column_int(st, 9);
+  j.sides = colText(st, 10);
+  j.color_mode = colText(st, 11);
+  j.ticket_json = colText(st, 12);
+  j.state = parseJobState(colText(st, 13)).value_or(JobState::kAborted);
+  j.state_reasons = colText(st, 14);
+  j.state_message = colText(st, 15);
+  j.created_at = sqlite3_column_int64(st, 16);
+  j.processing_at = sqlite3_column_int64(st, 17);
+  j.completed_at = sqlite3_column_int64(st, 18);
+  j.hold_expires_at = sqlite3_column_int64(st, 19);
+  j.pages = colOptInt(st, 20);
+  j.impressions = colOptInt(st, 21);
+  j.sheets = colOptInt(st, 22);
+  j.last_document_received = sqlite3_column_int(st, 23) != 0;
+  return j;
+}
+
+User readUser(sqlite3_stmt* st) {
+  User u;
+  u.id = sqlite3_column_int64(st, 0);
+  u.name = colText(st, 1);
+  u.password_hash = colText(st, 2);
+  u.role = parseRole(colText(st, 3)).value_or(Role::kUser);
+  u.department = colText(st, 4);
+  u.created_at = sqlite3_column_int64(st, 5);
+  return u;
+}
+
+class SqliteWriter final : public StoreWriter {
+ public:
+  explicit SqliteWriter(Connection& c) : c_(c) {}
+
+  Status insertJob(const Job& job) override {
+    static const std::string sql = std::string("INSERT INTO jobs (") + kJobColumns +
+                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    return run(sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
+  }
+
+  Status updateJob(const Job& job) override {
+    static const std::string sql =
+        "UPDATE jobs SET queue=?2, owner=?3, source_address=?4, name=?5, format=?6, "
+        "size_bytes=?7, sha256=?8, document_count=?9, copies=?10, sides=?11, color_mode=?12, "
+        "ticket=?13, state=?14, state_reasons=?15, state_message=?16, created_at=?17, "
+        "processing_at=?18, completed_at=?19, hold_expires_at=?20, pages=?21, impressions=?22, "
+        "sheets=?23, last_document_received=?24 WHERE id=?1";
+    Status s = run(sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "update job");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kNotFound, "update job: no job " + std::to_string(job.id)};
+    return s;
+  }
+
+  Status updateJobState(JobId id, JobState state, const std::string& reasons,
+                        const std::string& message, UnixSeconds at) override {
+    static const std::string sql =
+        "UPDATE jobs SET state=?2, state_reasons=?3, state_message=?4, "
+        "processing_at = CASE WHEN ?5 > 0 AND processing_at = 0 THEN ?5 ELSE processing_at END, "
+        "completed_at = CASE WHEN ?6 > 0 THEN ?6 ELSE completed_at END WHERE id=?1";
+    bool processing = state == JobState::kSending || state == JobState::kPrinting;
+    Status s = run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, id);
+      bindText(st, 2, jobStateName(state));
+      bindText(st, 3, reasons);
+      bindText(st, 4, message);
+      sqlite3_bind_int64(st, 5, processing ? at : 0);
+      sqlite3_bind_int64(st, 6, isTerminal(state) ? at : 0);
+    }, "update job state");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kNotFound, "update job state: no job " + std::to_string(id)};
+    return s;
+  }
+
+  Status insertDocument(const Document& d) override {
+    static const std::string sql =
+        "INSERT INTO documents (job_id, number, format, name, size_bytes, sha256, pages) "
+        "VALUES (?,?,?,?,?,?,?)";
+    return run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, d.job_id);
+      sqlite3_bind_int(st, 2, d.number);
+      bindText(st, 3, d.format);
+      bindText(st, 4, d.name);
+      sqlite3_bind_int64(st, 5, d.size_bytes);
+      bindText(st, 6, d.sha256);
+      bindOptInt(st, 7, d.pages);
+    }, "insert document");
+  }
+
+  Status insertEvent(const JobEvent& e) override {
+    static const std::string sql =
+        "INSERT INTO job_events (job_id, at, from_state, to_state, reason, actor) "
+        "VALUES (?,?,?,?,?,?)";
+    return run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, e.job_id);
+      sqlite3_bind_int64(st, 2, e.at);
+      bindText(st, 3, e.from);
+      bindText(st, 4, e.to);
+      bindText(st, 5, e.reason);
+      bindText(st, 6, e.actor);
+    }, "insert event");
+  }
+
+  Status upsertUser(const User& u) override {
+    static const std::string sql =
+        "INSERT INTO users (name, password_hash, role, department, created_at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, "
+        "role=excluded.role, department=excluded.department";
+    return run(sql, [&](sqlite3_stmt* st) {
+      bindText(st, 1, u.name);
+      bindText(st, 2, u.password_hash);
+      bindText(st, 3, roleName(u.role));
+      bindText(st, 4, u.department);
+      sqlite3_bind_int64(st, 5, u.created_at);
+    }, "upsert user");
+  }
+
+  Status deleteUser(const std::string& name) override {
+    static const std::string sql = "DELETE FROM users WHERE name=?";
+    return run(sql, [&](sqlite3_stmt* st) { bindText(st, 1, name); }, "delete user");
+  }
+
+ private:
+  template <typename Bind>
+  Status run(const std::string& sql, Bind bind, const char* what) {
+    sqlite3_stmt* st = c_.prepare(sql);
+    if (!st) return sqlError(c_.db(), what);
+    bind(st);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(c_.db(), what);
+    return Status::ok();
+  }
+
+  Connection& c_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore() = default;
+  ~SqliteStore() override = default;
+
+  Status open(const std::string& path, const SqliteOptions& options) {
+    auto w = openConnection(path, options, /*readonly=*/false);
+    if (!w) return w.status();
+    writer_ = std::move(*w);
+    if (Status s = migrate(); !s) return s;
+    for (int i = 0; i < std::max(1, options.read_connections); ++i) {
+      auto r = openConnection(path, options, /*readonly=*/true);
+      if (!r) return r.status();
+      readers_.push_back(std::move(*r));
+      free_readers_.push_back(readers_.back().get());
+    }
+    return Status::ok();
+  }
+
+  Status write(const std::function<Status(StoreWriter&)>& fn) override {
+    std::lock_guard lock(write_mu_);
+    if (Status s = writer_->exec("BEGIN IMMEDIATE"); !s) return s;
+    SqliteWriter w(*writer_);
+    Status s = fn(w);
+    if (!s) {
+      (void)writer_->exec("ROLLBACK");
+      return s;
+    }
+    if (sqlite3_exec(writer_->db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Status e = sqlError(writer_->db(), "commit");
+      (void)writer_->exec("ROLLBACK");
+      return e;
+    }
+    return Status::ok();
+  }
+
+  void writeBatch(const std::vector<std::function<Status(StoreWriter&)>>& ops,
+                  std::vector<Status>* results) override {
+    std::lock_guard lock(write_mu_);
+    results->assign(ops.size(), Status::ok());
+    if (Status s = writer_->exec("BEGIN IMMEDIATE"); !s) {
+      results->assign(ops.size(), s);
+      return;
+    }
+    SqliteWriter w(*writer_);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      (void)writer_->exec("SAVEPOINT op");
+      Status s = ops[i](w);
+      if (!s) (void)writer_->exec("ROLLBACK TO op");
+      (void)writer_->exec("RELEASE op");
+      (*results)[i] = std::move(s);
+    }
+    if (sqlite3_exec(writer_->db(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Status e = sqlError(writer_->db(), "commit");
+      (void)writer_->exec("ROLLBACK");
+      results->assign(ops.size(), e);
+    }
+  }
+
+  Result<std::optional<Job>> job(JobId id) override {
+    Reader r(*this);
+    static const std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id=?";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select job");
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    std::optional<Job> out;
+    if (rc == SQLITE_ROW) out = readJob(st);
+    else if (rc != SQLITE_DONE) return sqlError(r->db(), "select job");
+    sqlite3_reset(st);
+    return out;
+  }
+
+  Result<std::vector<Job>> jobs(const JobFilter& f) override {
+    Reader r(*this);
+    std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id > ?1";
+    if (f.queue) sql += " AND queue = ?2";
+    if (f.owner) sql += " AND owner = ?3";
+    if (!f.all) {
+      sql += f.not_completed ? " AND state IN ('receiving','held','pending','sending','printing')"
+                             : " AND state IN ('completed','canceled','aborted','expired')";
+    }
+    sql += " ORDER BY id";
+    if (f.limit > 0) sql += " LIMIT ?4";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select jobs");
+    sqlite3_bind_int64(st, 1, f.after_id);
+    if (f.queue) bindText(st, 2, *f.queue);
+    if (f.owner) bindText(st, 3, *f.owner);
+    if (f.limit > 0) sqlite3_bind_int64(st, 4, f.limit);
+    std::vector<Job> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(readJob(st));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select jobs");
+    return out;
+  }
+
+  Result<std::vector<Document>> documents(JobId id) override {
+    Reader r(*this);
+    static const std::string sql =
+        "SELECT job_id, number, format, name, size_bytes, sha256, pages FROM documents "
+        "WHERE job_id=? ORDER BY number";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select documents");
+    sqlite3_bind_int64(st, 1, id);
+    std::vector<Document> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Document d;
+      d.job_id = sqlite3_column_int64(st, 0);
+      d.number = sqlite3_column_int(st, 1);
+      d.format = colText(st, 2);
+      d.name = colText(st, 3);
+      d.size_bytes = sqlite3_column_int64(st, 4);
+      d.sha256 = colText(st, 5);
+      d.pages = colOptInt(st, 6);
+      out.push_back(std::move(d));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select documents");
+    return out;
+  }
+
+  Result<std::vector<JobEvent>> events(JobId id) override {
+    Reader r(*this);
+    static const std::string sql =
+        "SELECT job_id, at, from_state, to_state, reason, actor FROM job_events WHERE job_id=? "
+        "ORDER BY id";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select events");
+    sqlite3_bind_int64(st, 1, id);
+    std::vector<JobEvent> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      out.push_back({sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), colText(st, 2),
+                     colText(st, 3), colText(st, 4), colText(st, 5)});
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select events");
+    return out;
+  }
+
+  Result<JobId> maxJobId() override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare("SELECT COALESCE(MAX(id), 0) FROM jobs");
+    if (!st) return sqlError(r->db(), "max job id");
+    if (sqlite3_step(st) != SQLITE_ROW) return sqlError(r->db(), "max job id");
+    JobId id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return id;
+  }
+
+  Result<std::vector<Job>> activeJobs() override {
+    JobFilter f;
+    f.not_completed = true;
+    return jobs(f);
+  }
+
+  Result<std::optional<User>> user(const std::string& name) override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT id, name, password_hash, role, department, created_at FROM users WHERE name=?");
+    if (!st) return sqlError(r->db(), "select user");
+    bindText(st, 1, name);
+    std::optional<User> out;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) out = readUser(st);
+    else if (rc != SQLITE_DONE) return sqlError(r->db(), "select user");
+    sqlite3_reset(st);
+    return out;
+  }
+
+  Result<std::vector<User>> users() override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT id, name, password_hash, role, department, created_at FROM users ORDER BY name");
+    if (!st) return sqlError(r->db(), "select users");
+    std::vector<User> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(readUser(st));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select users");
+    return out;
+  }
+
+ private:
+  // Borrows a read connection for the scope; waits if all are in use.
+  class Reader {
+   public:
+    explicit Reader(SqliteStore& s) : s_(s) {
+      std::unique_lock lock(s_.pool_mu_);
+      s_.pool_cv_.wait(lock, [&] { return !s_.free_readers_.empty(); });
+      c_ = s_.free_readers_.back();
+      s_.free_readers_.pop_back();
+    }
+    ~Reader() {
+      {
+        std::lock_guard lock(s_.pool_mu_);
+        s_.free_readers_.push_back(c_);
+      }
+      s_.pool_cv_.notify_one();
+    }
+    Connection* operator->() { return c_; }
+
+   private:
+    SqliteStore& s_;
+    Connection* c_;
+  };
+
+  static Result<std::unique_ptr<Connection>> openConnection(const std::string& path,
+                                                            const SqliteOptions& options,
+                                                            bool readonly) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
+                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close_v2(db);
+      return Status(StatusCode::kUnavailable, path + ": cannot open database: " + msg);
+    }
+    auto c = std::make_unique<Connection>(db);
+    sqlite3_busy_timeout(db, 5000);
+    if (!readonly) {
+      if (Status s = c->exec("PRAGMA journal_mode=WAL"); !s) return s;
+      if (Status s = c->exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+          !s)
+        return s;
+      if (Status s = c->exec("PRAGMA foreign_keys=ON"); !s) return s;
+    }
+    return c;
+  }
+
+  Status migrate() {
+    sqlite3_stmt* st = writer_->prepare("PRAGMA user_version");
+    if (!st || sqlite3_step(st) != SQLITE_ROW) return sqlError(writer_->db(), "user_version");
+    int version = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    const int latest = static_cast<int>(std::size(kMigrations));
+    if (version > latest)
+      return {StatusCode::kFailedPrecondition,
+              "database schema version " + std::to_string(version) +
+                  " is newer than this pullprintd (" + std::to_string(latest) + ")"};
+    for (int v = version; v < latest; ++v) {
+      std::string sql = std::string("BEGIN;") + kMigrations[v] +
+                        "PRAGMA user_version=" + std::to_string(v + 1) + ";COMMIT;";
+      if (Status s = writer_->exec(sql.c_str()); !s) {
+        (void)writer_->exec("ROLLBACK");
+        return {StatusCode::kInternal, "migration " + std::to_string(v + 1) + ": " + s.message()};
+      }
+    }
+    return Status::ok();
+  }
+
+  std::mutex write_mu_;  // guards writer_ use
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::mutex pool_mu_;  // guards free_readers_
+  std::condition_variable pool_cv_;
+  std::vector<Connection*> free_readers_;
+};
+
+}  // namespace
+
+const char* roleName(Role r) {
+  switch (r) {
+    case Role::kUser: return "user";
+    case Role::kAdmin: return "admin";
+    case Role::kSustainability: return "sustainability";
+  }
+  return "user";
+}
+
+std::optional<Role> parseRole(std::string_view s) {
+  if (s == "user") return Role::kUser;
+  if (s == "admin") return Role::kAdmin;
+  if (s == "sustainability") return Role::kSustainability;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
+                                               const SqliteOptions& options) {
+  auto store = std::make_unique<SqliteStore>();
+  if (Status s = store->open(path, options); !s) return s;
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace pullprint

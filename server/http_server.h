@@ -1,0 +1,61 @@
+// HttpServer: the one listener (Boost.Beast) for IPP, and later the REST
+// API and web pages, like cupsd on port 631.
+//
+// Each connection is a session on its own strand: read the request header,
+// answer `Expect: 100-continue`, then stream the body in fixed-size chunks
+// (memory stays bounded whatever the upload size), with keep-alive and
+// chunked transfer handled by Beast's parser. When TLS is configured the
+// same port speaks both: the first bytes decide (ipp:// and ipps://).
+//
+// Limits: idle/stalled-body timeout per read, a cap on concurrent
+// connections, a cap on header size, IPP attribute size (IppService).
+//
+// Routes:
+//   POST /printers/<queue>, /ipp/print, /jobs/<id>, /   application/ipp -> IppService
+//   GET  /healthz                                        liveness
+//   GET  /                                               a short status page
+//
+// Thread contract: start()/stop() from the owning thread; sessions run on
+// the io_context's threads.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "spooler/ipp_service.h"
+
+namespace pullprint::server {
+
+class HttpServer {
+ public:
+  // `tls` may be null: plain HTTP only.
+  HttpServer(boost::asio::io_context& io, const Config& config, spooler::IppService& ipp,
+             Logger& log, boost::asio::ssl::context* tls);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting. Port 0 picks a free port (see port()).
+  Status start(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const;
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Loads certificate and key into a TLS context for the server.
+Result<std::unique_ptr<boost::asio::ssl::context>> makeTlsContext(const std::string& cert_file,
+                                                                   const std::string& key_file);
+
+}  // namespace pullprint::server

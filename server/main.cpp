@@ -1,0 +1,217 @@
+// pullprintd: the print-release server.
+//
+//   pullprintd [--listen HOST:PORT] [--state-dir DIR] [--config FILE] [--log-level L]
+//   pullprintd --state-dir DIR --add-user NAME [--role ROLE] [--department D]
+//        (password read from the first line of standard input)
+//   pullprintd --check-config FILE
+//
+// main builds every object and passes it in; nothing is global.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "core/authenticator.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/password.h"
+#include "core/store.h"
+#include "server/http_server.h"
+#include "spooler/committer.h"
+#include "spooler/ipp_service.h"
+#include "spooler/job_service.h"
+#include "spooler/spool.h"
+
+using namespace pullprint;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pullprintd [--listen HOST:PORT] [--state-dir DIR] [--config FILE] [--log-level LEVEL]\n"
+    "       pullprintd [--state-dir DIR] --add-user NAME [--role user|admin|sustainability]\n"
+    "                  [--department NAME]   (password: first line of standard input)\n"
+    "       pullprintd --check-config FILE\n"
+    "       pullprintd --version\n";
+
+struct Args {
+  std::string listen;
+  std::string state_dir;
+  std::string config;
+  std::string log_level;
+  std::string add_user;
+  std::string role = "user";
+  std::string department;
+  std::string check_config;
+};
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "pullprintd: %s\n", msg.c_str());
+  return 2;
+}
+
+bool parseArgs(int argc, char** argv, Args* a, std::string* err) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        *err = arg + " needs a value";
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    if (arg == "--listen") { if (!value(&a->listen)) return false; }
+    else if (arg == "--state-dir") { if (!value(&a->state_dir)) return false; }
+    else if (arg == "--config") { if (!value(&a->config)) return false; }
+    else if (arg == "--log-level") { if (!value(&a->log_level)) return false; }
+    else if (arg == "--add-user") { if (!value(&a->add_user)) return false; }
+    else if (arg == "--role") { if (!value(&a->role)) return false; }
+    else if (arg == "--department") { if (!value(&a->department)) return false; }
+    else if (arg == "--check-config") { if (!value(&a->check_config)) return false; }
+    else {
+      *err = "unknown argument '" + arg + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
+// A new state directory gets the commented default config, so admins find
+// every setting in one place.
+void writeDefaultConfig(const std::filesystem::path& dir) {
+  auto path = dir / "pullprint.toml";
+  if (std::filesystem::exists(path)) return;
+  std::ofstream out(path);
+  out << defaultConfigText();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (a == "--version") {
+      std::puts("pullprintd 0.1.0");
+      return 0;
+    }
+  }
+  Args args;
+  std::string err;
+  if (!parseArgs(argc, argv, &args, &err)) return fail(err + "\n" + kUsage);
+
+  if (!args.check_config.empty()) {
+    auto c = loadConfigFile(args.check_config);
+    if (!c) return fail(c.status().message());
+    std::printf("%s: ok\n", args.check_config.c_str());
+    return 0;
+  }
+
+  // --- Configuration: embedded defaults < config file < flags ---
+  Config config;
+  std::filesystem::path state_dir = args.state_dir.empty() ? "state" : args.state_dir;
+  std::filesystem::path config_path = args.config;
+  if (config_path.empty() && std::filesystem::exists(state_dir / "pullprint.toml"))
+    config_path = state_dir / "pullprint.toml";
+  if (!config_path.empty()) {
+    auto c = loadConfigFile(config_path);
+    if (!c) return fail(c.status().message());
+    config = std::move(*c);
+  }
+  if (!args.state_dir.empty() || config.state_dir.empty()) config.state_dir = state_dir;
+  if (!args.listen.empty()) {
+    Status s = parseListen(args.listen, &config.listen_host, &config.listen_port);
+    if (!s) return fail("--listen: " + s.message());
+  }
+  if (!args.log_level.empty()) config.log_level = args.log_level;
+  config.resolvePaths();
+
+  LogLevel level;
+  if (!Logger::parseLevel(config.log_level, &level)) return fail("bad log level '" + config.log_level + "'");
+  Logger log(level);
+  auto trusted = CidrSet::parse(config.trusted_sources);
+  if (!trusted) return fail("[ipp].trusted_sources: " + trusted.status().message());
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) return fail(config.state_dir.string() + ": " + ec.message());
+  ::chmod(config.state_dir.c_str(), 0700);
+  writeDefaultConfig(config.state_dir);
+
+  // --- Store ---
+  auto store = openSqliteStore(config.database.string());
+  if (!store) return fail(store.status().message());
+  SystemClock clock;
+
+  if (!args.add_user.empty()) {
+    auto role = parseRole(args.role);
+    if (!role) return fail("--role must be user, admin or sustainability");
+    std::string password;
+    if (!std::getline(std::cin, password) || password.empty())
+      return fail("--add-user reads the password from the first line of standard input");
+    User u;
+    u.name = args.add_user;
+    u.password_hash = hashPassword(password);
+    u.role = *role;
+    u.department = args.department;
+    u.created_at = clock.now();
+    Status s = (*store)->write([&](StoreWriter& w) { return w.upsertUser(u); });
+    if (!s) return fail(s.message());
+    std::printf("user %s (%s) saved\n", u.name.c_str(), roleName(u.role));
+    return 0;
+  }
+
+  // --- Spool, committer, jobs, recovery ---
+  auto spool = spooler::SpoolDir::open(config.spool_dir);
+  if (!spool) return fail(spool.status().message());
+  spooler::Committer committer(**store, **spool, log);
+  spooler::JobService jobs(**store, committer, **spool, clock, log);
+  auto recovered = jobs.recover();
+  if (!recovered) return fail("recovery: " + recovered.status().message());
+  log.info("spool.recovered", {{"active_jobs", recovered->active},
+                               {"aborted_jobs", recovered->aborted},
+                               {"orphan_files_removed", recovered->orphans_removed}});
+
+  Authenticator auth(**store, clock);
+  spooler::IppService ipp(config, jobs, auth, log);
+
+  std::unique_ptr<boost::asio::ssl::context> tls;
+  if (!config.tls_certificate.empty()) {
+    auto t = server::makeTlsContext(config.tls_certificate, config.tls_private_key);
+    if (!t) return fail("[tls]: " + t.status().message());
+    tls = std::move(*t);
+  }
+
+  // --- Network ---
+  boost::asio::io_context io(config.threads);
+  server::HttpServer http(io, config, ipp, log, tls.get());
+  if (Status s = http.start(config.listen_host, config.listen_port); !s) return fail(s.message());
+  log.info("server.listening", {{"address", config.listen_host}, {"port", static_cast<int>(http.port())},
+                                {"tls", tls != nullptr}, {"state_dir", config.state_dir.string()},
+                                {"queues", static_cast<int>(config.queues.size() + 2)}});
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int sig) {
+    log.info("server.stopping", {{"signal", sig}});
+    http.stop();
+    io.stop();
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  log.info("server.stopped");
+  return 0;
+}

@@ -1,0 +1,203 @@
+#include "spooler/job_service.h"
+
+#include <set>
+
+namespace pullprint::spooler {
+
+JobService::JobService(Store& store, Committer& committer, SpoolDir& spool, const Clock& clock,
+                       Logger& log)
+    : store_(store), committer_(committer), spool_(spool), clock_(clock), log_(log) {}
+
+Result<RecoveryReport> JobService::recover() {
+  RecoveryReport report;
+  auto max = store_.maxJobId();
+  if (!max) return max.status();
+  next_id_ = *max + 1;
+
+  auto jobs = store_.activeJobs();
+  if (!jobs) return jobs.status();
+  std::set<std::pair<JobId, int>> keep;
+  UnixSeconds now = clock_.now();
+  for (const Job& j : *jobs) {
+    if (j.state == JobState::kReceiving) {
+      // The upload never finished: nothing was acknowledged for this document.
+      Status s = committer_.submitAndWait([&](StoreWriter& w) {
+        if (Status e = w.updateJobState(j.id, JobState::kAborted, "aborted-by-system",
+                                        "document upload did not complete before the server stopped",
+                                        now); !e)
+          return e;
+        return w.insertEvent({j.id, now, jobStateName(j.state), "aborted", "recovery", "system"});
+      });
+      if (!s) return s;
+      ++report.aborted;
+      log_.warn("job.recovered-aborted", {{"job", j.id}, {"owner", j.owner}});
+      continue;
+    }
+    ActiveJob a{j.state, j.owner, j.queue, j.document_count, false};
+    for (int d = 1; d <= j.document_count; ++d) keep.insert({j.id, d});
+    std::lock_guard lock(mu_);
+    active_[j.id] = a;
+    ++report.active;
+  }
+  for (auto [job, doc] : spool_.list()) {
+    if (!keep.count({job, doc})) {
+      spool_.remove(job, doc);
+      ++report.orphans_removed;
+    }
+  }
+  return report;
+}
+
+void JobService::createJob(const Job& job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    active_[job.id] = ActiveJob{job.state, job.owner, job.queue, 0, false};
+  }
+  Job copy = job;
+  committer_.submit({[copy](StoreWriter& w) {
+                       if (Status s = w.insertJob(copy); !s) return s;
+                       return w.insertEvent({copy.id, copy.created_at, "", jobStateName(copy.state),
+                                             "submitted", copy.owner});
+                     },
+                     {},
+                     [this, id = job.id, done = std::move(done)](Status s) {
+                       if (!s) {
+                         std::lock_guard lock(mu_);
+                         active_.erase(id);
+                       }
+                       if (done) done(s);
+                     }});
+}
+
+Status JobService::beginDocument(JobId id, int* document_number) {
+  std::lock_guard lock(mu_);
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second.state != JobState::kReceiving)
+    return {StatusCode::kFailedPrecondition, "job is not accepting documents"};
+  if (it->second.receiving)
+    return {StatusCode::kFailedPrecondition, "another document is being received for this job"};
+  it->second.receiving = true;
+  *document_number = it->second.documents + 1;
+  return Status::ok();
+}
+
+void JobService::abandonDocument(JobId id, int document_number) {
+  spool_.remove(id, document_number);
+  std::lock_guard lock(mu_);
+  if (auto it = active_.find(id); it != active_.end()) it->second.receiving = false;
+}
+
+void JobService::documentReceived(const Job& updated, const Document& doc, UniqueFd fd, bool last,
+                                  JobState final_state, const std::string& final_reasons,
+                                  Done done) {
+  JobState from;
+  {
+    std::lock_guard lock(mu_);
+    auto it = active_.find(updated.id);
+    if (it == active_.end() || it->second.state != JobState::kReceiving) {
+      // Cancelled while the document was arriving: drop the document.
+      if (it != active_.end()) it->second.receiving = false;
+      spool_.remove(doc.job_id, doc.number);
+      if (done) done(Status(StatusCode::kFailedPrecondition, "job was cancelled during upload"));
+      return;
+    }
+    from = it->second.state;
+    it->second.receiving = false;
+    it->second.documents = doc.number;
+    if (last) it->second.state = final_state;
+  }
+  Job row = updated;
+  row.document_count = doc.number;
+  row.size_bytes += doc.size_bytes;
+  if (doc.number == 1) {
+    row.format = doc.format;
+    row.sha256 = doc.sha256;
+  }
+  row.last_document_received = last;
+  if (last) {
+    row.state = final_state;
+    row.state_reasons = final_reasons;
+  }
+  UnixSeconds now = clock_.now();
+  Committer::Op op;
+  op.write = [row, doc, last, from, now](StoreWriter& w) {
+    if (Status s = w.insertDocument(doc); !s) return s;
+    if (Status s = w.updateJob(row); !s) return s;
+    if (last)
+      return w.insertEvent({row.id, now, jobStateName(from), jobStateName(row.state),
+                            "document received", row.owner});
+    return Status::ok();
+  };
+  op.sync_files.push_back(std::move(fd));
+  op.done = [this, id = row.id, docno = doc.number, from, done = std::move(done)](Status s) {
+    if (!s) {
+      // Not durable: the client hears an error, so the document must go too.
+      spool_.remove(id, docno);
+      std::lock_guard lock(mu_);
+      if (auto it = active_.find(id); it != active_.end()) {
+        it->second.state = from;
+        it->second.documents = docno - 1;
+      }
+    }
+    if (done) done(s);
+  };
+  committer_.submit(std::move(op));
+}
+
+void JobService::transition(JobId id, JobState to, const std::string& reasons,
+                            const std::string& message, const std::string& actor, Done done) {
+  ActiveJob before;
+  {
+    std::lock_guard lock(mu_);
+    auto it = active_.find(id);
+    if (it == active_.end()) {
+      if (done) done(Status(StatusCode::kFailedPrecondition, "job is already finished"));
+      return;
+    }
+    if (!canTransition(it->second.state, to)) {
+      if (done)
+        done(Status(StatusCode::kFailedPrecondition,
+                    std::string("job is ") + jobStateName(it->second.state) + ", cannot become " +
+                        jobStateName(to)));
+      return;
+    }
+    before = it->second;
+    if (isTerminal(to)) active_.erase(it);
+    else it->second.state = to;
+  }
+  UnixSeconds now = clock_.now();
+  committer_.submit(
+      {[=](StoreWriter& w) {
+         if (Status s = w.updateJobState(id, to, reasons, message, now); !s) return s;
+         return w.insertEvent({id, now, jobStateName(before.state), jobStateName(to), reasons, actor});
+       },
+       {},
+       [this, id, to, before, done = std::move(done)](Status s) {
+         if (!s) {
+           std::lock_guard lock(mu_);
+           active_[id] = before;
+         } else if (isTerminal(to)) {
+           // Never printed or printed: either way the document is no longer needed.
+           removeDocuments(id, before.documents + (before.receiving ? 1 : 0));
+         }
+         if (done) done(s);
+       }});
+}
+
+void JobService::removeDocuments(JobId id, int count) {
+  for (int d = 1; d <= count; ++d) spool_.remove(id, d);
+}
+
+std::optional<ActiveJob> JobService::active(JobId id) const {
+  std::lock_guard lock(mu_);
+  auto it = active_.find(id);
+  if (it == active_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t JobService::activeCount() const {
+  std::lock_guard lock(mu_);
+  return active_.size();
+}
+
+}  // namespace pullprint::spooler

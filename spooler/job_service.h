@@ -1,0 +1,97 @@
+// JobService: owns the job lifecycle. The one place that changes job state.
+//
+// transition() checks every change against core/job.h's table, applies it
+// to the in-memory index of active (non-terminal) jobs at once (so two
+// concurrent requests cannot both act on the same state), persists it with
+// an audit event through the Committer, and reports when it is durable. A
+// failed commit restores the previous in-memory state.
+//
+// The in-memory index holds only what concurrent checks need (state, owner,
+// queue, document count): the rest of a job is read from the store.
+//
+// Thread contract: every public method is thread-safe. Completions run on
+// the committer thread (see committer.h).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/store.h"
+#include "spooler/committer.h"
+#include "spooler/spool.h"
+
+namespace pullprint::spooler {
+
+struct ActiveJob {
+  JobState state = JobState::kReceiving;
+  std::string owner;
+  std::string queue;
+  int documents = 0;          // documents stored so far
+  bool receiving = false;     // a document upload is in progress
+};
+
+struct RecoveryReport {
+  int active = 0;             // held/pending/sending/printing jobs recovered
+  int aborted = 0;            // half-received jobs marked aborted
+  int orphans_removed = 0;    // spool files no job claims
+};
+
+class JobService {
+ public:
+  using Done = std::function<void(Status)>;
+
+  JobService(Store& store, Committer& committer, SpoolDir& spool, const Clock& clock, Logger& log);
+
+  // Start-up: rebuilds the index from the store, aborts half-received jobs,
+  // removes orphan spool files. Call before serving.
+  Result<RecoveryReport> recover();
+
+  JobId allocateId() { return next_id_.fetch_add(1); }
+
+  // Creates the job row (state must be kReceiving). `done` may be empty.
+  void createJob(const Job& job, Done done);
+
+  // Marks that a document upload for `id` starts; fails if the job is not
+  // receiving documents or another upload is in progress.
+  Status beginDocument(JobId id, int* document_number);
+  // Ends an upload that will not be committed (error, disconnect).
+  void abandonDocument(JobId id, int document_number);
+
+  // A document arrived completely: its file (fd) is synced and its row, the
+  // updated job row and, if `last`, the move to `final_state` commit together.
+  // `updated` is the job as before this document; size, format and sha256
+  // are accumulated here from `doc`.
+  void documentReceived(const Job& updated, const Document& doc, UniqueFd fd, bool last,
+                        JobState final_state, const std::string& final_reasons, Done done);
+
+  void transition(JobId id, JobState to, const std::string& reasons, const std::string& message,
+                  const std::string& actor, Done done);
+
+  std::optional<ActiveJob> active(JobId id) const;
+  size_t activeCount() const;
+
+  Store& store() { return store_; }
+  SpoolDir& spool() { return spool_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  void removeDocuments(JobId id, int count);
+
+  Store& store_;
+  Committer& committer_;
+  SpoolDir& spool_;
+  const Clock& clock_;
+  Logger& log_;
+  std::atomic<JobId> next_id_{1};
+  mutable std::mutex mu_;  // guards active_
+  std::unordered_map<JobId, ActiveJob> active_;
+};
+
+}  // namespace pullprint::spooler

@@ -1,0 +1,118 @@
+#include "spooler/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace pullprint::spooler {
+
+void UniqueFd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Result<std::unique_ptr<SpoolDir>> SpoolDir::open(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status(StatusCode::kUnavailable, dir.string() + ": cannot create spool directory: " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return Status(StatusCode::kUnavailable, dir.string() + ": cannot open spool directory: " + std::strerror(errno));
+  return std::unique_ptr<SpoolDir>(new SpoolDir(dir, UniqueFd(fd)));
+}
+
+std::filesystem::path SpoolDir::documentPath(JobId job, int document) const {
+  char name[48];
+  std::snprintf(name, sizeof name, "%08" PRId64 "-%d.doc", job, document);
+  return dir_ / name;
+}
+
+Result<std::unique_ptr<SpoolWriter>> SpoolDir::create(JobId job, int document) {
+  auto p = documentPath(job, document);
+  int fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    StatusCode code = (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
+    return Status(code, "spool: cannot create document file: " + std::string(std::strerror(e)));
+  }
+  return std::make_unique<SpoolWriter>(p, UniqueFd(fd));
+}
+
+void SpoolDir::remove(JobId job, int document) { ::unlink(documentPath(job, document).c_str()); }
+
+std::vector<std::pair<JobId, int>> SpoolDir::list() const {
+  std::vector<std::pair<JobId, int>> out;
+  DIR* d = ::opendir(dir_.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    long long job = 0;
+    int doc = 0;
+    char tail[8] = {0};
+    if (std::sscanf(e->d_name, "%lld-%d.%4s", &job, &doc, tail) == 3 && std::strcmp(tail, "doc") == 0)
+      out.emplace_back(job, doc);
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::int64_t SpoolDir::freeBytes() const {
+  struct statvfs st {};
+  if (::fstatvfs(dirfd_.get(), &st) != 0) return -1;
+  return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
+}
+
+Status SpoolDir::syncDirectory() const {
+  if (::fsync(dirfd_.get()) != 0)
+    return {StatusCode::kUnavailable, std::string("spool: fsync directory: ") + std::strerror(errno)};
+  return Status::ok();
+}
+
+SpoolWriter::SpoolWriter(std::filesystem::path path, UniqueFd fd)
+    : path_(std::move(path)), fd_(std::move(fd)), sha_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
+}
+
+SpoolWriter::~SpoolWriter() { EVP_MD_CTX_free(sha_); }
+
+Status SpoolWriter::write(const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  size_t left = size;
+  while (left > 0) {
+    ssize_t n = ::write(fd_.get(), p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      if (e == ENOSPC || e == EDQUOT)
+        return {StatusCode::kResourceExhausted, "spool disk is full"};
+      return {StatusCode::kInternal, std::string("spool write failed: ") + std::strerror(e)};
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  EVP_DigestUpdate(sha_, data, size);
+  size_ += static_cast<std::int64_t>(size);
+  return Status::ok();
+}
+
+std::string SpoolWriter::finishSha256() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(sha_, md, &len);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(digits[md[i] >> 4]);
+    out.push_back(digits[md[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace pullprint::spooler

@@ -1,0 +1,113 @@
+// SpoolDir: where documents live on disk between submission and printing.
+//
+// File names are made from job ids and document numbers only
+// ("00000042-1.doc"); nothing from a request ever becomes part of a path.
+// A SpoolWriter streams one document to disk as it arrives, hashing it
+// (SHA-256) on the way, so memory stays bounded whatever the document size.
+// Durability: the committer fdatasync()s each finished file and fsync()s the
+// directory before the job row that names it commits (see committer.h).
+//
+// Thread contract: SpoolDir methods are thread-safe (they touch distinct
+// files). A SpoolWriter is used by one thread at a time.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/status.h"
+
+namespace pullprint::spooler {
+
+// An owned file descriptor, closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+class SpoolWriter;
+
+class SpoolDir {
+ public:
+  // Creates the directory (0700) if needed.
+  static Result<std::unique_ptr<SpoolDir>> open(const std::filesystem::path& dir);
+
+  std::filesystem::path documentPath(JobId job, int document) const;
+
+  // Creates a new, empty document file; fails if it exists.
+  Result<std::unique_ptr<SpoolWriter>> create(JobId job, int document);
+
+  // Removes a document file; missing files are fine.
+  void remove(JobId job, int document);
+
+  // Every document file present, as (job, document) pairs.
+  std::vector<std::pair<JobId, int>> list() const;
+
+  // Bytes available to us on the spool file system.
+  std::int64_t freeBytes() const;
+
+  // fsync() of the directory itself (makes new names durable).
+  Status syncDirectory() const;
+
+  const std::filesystem::path& path() const { return dir_; }
+
+ private:
+  explicit SpoolDir(std::filesystem::path dir, UniqueFd dirfd)
+      : dir_(std::move(dir)), dirfd_(std::move(dirfd)) {}
+  std::filesystem::path dir_;
+  UniqueFd dirfd_;
+};
+
+// Streams one document into its spool file.
+class SpoolWriter {
+ public:
+  SpoolWriter(std::filesystem::path path, UniqueFd fd);
+  ~SpoolWriter();
+  SpoolWriter(const SpoolWriter&) = delete;
+  SpoolWriter& operator=(const SpoolWriter&) = delete;
+
+  // Appends bytes. ENOSPC/EDQUOT give kResourceExhausted.
+  Status write(const void* data, size_t size);
+  std::int64_t size() const { return size_; }
+  // Finishes the hash; call once after the last write.
+  std::string finishSha256();
+  // Hands over the descriptor (for the committer's fdatasync).
+  UniqueFd releaseFd() { return std::move(fd_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  UniqueFd fd_;
+  EVP_MD_CTX* sha_;
+  std::int64_t size_ = 0;
+};
+
+}  // namespace pullprint::spooler

@@ -1,0 +1,85 @@
+#include <catch2/catch.hpp>
+
+#include "core/config.h"
+
+using namespace pullprint;
+
+TEST_CASE("empty config gives the documented defaults") {
+  auto c = parseConfig("", "t.toml");
+  REQUIRE(c.isOk());
+  CHECK(c->listen_host == "127.0.0.1");
+  CHECK(c->listen_port == 8631);
+  CHECK(c->hold_timeout_seconds == 86400);
+  CHECK(c->trusted_sources == std::vector<std::string>{"127.0.0.0/8", "::1/128"});
+  CHECK(c->max_document_bytes == 512LL << 20);
+}
+
+TEST_CASE("the embedded default file parses to the defaults") {
+  auto c = parseConfig(defaultConfigText(), "default");
+  REQUIRE(c.isOk());
+  CHECK(c->listen_port == 8631);
+}
+
+TEST_CASE("config values are read") {
+  auto c = parseConfig(R"(
+[server]
+listen = "0.0.0.0:9100"
+threads = 4
+[ipp]
+trusted_sources = ["10.0.0.0/8"]
+max_document_bytes = 1000
+[hold]
+timeout_seconds = 3600
+[[queue]]
+name = "lib-1"
+printer_uri = "ipp://printer.example/ipp/print"
+location = "Library"
+)", "t.toml");
+  REQUIRE(c.isOk());
+  CHECK(c->listen_host == "0.0.0.0");
+  CHECK(c->listen_port == 9100);
+  CHECK(c->threads == 4);
+  CHECK(c->trusted_sources == std::vector<std::string>{"10.0.0.0/8"});
+  CHECK(c->max_document_bytes == 1000);
+  CHECK(c->hold_timeout_seconds == 3600);
+  REQUIRE(c->queues.size() == 1);
+  CHECK(c->queues[0].name == "lib-1");
+  CHECK(c->queues[0].location == "Library");
+}
+
+TEST_CASE("config errors name the file, line and problem") {
+  struct Case {
+    const char* text;
+    const char* expect;
+  } cases[] = {
+      {"[server]\nlisen = \"x\"\n", "t.toml:2:1: unknown key 'lisen' in [server]"},
+      {"[servr]\n", "t.toml:1:2: unknown section 'servr'"},
+      {"[server]\nthreads = \"two\"\n", "t.toml:2:11: [server].threads must be an integer"},
+      {"[server]\nlisten = \"nohost\"\n", "t.toml:2:10: listen address must be HOST:PORT"},
+      {"[hold]\ntimeout_seconds = 5\n", "[hold].timeout_seconds must be at least 60"},
+      {"[[queue]]\nname = \"bad name\"\nprinter_uri = \"ipp://x\"\n", "[[queue]].name must be"},
+      {"[[queue]]\nname = \"followme\"\nprinter_uri = \"ipp://x\"\n", "queue name 'followme' is used twice"},
+      {"[[queue]]\nname = \"a\"\nprinter_uri = \"http://x\"\n", "printer_uri must start with ipp://"},
+      {"[tls]\ncertificate = \"a.pem\"\n", "[tls] needs both certificate and private_key"},
+      {"[server\n", "t.toml:1:"},
+  };
+  for (const auto& k : cases) {
+    INFO(k.text);
+    auto c = parseConfig(k.text, "t.toml");
+    REQUIRE_FALSE(c.isOk());
+    CHECK_THAT(c.status().message(), Catch::Contains(k.expect));
+  }
+}
+
+TEST_CASE("parseListen") {
+  std::string host;
+  std::uint16_t port = 0;
+  CHECK(parseListen("127.0.0.1:631", &host, &port).isOk());
+  CHECK(host == "127.0.0.1");
+  CHECK(port == 631);
+  CHECK(parseListen("[::1]:0", &host, &port).isOk());
+  CHECK(host == "::1");
+  CHECK(port == 0);
+  CHECK_FALSE(parseListen("127.0.0.1:70000", &host, &port).isOk());
+  CHECK_FALSE(parseListen("127.0.0.1:", &host, &port).isOk());
+}

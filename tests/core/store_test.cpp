@@ -1,0 +1,146 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/store.h"
+
+using namespace pullprint;
+
+namespace {
+
+struct TempDb {
+  TempDb() {
+    char tmpl[] = "/tmp/pullprint-store-XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = dir + "/t.db";
+  }
+  ~TempDb() { std::filesystem::remove_all(dir); }
+  std::string dir, path;
+};
+
+Job makeJob(JobId id, const std::string& owner, JobState state = JobState::kHeld) {
+  Job j;
+  j.id = id;
+  j.queue = "followme";
+  j.owner = owner;
+  j.name = "doc " + std::to_string(id);
+  j.state = state;
+  j.created_at = 1000 + id;
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("store creates, migrates, reopens") {
+  TempDb t;
+  {
+    auto s = openSqliteStore(t.path);
+    REQUIRE(s.isOk());
+    REQUIRE((*s)->write([](StoreWriter& w) { return w.insertJob(makeJob(7, "alice")); }).isOk());
+  }
+  auto s = openSqliteStore(t.path);  // second open: migrations already applied
+  REQUIRE(s.isOk());
+  auto j = (*s)->job(7);
+  REQUIRE(j.isOk());
+  REQUIRE(j->has_value());
+  CHECK((*j)->owner == "alice");
+  CHECK((*j)->state == JobState::kHeld);
+  CHECK_FALSE((*j)->pages.has_value());  // unknown stays unknown, never 0
+  CHECK(*(*s)->maxJobId() == 7);
+}
+
+TEST_CASE("failed transaction changes nothing") {
+  TempDb t;
+  auto s = std::move(*openSqliteStore(t.path));
+  Status st = s->write([](StoreWriter& w) {
+    if (Status e = w.insertJob(makeJob(1, "a")); !e) return e;
+    return w.insertJob(makeJob(1, "b"));  // duplicate id
+  });
+  CHECK_FALSE(st.isOk());
+  CHECK_FALSE(s->job(1)->has_value());
+}
+
+TEST_CASE("writeBatch isolates a failing op") {
+  TempDb t;
+  auto s = std::move(*openSqliteStore(t.path));
+  std::vector<std::function<Status(StoreWriter&)>> ops = {
+      [](StoreWriter& w) { return w.insertJob(makeJob(1, "a")); },
+      [](StoreWriter& w) { return w.insertJob(makeJob(1, "dup")); },
+      [](StoreWriter& w) { return w.insertJob(makeJob(2, "b")); },
+  };
+  std::vector<Status> results;
+  s->writeBatch(ops, &results);
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].isOk());
+  CHECK_FALSE(results[1].isOk());
+  CHECK(results[2].isOk());
+  CHECK((*s->job(1))->owner == "a");
+  CHECK((*s->job(2))->owner == "b");
+}
+
+TEST_CASE("job listing filters by owner, queue and completion") {
+  TempDb t;
+  auto s = std::move(*openSqliteStore(t.path));
+  REQUIRE(s->write([](StoreWriter& w) {
+             for (JobId i = 1; i <= 6; ++i) {
+               Job j = makeJob(i, i % 2 ? "alice" : "bob",
+                               i <= 4 ? JobState::kHeld : JobState::kCanceled);
+               if (Status e = w.insertJob(j); !e) return e;
+             }
+             return Status::ok();
+           }).isOk());
+  JobFilter f;
+  CHECK(s->jobs(f)->size() == 4);  // not-completed by default
+  f.owner = "alice";
+  CHECK(s->jobs(f)->size() == 2);
+  f.owner.reset();
+  f.not_completed = false;
+  CHECK(s->jobs(f)->size() == 2);
+  f.all = true;
+  f.limit = 3;
+  CHECK(s->jobs(f)->size() == 3);
+  f.after_id = 4;
+  CHECK(s->jobs(f)->size() == 2);
+  CHECK(s->activeJobs()->size() == 4);
+}
+
+TEST_CASE("updateJobState sets times and events are kept in order") {
+  TempDb t;
+  auto s = std::move(*openSqliteStore(t.path));
+  REQUIRE(s->write([](StoreWriter& w) { return w.insertJob(makeJob(1, "a")); }).isOk());
+  REQUIRE(s->write([](StoreWriter& w) {
+             if (Status e = w.updateJobState(1, JobState::kCanceled, "job-canceled-by-user", "bye", 5000); !e)
+               return e;
+             if (Status e = w.insertEvent({1, 4000, "receiving", "held", "", "a"}); !e) return e;
+             return w.insertEvent({1, 5000, "held", "canceled", "job-canceled-by-user", "a"});
+           }).isOk());
+  auto j = **s->job(1);
+  CHECK(j.state == JobState::kCanceled);
+  CHECK(j.completed_at == 5000);
+  CHECK(j.state_reasons == "job-canceled-by-user");
+  auto ev = *s->events(1);
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[1].to == "canceled");
+  CHECK(s->write([](StoreWriter& w) {
+           return w.updateJobState(99, JobState::kHeld, "", "", 1);
+         }).code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("users") {
+  TempDb t;
+  auto s = std::move(*openSqliteStore(t.path));
+  User u;
+  u.name = "alice";
+  u.role = Role::kAdmin;
+  u.password_hash = "h";
+  REQUIRE(s->write([&](StoreWriter& w) { return w.upsertUser(u); }).isOk());
+  u.department = "Physics";
+  REQUIRE(s->write([&](StoreWriter& w) { return w.upsertUser(u); }).isOk());
+  auto got = *s->user("alice");
+  REQUIRE(got.has_value());
+  CHECK(got->role == Role::kAdmin);
+  CHECK(got->department == "Physics");
+  CHECK(s->users()->size() == 1);
+  CHECK_FALSE(s->user("bob")->has_value());
+}

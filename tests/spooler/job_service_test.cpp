@@ -1,0 +1,193 @@
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "core/password.h"
+#include "spooler/job_service.h"
+
+using namespace pullprint;
+using namespace pullprint::spooler;
+
+namespace {
+
+struct Fixture {
+  Fixture() {
+    char tmpl[] = "/tmp/pullprint-js-XXXXXX";
+    dir = mkdtemp(tmpl);
+    open();
+  }
+  ~Fixture() {
+    close();
+    std::filesystem::remove_all(dir);
+  }
+  void open() {
+    store = std::move(*openSqliteStore(dir + "/db"));
+    spool = std::move(*SpoolDir::open(dir + "/spool"));
+    committer = std::make_unique<Committer>(*store, *spool, log);
+    jobs = std::make_unique<JobService>(*store, *committer, *spool, clock, log);
+  }
+  void close() {
+    jobs.reset();
+    committer.reset();
+    spool.reset();
+    store.reset();
+  }
+  Status wait(std::function<void(JobService::Done)> fn) {
+    std::promise<Status> p;
+    fn([&](Status s) { p.set_value(s); });
+    return p.get_future().get();
+  }
+  // Receives one complete document for a new job and waits until durable.
+  JobId submit(const std::string& owner, const std::string& data) {
+    Job j;
+    j.id = jobs->allocateId();
+    j.queue = "followme";
+    j.owner = owner;
+    j.created_at = clock.now();
+    jobs->createJob(j, nullptr);
+    int doc = 0;
+    REQUIRE(jobs->beginDocument(j.id, &doc).isOk());
+    auto w = std::move(*spool->create(j.id, doc));
+    REQUIRE(w->write(data.data(), data.size()).isOk());
+    Document d{j.id, doc, "application/pdf", "x", w->size(), w->finishSha256(), std::nullopt};
+    auto fd = w->releaseFd();
+    Status s = wait([&](JobService::Done done) {
+      jobs->documentReceived(j, d, std::move(fd), true, JobState::kHeld, "job-hold-until-specified",
+                             done);
+    });
+    REQUIRE(s.isOk());
+    return j.id;
+  }
+
+  std::string dir;
+  Logger log{LogLevel::kError};
+  ManualClock clock{1'700'000'000};
+  std::unique_ptr<Store> store;
+  std::unique_ptr<SpoolDir> spool;
+  std::unique_ptr<Committer> committer;
+  std::unique_ptr<JobService> jobs;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("a received job is held, durable and byte-identical") {
+  Fixture f;
+  JobId id = f.submit("alice", "%PDF-1.4 hello");
+  auto j = **f.store->job(id);
+  CHECK(j.state == JobState::kHeld);
+  CHECK(j.document_count == 1);
+  CHECK(j.size_bytes == 14);
+  CHECK(j.sha256 == sha256Hex("%PDF-1.4 hello"));
+  CHECK(slurp(f.spool->documentPath(id, 1)) == "%PDF-1.4 hello");
+  CHECK(f.jobs->active(id)->state == JobState::kHeld);
+}
+
+TEST_CASE("transitions follow the table and cancel removes the document") {
+  Fixture f;
+  JobId id = f.submit("alice", "data");
+  auto bad = f.wait([&](auto done) {
+    f.jobs->transition(id, JobState::kCompleted, "", "", "x", done);
+  });
+  CHECK(bad.code() == StatusCode::kFailedPrecondition);
+  REQUIRE(f.wait([&](auto done) {
+            f.jobs->transition(id, JobState::kCanceled, "job-canceled-by-user", "", "alice", done);
+          }).isOk());
+  CHECK_FALSE(f.jobs->active(id).has_value());
+  CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(id, 1)));
+  auto j = **f.store->job(id);
+  CHECK(j.state == JobState::kCanceled);
+  auto ev = *f.store->events(id);
+  REQUIRE(ev.size() == 3);  // submitted, received, cancelled
+  CHECK(ev[2].actor == "alice");
+  // A second cancel is refused: the job is finished.
+  CHECK(f.wait([&](auto done) {
+          f.jobs->transition(id, JobState::kCanceled, "", "", "alice", done);
+        }).code() == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("concurrent transitions on one job: exactly one wins") {
+  Fixture f;
+  JobId id = f.submit("alice", "data");
+  std::vector<std::future<Status>> results;
+  std::vector<std::promise<Status>> promises(8);
+  for (auto& p : promises) results.push_back(p.get_future());
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      f.jobs->transition(id, i % 2 ? JobState::kCanceled : JobState::kPending, "", "", "t",
+                         [&, i](Status s) { promises[i].set_value(s); });
+    });
+  }
+  for (auto& t : threads) t.join();
+  int ok = 0;
+  for (auto& r : results) ok += r.get().isOk();
+  // Either one cancel wins (terminal), or pending wins and then one cancel.
+  CHECK(ok >= 1);
+  CHECK(ok <= 2);
+}
+
+TEST_CASE("recovery: held jobs survive, half-received jobs abort, orphans go") {
+  Fixture f;
+  JobId held = f.submit("alice", "held document");
+  // A job whose upload never finished.
+  Job half;
+  half.id = f.jobs->allocateId();
+  half.queue = "followme";
+  half.owner = "bob";
+  half.created_at = f.clock.now();
+  REQUIRE(f.wait([&](auto done) { f.jobs->createJob(half, done); }).isOk());
+  int doc = 0;
+  REQUIRE(f.jobs->beginDocument(half.id, &doc).isOk());
+  auto w = std::move(*f.spool->create(half.id, doc));
+  REQUIRE(w->write("partial", 7).isOk());
+  w.reset();
+  // An orphan file no job claims.
+  { std::ofstream(f.spool->documentPath(999, 1)) << "orphan"; }
+
+  f.close();  // "crash": nothing else is written
+  f.open();
+  auto report = f.jobs->recover();
+  REQUIRE(report.isOk());
+  CHECK(report->active == 1);
+  CHECK(report->aborted == 1);
+  CHECK(report->orphans_removed == 2);  // the partial upload and the orphan
+  CHECK(f.jobs->active(held)->state == JobState::kHeld);
+  CHECK(slurp(f.spool->documentPath(held, 1)) == "held document");
+  CHECK((**f.store->job(half.id)).state == JobState::kAborted);
+  CHECK(f.jobs->allocateId() > half.id);  // ids are never reused
+}
+
+TEST_CASE("a document for a job cancelled during upload is dropped") {
+  Fixture f;
+  Job j;
+  j.id = f.jobs->allocateId();
+  j.queue = "followme";
+  j.owner = "alice";
+  REQUIRE(f.wait([&](auto done) { f.jobs->createJob(j, done); }).isOk());
+  int doc = 0;
+  REQUIRE(f.jobs->beginDocument(j.id, &doc).isOk());
+  CHECK(f.jobs->beginDocument(j.id, &doc).code() == StatusCode::kFailedPrecondition);
+  auto w = std::move(*f.spool->create(j.id, doc));
+  REQUIRE(w->write("abc", 3).isOk());
+  REQUIRE(f.wait([&](auto done) {
+            f.jobs->transition(j.id, JobState::kCanceled, "job-canceled-by-user", "", "alice", done);
+          }).isOk());
+  Document d{j.id, doc, "text/plain", "x", 3, w->finishSha256(), std::nullopt};
+  auto fd = w->releaseFd();
+  Status s = f.wait([&](auto done) {
+    f.jobs->documentReceived(j, d, std::move(fd), true, JobState::kHeld, "", done);
+  });
+  CHECK(s.code() == StatusCode::kFailedPrecondition);
+  CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(j.id, doc)));
+  CHECK((**f.store->job(j.id)).state == JobState::kCanceled);
+}
