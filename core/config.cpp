@@ -122,13 +122,14 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
 
   Config c;
   std::string err;
-  std::set<std::string> known_sections = {"server", "tls", "ipp", "spool", "hold", "queue"};
+  std::set<std::string> known_sections = {"server", "tls", "ipp", "spool", "hold", "queue",
+                                          "release", "printer"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
                     where(source, k.source()) + ": unknown section '" + std::string(k.str()) + "'");
     }
-    if (k.str() != "queue" && !v.is_table()) {
+    if (k.str() != "queue" && k.str() != "printer" && !v.is_table()) {
       return Status(StatusCode::kInvalidArgument,
                     where(source, k.source()) + ": '" + std::string(k.str()) + "' must be a table");
     }
@@ -192,6 +193,44 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     r.rejectUnknown();
     if (err.empty() && c.hold_timeout_seconds < 60)
       err = where(source, t->source()) + ": [hold].timeout_seconds must be at least 60";
+  }
+  if (auto* t = root["release"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[release]", source, &err);
+    r.get("direct_printer", &c.direct_printer);
+    r.get("poll_interval_ms", &c.release_poll_ms);
+    r.get("busy_retry_seconds", &c.release_busy_retry_seconds);
+    r.get("expiry_interval_seconds", &c.expiry_interval_seconds);
+    r.rejectUnknown();
+    if (err.empty() && (c.release_poll_ms < 10 || c.expiry_interval_seconds < 1))
+      err = where(source, t->source()) + ": [release] intervals are too small";
+  }
+  if (auto* node = root.get("printer"); node && err.empty()) {
+    auto* arr = node->as_array();
+    if (!arr) return Status(StatusCode::kInvalidArgument,
+                            where(source, node->source()) + ": use [[printer]] for printers");
+    std::set<std::string> names;
+    for (auto& e : *arr) {
+      auto* t = e.as_table();
+      if (!t) return Status(StatusCode::kInvalidArgument,
+                            where(source, e.source()) + ": [[printer]] entries must be tables");
+      PrinterConfig p;
+      TableReader r(*t, "[[printer]]", source, &err);
+      r.get("name", &p.name);
+      r.get("uri", &p.uri);
+      r.get("location", &p.location);
+      r.get("group", &p.group);
+      r.get("info", &p.info);
+      r.rejectUnknown();
+      if (!err.empty()) break;
+      if (!validQueueName(p.name))
+        err = where(source, t->source()) + ": [[printer]].name must be 1-127 of A-Z a-z 0-9 _ -";
+      else if (!names.insert(p.name).second)
+        err = where(source, t->source()) + ": printer name '" + p.name + "' is used twice";
+      else if (p.uri.rfind("ipp://", 0) != 0 && p.uri.rfind("ipps://", 0) != 0)
+        err = where(source, t->source()) + ": [[printer]].uri must start with ipp:// or ipps://";
+      if (!err.empty()) break;
+      c.printers.push_back(std::move(p));
+    }
   }
   if (auto* node = root.get("queue"); node && err.empty()) {
     auto* arr = node->as_array();
@@ -271,7 +310,21 @@ const std::string& defaultConfigText() {
 [hold]
 # timeout_seconds = 86400         # held jobs expire after 24 h
 
-# Per-printer held queues (ipp://HOST:PORT/printers/<name>):
+[release]
+# direct_printer = ""              # printer (a [[printer]] name) behind the direct queue
+# poll_interval_ms = 500           # how often a printing job is checked
+# busy_retry_seconds = 30          # a busy printer is retried this long before the job goes back on hold
+# expiry_interval_seconds = 30     # how often the hold timeout is checked
+
+# Printers jobs can be released to:
+# [[printer]]
+# name = "library-1"
+# uri = "ipp://printer.example.org/ipp/print"
+# location = "Library, ground floor"
+# group = "library"
+
+# Per-printer held queues (ipp://HOST:PORT/printers/<name>); each also
+# registers a printer of the same name:
 # [[queue]]
 # name = "library-1"
 # printer_uri = "ipp://printer.example.org/ipp/print"

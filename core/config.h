@@ -30,6 +30,15 @@ struct QueueConfig {
   std::string location;       // printer-location
 };
 
+// A printer jobs can be released to ([[printer]]); seeded into the registry at start.
+struct PrinterConfig {
+  std::string name;         // [A-Za-z0-9_-], 1..127
+  std::string uri;          // ipp:// or ipps://
+  std::string location;
+  std::string group;        // building / printer group
+  std::string info;
+};
+
 struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
@@ -64,8 +73,16 @@ struct Config {
   // [hold]
   std::int64_t hold_timeout_seconds = 24 * 3600;
 
+  // [release]
+  std::string direct_printer;               // printer of the direct queue ("" = none)
+  std::int64_t release_poll_ms = 500;       // Get-Job-Attributes interval while printing
+  std::int64_t release_busy_retry_seconds = 30;  // keep retrying a busy printer this long
+  std::int64_t expiry_interval_seconds = 30;    // how often the hold timeout is checked
+
   // [[queue]]
   std::vector<QueueConfig> queues;
+  // [[printer]]
+  std::vector<PrinterConfig> printers;
 
   // Fills spool_dir and database from state_dir where they are unset.
   void resolvePaths();

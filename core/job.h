@@ -86,6 +86,17 @@ struct Job {
   std::optional<std::int64_t> impressions; // per copy (IPP job-impressions)
   std::optional<std::int64_t> sheets;      // all copies (IPP job-media-sheets)
   bool last_document_received = false;
+
+  // Analysis (document-analysis issue): how far `pages`/`impressions`/`sheets` can be trusted.
+  std::optional<std::int64_t> impressions_total;  // all copies (accounting)
+  std::string count_confidence;  // "exact" | "estimated" | "unknown"; "" = not analysed yet
+  std::string count_note;        // how counted, or why unknown
+
+  // Release (release-engine issue).
+  std::string printer;           // printer the job was released to ("" = none yet)
+  std::int64_t printer_job_id = 0;  // the printer's job-id, stored before the document is sent
+  int release_attempt = 0;       // increases with every send; part of the printer-side job name
+  std::string released_by;       // user, admin or station that released it
 };
 
 // Filters for listing jobs (Get-Jobs, API).

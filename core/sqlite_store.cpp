@@ -77,12 +77,54 @@ CREATE TABLE users (
   created_at INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+    // 2: analysis counts, release bookkeeping, printer registry, usage records
+    R"sql(
+ALTER TABLE jobs ADD COLUMN impressions_total INTEGER;
+ALTER TABLE jobs ADD COLUMN count_confidence TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN count_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN printer TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN printer_job_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN release_attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN released_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX jobs_hold_expiry ON jobs(state, hold_expires_at);
+CREATE TABLE printers (
+  name TEXT PRIMARY KEY,
+  uri TEXT NOT NULL,
+  location TEXT NOT NULL DEFAULT '',
+  printer_group TEXT NOT NULL DEFAULT '',
+  info TEXT NOT NULL DEFAULT '',
+  capabilities TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL DEFAULT 'unknown',
+  state_message TEXT NOT NULL DEFAULT '',
+  last_seen INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE usage_records (
+  id INTEGER PRIMARY KEY,
+  job_id INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  printer TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  pages INTEGER,
+  impressions INTEGER,
+  sheets INTEGER,
+  copies INTEGER NOT NULL DEFAULT 1,
+  two_sided INTEGER NOT NULL DEFAULT 0,
+  color_mode TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX usage_at ON usage_records(at);
+CREATE INDEX usage_job ON usage_records(job_id);
+)sql",
 };
 
 const char* const kJobColumns =
     "id, queue, owner, source_address, name, format, size_bytes, sha256, document_count, copies, "
     "sides, color_mode, ticket, state, state_reasons, state_message, created_at, processing_at, "
-    "completed_at, hold_expires_at, pages, impressions, sheets, last_document_received";
+    "completed_at, hold_expires_at, pages, impressions, sheets, last_document_received, "
+    "impressions_total, count_confidence, count_note, printer, printer_job_id, release_attempt, "
+    "released_by";
 
 Status sqlError(sqlite3* db, const char* what) {
   int code = sqlite3_extended_errcode(db);
@@ -181,6 +223,13 @@ void bindJob(sqlite3_stmt* st, const Job& j) {
   bindOptInt(st, 22, j.impressions);
   bindOptInt(st, 23, j.sheets);
   sqlite3_bind_int(st, 24, j.last_document_received ? 1 : 0);
+  bindOptInt(st, 25, j.impressions_total);
+  bindText(st, 26, j.count_confidence);
+  bindText(st, 27, j.count_note);
+  bindText(st, 28, j.printer);
+  sqlite3_bind_int64(st, 29, j.printer_job_id);
+  sqlite3_bind_int(st, 30, j.release_attempt);
+  bindText(st, 31, j.released_by);
 }
 
 Job readJob(sqlite3_stmt* st) {
@@ -209,6 +258,13 @@ Job readJob(sqlite3_stmt* st) {
   j.impressions = colOptInt(st, 21);
   j.sheets = colOptInt(st, 22);
   j.last_document_received = sqlite3_column_int(st, 23) != 0;
+  j.impressions_total = colOptInt(st, 24);
+  j.count_confidence = colText(st, 25);
+  j.count_note = colText(st, 26);
+  j.printer = colText(st, 27);
+  j.printer_job_id = sqlite3_column_int64(st, 28);
+  j.release_attempt = sqlite3_column_int(st, 29);
+  j.released_by = colText(st, 30);
   return j;
 }
 
@@ -229,7 +285,7 @@ class SqliteWriter final : public StoreWriter {
 
   Status insertJob(const Job& job) override {
     static const std::string sql = std::string("INSERT INTO jobs (") + kJobColumns +
-                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     return run(sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
   }
 
@@ -239,7 +295,9 @@ class SqliteWriter final : public StoreWriter {
         "size_bytes=?7, sha256=?8, document_count=?9, copies=?10, sides=?11, color_mode=?12, "
         "ticket=?13, state=?14, state_reasons=?15, state_message=?16, created_at=?17, "
         "processing_at=?18, completed_at=?19, hold_expires_at=?20, pages=?21, impressions=?22, "
-        "sheets=?23, last_document_received=?24 WHERE id=?1";
+        "sheets=?23, last_document_received=?24, impressions_total=?25, count_confidence=?26, "
+        "count_note=?27, printer=?28, printer_job_id=?29, release_attempt=?30, released_by=?31 "
+        "WHERE id=?1";
     Status s = run(sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "update job");
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "update job: no job " + std::to_string(job.id)};
@@ -293,6 +351,111 @@ class SqliteWriter final : public StoreWriter {
       bindText(st, 5, e.reason);
       bindText(st, 6, e.actor);
     }, "insert event");
+  }
+
+  Status setJobRelease(JobId id, const std::string& printer, std::int64_t printer_job_id,
+                       int attempt, const std::string& released_by) override {
+    static const std::string sql =
+        "UPDATE jobs SET printer=?2, printer_job_id=?3, release_attempt=?4, released_by=?5 "
+        "WHERE id=?1";
+    return run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, id);
+      bindText(st, 2, printer);
+      sqlite3_bind_int64(st, 3, printer_job_id);
+      sqlite3_bind_int(st, 4, attempt);
+      bindText(st, 5, released_by);
+    }, "set job release");
+  }
+
+  Status setJobCounts(JobId id, std::optional<std::int64_t> pages,
+                      std::optional<std::int64_t> impressions_per_copy,
+                      std::optional<std::int64_t> impressions_total,
+                      std::optional<std::int64_t> sheets_total, const std::string& confidence,
+                      const std::string& note) override {
+    static const std::string sql =
+        "UPDATE jobs SET pages=?2, impressions=?3, impressions_total=?4, sheets=?5, "
+        "count_confidence=?6, count_note=?7 WHERE id=?1";
+    return run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, id);
+      bindOptInt(st, 2, pages);
+      bindOptInt(st, 3, impressions_per_copy);
+      bindOptInt(st, 4, impressions_total);
+      bindOptInt(st, 5, sheets_total);
+      bindText(st, 6, confidence);
+      bindText(st, 7, note);
+    }, "set job counts");
+  }
+
+  Status setDocumentPages(JobId id, int number, std::optional<std::int64_t> pages) override {
+    static const std::string sql = "UPDATE documents SET pages=?3 WHERE job_id=?1 AND number=?2";
+    return run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, id);
+      sqlite3_bind_int(st, 2, number);
+      bindOptInt(st, 3, pages);
+    }, "set document pages");
+  }
+
+  Status upsertPrinter(const Printer& p) override {
+    static const std::string sql =
+        "INSERT INTO printers (name, uri, location, printer_group, info, capabilities, state, "
+        "state_message, last_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(name) DO UPDATE SET uri=excluded.uri, location=excluded.location, "
+        "printer_group=excluded.printer_group, info=excluded.info";
+    return run(sql, [&](sqlite3_stmt* st) {
+      bindText(st, 1, p.name);
+      bindText(st, 2, p.uri);
+      bindText(st, 3, p.location);
+      bindText(st, 4, p.group);
+      bindText(st, 5, p.info);
+      bindText(st, 6, p.capabilities_json);
+      bindText(st, 7, p.state);
+      bindText(st, 8, p.state_message);
+      sqlite3_bind_int64(st, 9, p.last_seen);
+      sqlite3_bind_int64(st, 10, p.updated_at);
+    }, "upsert printer");
+  }
+
+  Status updatePrinterState(const std::string& name, const std::string& state,
+                            const std::string& message, UnixSeconds last_seen,
+                            UnixSeconds updated_at) override {
+    static const std::string sql =
+        "UPDATE printers SET state=?2, state_message=?3, "
+        "last_seen=CASE WHEN ?4 > 0 THEN ?4 ELSE last_seen END, updated_at=?5 WHERE name=?1";
+    return run(sql, [&](sqlite3_stmt* st) {
+      bindText(st, 1, name);
+      bindText(st, 2, state);
+      bindText(st, 3, message);
+      sqlite3_bind_int64(st, 4, last_seen);
+      sqlite3_bind_int64(st, 5, updated_at);
+    }, "update printer state");
+  }
+
+  Status setPrinterCapabilities(const std::string& name, const std::string& json) override {
+    static const std::string sql = "UPDATE printers SET capabilities=?2 WHERE name=?1";
+    return run(sql, [&](sqlite3_stmt* st) {
+      bindText(st, 1, name);
+      bindText(st, 2, json);
+    }, "set printer capabilities");
+  }
+
+  Status insertUsage(const UsageRecord& u) override {
+    static const std::string sql =
+        "INSERT INTO usage_records (job_id, user_name, printer, queue, at, pages, impressions, "
+        "sheets, copies, two_sided, color_mode, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+    return run(sql, [&](sqlite3_stmt* st) {
+      sqlite3_bind_int64(st, 1, u.job_id);
+      bindText(st, 2, u.user);
+      bindText(st, 3, u.printer);
+      bindText(st, 4, u.queue);
+      sqlite3_bind_int64(st, 5, u.at);
+      bindOptInt(st, 6, u.pages);
+      bindOptInt(st, 7, u.impressions);
+      bindOptInt(st, 8, u.sheets);
+      sqlite3_bind_int(st, 9, u.copies);
+      sqlite3_bind_int(st, 10, u.two_sided ? 1 : 0);
+      bindText(st, 11, u.color_mode);
+      bindText(st, 12, u.source);
+    }, "insert usage");
   }
 
   Status upsertUser(const User& u) override {
@@ -488,6 +651,63 @@ class SqliteStore final : public Store {
     return jobs(f);
   }
 
+  Result<std::vector<Job>> expiredHeldJobs(UnixSeconds now, std::int64_t limit) override {
+    Reader r(*this);
+    static const std::string sql = std::string("SELECT ") + kJobColumns +
+                                   " FROM jobs WHERE state='held' AND hold_expires_at > 0 AND "
+                                   "hold_expires_at <= ?1 ORDER BY hold_expires_at, id LIMIT ?2";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select expired");
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, limit);
+    std::vector<Job> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(readJob(st));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select expired");
+    return out;
+  }
+
+  Result<std::optional<Printer>> printer(const std::string& name) override {
+    auto all = selectPrinters(" WHERE name=?1", name);
+    if (!all) return all.status();
+    std::optional<Printer> out;
+    if (!all->empty()) out = (*all)[0];
+    return out;
+  }
+
+  Result<std::vector<Printer>> printers() override { return selectPrinters("", ""); }
+
+  Result<std::vector<UsageRecord>> usage(JobId job_id) override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT job_id, user_name, printer, queue, at, pages, impressions, sheets, copies, "
+        "two_sided, color_mode, source FROM usage_records WHERE job_id=? ORDER BY id");
+    if (!st) return sqlError(r->db(), "select usage");
+    sqlite3_bind_int64(st, 1, job_id);
+    std::vector<UsageRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      UsageRecord u;
+      u.job_id = sqlite3_column_int64(st, 0);
+      u.user = colText(st, 1);
+      u.printer = colText(st, 2);
+      u.queue = colText(st, 3);
+      u.at = sqlite3_column_int64(st, 4);
+      u.pages = colOptInt(st, 5);
+      u.impressions = colOptInt(st, 6);
+      u.sheets = colOptInt(st, 7);
+      u.copies = sqlite3_column_int(st, 8);
+      u.two_sided = sqlite3_column_int(st, 9) != 0;
+      u.color_mode = colText(st, 10);
+      u.source = colText(st, 11);
+      out.push_back(std::move(u));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select usage");
+    return out;
+  }
+
   Result<std::optional<User>> user(const std::string& name) override {
     Reader r(*this);
     sqlite3_stmt* st = r->prepare(
@@ -516,6 +736,34 @@ class SqliteStore final : public Store {
   }
 
  private:
+  Result<std::vector<Printer>> selectPrinters(const std::string& where, const std::string& arg) {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT name, uri, location, printer_group, info, capabilities, state, state_message, "
+        "last_seen, updated_at FROM printers" + where + " ORDER BY name");
+    if (!st) return sqlError(r->db(), "select printers");
+    if (!where.empty()) bindText(st, 1, arg);
+    std::vector<Printer> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Printer p;
+      p.name = colText(st, 0);
+      p.uri = colText(st, 1);
+      p.location = colText(st, 2);
+      p.group = colText(st, 3);
+      p.info = colText(st, 4);
+      p.capabilities_json = colText(st, 5);
+      p.state = colText(st, 6);
+      p.state_message = colText(st, 7);
+      p.last_seen = sqlite3_column_int64(st, 8);
+      p.updated_at = sqlite3_column_int64(st, 9);
+      out.push_back(std::move(p));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select printers");
+    return out;
+  }
+
   // Borrows a read connection for the scope; waits if all are in use.
   class Reader {
    public:

@@ -43,6 +43,36 @@ struct JobEvent {
   std::string actor;  // user name, "system", or a station id
 };
 
+// A printer jobs can be released to (the printer registry).
+struct Printer {
+  std::string name;            // [A-Za-z0-9_-]; what stations and users name
+  std::string uri;             // ipp:// or ipps://
+  std::string location;
+  std::string group;           // building / printer group
+  std::string info;
+  std::string capabilities_json = "{}";  // from Get-Printer-Attributes (see release engine)
+  std::string state = "unknown";  // idle | processing | stopped | unreachable | unknown
+  std::string state_message;
+  UnixSeconds last_seen = 0;   // last successful contact
+  UnixSeconds updated_at = 0;
+};
+
+// What was printed: one row per completed job, read by reports.
+struct UsageRecord {
+  JobId job_id = 0;
+  std::string user;
+  std::string printer;
+  std::string queue;
+  UnixSeconds at = 0;
+  std::optional<std::int64_t> pages;
+  std::optional<std::int64_t> impressions;   // printed sides, all copies
+  std::optional<std::int64_t> sheets;        // paper, all copies
+  int copies = 1;
+  bool two_sided = false;
+  std::string color_mode;                    // as sent to the printer
+  std::string source;                        // "printer" (reported) | "analysis" | "unknown"
+};
+
 // Operations valid inside one write transaction.
 class StoreWriter {
  public:
@@ -55,6 +85,21 @@ class StoreWriter {
                                 const std::string& message, UnixSeconds at) = 0;
   virtual Status insertDocument(const Document& doc) = 0;
   virtual Status insertEvent(const JobEvent& event) = 0;
+  // Release bookkeeping: where the job went and under which printer job id.
+  virtual Status setJobRelease(JobId id, const std::string& printer, std::int64_t printer_job_id,
+                               int attempt, const std::string& released_by) = 0;
+  virtual Status setJobCounts(JobId id, std::optional<std::int64_t> pages,
+                              std::optional<std::int64_t> impressions_per_copy,
+                              std::optional<std::int64_t> impressions_total,
+                              std::optional<std::int64_t> sheets_total,
+                              const std::string& confidence, const std::string& note) = 0;
+  virtual Status setDocumentPages(JobId id, int number, std::optional<std::int64_t> pages) = 0;
+  virtual Status upsertPrinter(const Printer& printer) = 0;
+  virtual Status updatePrinterState(const std::string& name, const std::string& state,
+                                    const std::string& message, UnixSeconds last_seen,
+                                    UnixSeconds updated_at) = 0;
+  virtual Status setPrinterCapabilities(const std::string& name, const std::string& json) = 0;
+  virtual Status insertUsage(const UsageRecord& usage) = 0;
   virtual Status upsertUser(const User& user) = 0;
   virtual Status deleteUser(const std::string& name) = 0;
 };
@@ -79,6 +124,13 @@ class Store {
   virtual Result<JobId> maxJobId() = 0;
   // Jobs not in a terminal state, oldest first (start-up recovery).
   virtual Result<std::vector<Job>> activeJobs() = 0;
+
+  // Held jobs whose hold expires at or before `now`, oldest first.
+  virtual Result<std::vector<Job>> expiredHeldJobs(UnixSeconds now, std::int64_t limit) = 0;
+
+  virtual Result<std::optional<Printer>> printer(const std::string& name) = 0;
+  virtual Result<std::vector<Printer>> printers() = 0;
+  virtual Result<std::vector<UsageRecord>> usage(JobId job_id) = 0;
 
   virtual Result<std::optional<User>> user(const std::string& name) = 0;
   virtual Result<std::vector<User>> users() = 0;

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -20,8 +21,10 @@ namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& io, const Config& c, spooler::IppService& i, Logger& l, ssl::context* t)
-      : io(io), config(c), ipp(i), log(l), tls(t), acceptor(net::make_strand(io)) {}
+  Impl(net::io_context& io, const Config& c, spooler::IppService& i, Logger& l, ssl::context* t,
+       api::Api* a)
+      : io(io), config(c), ipp(i), log(l), tls(t), api(a), acceptor(net::make_strand(io)),
+        blocking(2) {}
 
   void accept();
 
@@ -30,7 +33,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   spooler::IppService& ipp;
   Logger& log;
   ssl::context* tls;
+  api::Api* api;
   tcp::acceptor acceptor;
+  net::thread_pool blocking;  // API handlers: they touch the store and printers
   std::atomic<int> connections{0};
   std::atomic<bool> stopped{false};
 };
@@ -39,6 +44,7 @@ namespace {
 
 constexpr size_t kChunk = 64 * 1024;
 constexpr std::uint64_t kMaxDrain = 16ull << 20;  // read and drop after an early error
+constexpr size_t kMaxApiBody = 1 << 20;             // JSON request bodies
 
 // Decodes "Basic <base64>" into user and password.
 bool parseBasic(beast::string_view header, std::string* user, std::string* password) {
@@ -143,6 +149,19 @@ class Session {
       }
       return doReadBody();
     }
+    if (target.starts_with("/api/") && srv_->api) {
+      phase_ = Phase::kApiBody;
+      api_body_.clear();
+      if (beast::iequals(req[http::field::expect], "100-continue")) {
+        auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
+        return http::async_write(derived().stream(), *cont,
+                                 [self = derived().shared_from_this(), cont](beast::error_code e, size_t) {
+                                   if (e) return self->doClose();
+                                   self->doReadBody();
+                                 });
+      }
+      return doReadBody();
+    }
     if (req.method() == http::verb::get && target == "/healthz")
       return sendText(http::status::ok, "ok\n", false);
     if (req.method() == http::verb::get && target == "/")
@@ -226,6 +245,32 @@ class Session {
         }
         return doReadBody();
       }
+      case Phase::kApiBody: {
+        api_body_.append(data ? data : "", n);
+        if (api_body_.size() > kMaxApiBody) {
+          phase_ = Phase::kDone;
+          return sendJson(413, R"({"error":"request body too large"})", false, true);
+        }
+        if (!done) return doReadBody();
+        phase_ = Phase::kDone;
+        auto& req = parser_->get();
+        api::ApiRequest ar;
+        ar.method = std::string(req.method_string());
+        ar.target = std::string(req.target());
+        ar.body = std::move(api_body_);
+        ar.peer_address = peer_.address;
+        ar.tls = peer_.tls;
+        ar.basic_user = peer_.basic_user;
+        ar.basic_password = peer_.basic_password;
+        auto self = derived().shared_from_this();
+        net::post(srv_->blocking, [self, ar = std::move(ar)] {
+          api::ApiResponse r = self->srv_->api->handle(ar);
+          net::post(self->stream().get_executor(), [self, r = std::move(r)] {
+            self->sendJson(r.status, r.body, r.challenge, false);
+          });
+        });
+        return;
+      }
       case Phase::kDrain: {
         drained_ += n;
         if (done || drained_ > kMaxDrain) return derived().doClose();
@@ -258,6 +303,18 @@ class Session {
     res->set(http::field::server, "pullprint");
     res->set(http::field::content_type, "text/plain; charset=utf-8");
     res->body() = std::move(text);
+    if (close) close_after_ = true;
+    send(res);
+  }
+
+  void sendJson(int status, std::string body, bool challenge, bool close) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(status), parser_->get().version());
+    res->set(http::field::server, "pullprint");
+    res->set(http::field::content_type, "application/json");
+    res->set(http::field::cache_control, "no-store");
+    if (challenge) res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
+    res->body() = std::move(body);
     if (close) close_after_ = true;
     send(res);
   }
@@ -295,7 +352,7 @@ class Session {
     doReadHeader();
   }
 
-  enum class Phase { kHeader, kDocument, kDrain, kDone };
+  enum class Phase { kHeader, kDocument, kApiBody, kDrain, kDone };
 
   std::shared_ptr<HttpServer::Impl> srv_;
   beast::flat_buffer buffer_;
@@ -304,6 +361,7 @@ class Session {
   spooler::Peer peer_;
   Phase phase_ = Phase::kHeader;
   std::string ipp_buf_;
+  std::string api_body_;
   std::unique_ptr<spooler::DocumentSink> sink_;
   bool keep_alive_ = true;
   bool close_after_ = false;
@@ -429,8 +487,8 @@ void HttpServer::Impl::accept() {
 }
 
 HttpServer::HttpServer(net::io_context& io, const Config& config, spooler::IppService& ipp,
-                       Logger& log, ssl::context* tls)
-    : impl_(std::make_shared<Impl>(io, config, ipp, log, tls)) {}
+                       Logger& log, ssl::context* tls, api::Api* api)
+    : impl_(std::make_shared<Impl>(io, config, ipp, log, tls, api)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -459,6 +517,7 @@ std::uint16_t HttpServer::port() const {
 
 void HttpServer::stop() {
   if (impl_->stopped.exchange(true)) return;
+  impl_->blocking.stop();
   net::post(impl_->acceptor.get_executor(), [impl = impl_] {
     beast::error_code ec;
     impl->acceptor.close(ec);

@@ -12,6 +12,7 @@
 //
 // Routes:
 //   POST /printers/<queue>, /ipp/print, /jobs/<id>, /   application/ipp -> IppService
+//   GET/POST /api/v1/...                                  admin-api (JSON), run on a worker pool
 //   GET  /healthz                                        liveness
 //   GET  /                                               a short status page
 //
@@ -30,15 +31,16 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "admin-api/api.h"
 #include "spooler/ipp_service.h"
 
 namespace pullprint::server {
 
 class HttpServer {
  public:
-  // `tls` may be null: plain HTTP only.
+  // `tls` may be null: plain HTTP only. `api` may be null: no /api routes.
   HttpServer(boost::asio::io_context& io, const Config& config, spooler::IppService& ipp,
-             Logger& log, boost::asio::ssl::context* tls);
+             Logger& log, boost::asio::ssl::context* tls, api::Api* api = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "admin-api/api.h"
 #include "core/authenticator.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -25,9 +26,12 @@
 #include "core/password.h"
 #include "core/store.h"
 #include "server/http_server.h"
+#include "spooler/analysis_queue.h"
 #include "spooler/committer.h"
 #include "spooler/ipp_service.h"
 #include "spooler/job_service.h"
+#include "spooler/printer_client.h"
+#include "spooler/release_engine.h"
 #include "spooler/spool.h"
 
 using namespace pullprint;
@@ -183,8 +187,36 @@ int main(int argc, char** argv) {
                                {"aborted_jobs", recovered->aborted},
                                {"orphan_files_removed", recovered->orphans_removed}});
 
+  // --- Document analysis: counts every job once it has arrived ---
+  spooler::analysis::RunnerOptions runner_options;
+  {
+    std::error_code self_ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", self_ec);
+    // The helper is installed next to pullprintd (build: spooler/analysis/).
+    for (auto candidate : {self.parent_path() / "pullprint-analyze",
+                           self.parent_path().parent_path() / "spooler" / "analysis" / "pullprint-analyze"}) {
+      if (!self_ec && ::access(candidate.c_str(), X_OK) == 0) {
+        runner_options.helper = candidate;
+        break;
+      }
+    }
+  }
+  spooler::AnalysisQueue analysis(jobs, log, runner_options, {}, 1);
+  jobs.setReceivedHook([&analysis](JobId id) { analysis.enqueue(id); });
+  analysis.enqueueUnanalysed();
+
+  // --- Release engine: printer registry, exactly-once reconciliation, expiry ---
+  spooler::PrinterClient printer_client;
+  spooler::ReleaseOptions release_options;
+  release_options.poll_interval = std::chrono::milliseconds(config.release_poll_ms);
+  release_options.busy_retry_for = std::chrono::seconds(config.release_busy_retry_seconds);
+  release_options.expiry_interval = std::chrono::seconds(config.expiry_interval_seconds);
+  spooler::ReleaseEngine release(config, jobs, printer_client, clock, log, release_options);
+  if (Status s = release.start(); !s) return fail("release engine: " + s.message());
+
   Authenticator auth(**store, clock);
-  spooler::IppService ipp(config, jobs, auth, log);
+  spooler::IppService ipp(config, jobs, auth, log, &release);
+  api::Api api(config, jobs, release, auth, log);
 
   std::unique_ptr<boost::asio::ssl::context> tls;
   if (!config.tls_certificate.empty()) {
@@ -195,7 +227,7 @@ int main(int argc, char** argv) {
 
   // --- Network ---
   boost::asio::io_context io(config.threads);
-  server::HttpServer http(io, config, ipp, log, tls.get());
+  server::HttpServer http(io, config, ipp, log, tls.get(), &api);
   if (Status s = http.start(config.listen_host, config.listen_port); !s) return fail(s.message());
   log.info("server.listening", {{"address", config.listen_host}, {"port", static_cast<int>(http.port())},
                                 {"tls", tls != nullptr}, {"state_dir", config.state_dir.string()},
@@ -212,6 +244,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  release.stop();
   log.info("server.stopped");
   return 0;
 }

@@ -172,6 +172,23 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
     while (kDocumentFormats[n]) ++n;
     ippAddStrings(r, P, IPP_TAG_MIMETYPE, "document-format-supported", n, nullptr, kDocumentFormats);
   }
+  // The raster formats listed above must be described (PWG 5100.14 5.1): a
+  // client that finds image/pwg-raster or image/urf without these refuses
+  // the queue (CUPS 2.4 `lpadmin -m everywhere`: "Printer does not support
+  // required IPP attributes or document formats").
+  if (w("pwg-raster-document-resolution-supported")) {
+    static const int res[] = {300, 600};
+    ippAddResolutions(r, P, "pwg-raster-document-resolution-supported", 2, IPP_RES_PER_INCH, res, res);
+  }
+  {
+    static const char* const types[] = {"black_1", "sgray_8", "srgb_8"};
+    kws("pwg-raster-document-type-supported", types, 3);
+  }
+  kw("pwg-raster-document-sheet-back", "normal");
+  {
+    static const char* const urf[] = {"V1.4", "CP1", "W8", "SRGB24", "RS300-600", "DM1"};
+    kws("urf-supported", urf, 6);
+  }
   kw("pdl-override-supported", "attempted");
   kw("compression-supported", "none");
   boolean("multiple-document-jobs-supported", true);
@@ -323,6 +340,9 @@ std::vector<std::string> jobStateReasons(const Job& job) {
     case JobState::kAborted: if (out.empty()) add("aborted-by-system"); break;
     case JobState::kPending: break;
   }
+  // An analysis limit hit (time, memory, pages) is visible to the client.
+  for (const char* limit : {"analysis-time-limit", "analysis-memory-limit", "analysis-page-limit"})
+    if (job.count_note.find(limit) != std::string::npos) add(limit);
   if (out.empty()) out.push_back("none");
   return out;
 }

@@ -607,6 +607,26 @@ HandleResult holdOrReleaseJob(Context& c, bool hold) {
     return r;
   }
   auto ctx = std::make_shared<Context>(c);
+  if (!hold && c.s.release) {
+    // Release-Job prints the job on its queue's printer; follow-me jobs have
+    // no printer until their owner stands at one.
+    std::string printer = c.s.release->printerForQueue(job->queue);
+    if (printer.empty()) {
+      c.error(IPP_STATUS_ERROR_NOT_POSSIBLE,
+              "follow-me jobs are released at a printer: by card, in the portal, or with "
+              "POST /api/v1/release");
+      return r;
+    }
+    c.s.release->releaseJobAsync(job->id, printer, c.user, [ctx, id = job->id](Status s) {
+      if (!s) {
+        ctx->error(ippStatusFor(s), s.message());
+        return;
+      }
+      ctx->s.log.info("job.released", {{"job", id}, {"by", ctx->user}});
+      ctx->reply(newResponse(ctx->req, IPP_STATUS_OK, ""));
+    });
+    return r;
+  }
   c.s.jobs.transition(job->id, hold ? JobState::kHeld : JobState::kPending,
                       hold ? "job-hold-until-specified" : "",
                       hold ? "held by " + c.user

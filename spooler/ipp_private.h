@@ -12,6 +12,7 @@
 
 #include "spooler/ipp_attributes.h"
 #include "spooler/ipp_service.h"
+#include "spooler/release_engine.h"
 
 namespace pullprint::spooler {
 
@@ -122,7 +123,11 @@ inline std::string uriResource(const char* uri) {
   if (httpSeparateURI(HTTP_URI_CODING_ALL, uri, scheme, sizeof scheme, userpass, sizeof userpass,
                       host, sizeof host, &port, resource, sizeof resource) < HTTP_URI_STATUS_OK)
     return {};
-  return resource;
+  // CUPS device URIs carry backend options as a query
+  // (ipp://host/printers/followme?waitjob=false), and cupsd sends that URI
+  // as printer-uri when it builds an everywhere PPD: the query names no queue.
+  std::string path = resource;
+  return path.substr(0, path.find('?'));
 }
 
 
@@ -137,6 +142,7 @@ struct IppService::Impl {
   CidrSet trusted;
   std::vector<QueueInfo> queues;
   UnixSeconds started_at;
+  ReleaseEngine* release = nullptr;  // null in unit tests
 
   Impl(const Config& c, JobService& j, Authenticator& a, Logger& l)
       : config(c), jobs(j), auth(a), log(l), started_at(j.clock().now()) {

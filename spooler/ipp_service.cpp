@@ -16,8 +16,11 @@
 
 namespace pullprint::spooler {
 
-IppService::IppService(const Config& config, JobService& jobs, Authenticator& auth, Logger& log)
-    : impl_(std::make_unique<Impl>(config, jobs, auth, log)) {}
+IppService::IppService(const Config& config, JobService& jobs, Authenticator& auth, Logger& log,
+                       ReleaseEngine* release)
+    : impl_(std::make_unique<Impl>(config, jobs, auth, log)) {
+  impl_->release = release;
+}
 
 IppService::~IppService() = default;
 

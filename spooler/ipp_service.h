@@ -81,7 +81,9 @@ struct HandleResult {
 
 class IppService {
  public:
-  IppService(const Config& config, JobService& jobs, Authenticator& auth, Logger& log);
+  // `release` may be null (then Release-Job only moves a job to pending).
+  IppService(const Config& config, JobService& jobs, Authenticator& auth, Logger& log,
+             class ReleaseEngine* release = nullptr);
   ~IppService();
   IppService(const IppService&) = delete;
   IppService& operator=(const IppService&) = delete;

@@ -1,5 +1,6 @@
 #include "spooler/job_service.h"
 
+#include <future>
 #include <set>
 
 namespace pullprint::spooler {
@@ -129,7 +130,9 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
     return Status::ok();
   };
   op.sync_files.push_back(std::move(fd));
-  op.done = [this, id = row.id, docno = doc.number, from, done = std::move(done)](Status s) {
+  bool became_pending = last && final_state == JobState::kPending;
+  op.done = [this, id = row.id, docno = doc.number, from, became_pending, last, queue = row.queue,
+             done = std::move(done)](Status s) {
     if (!s) {
       // Not durable: the client hears an error, so the document must go too.
       spool_.remove(id, docno);
@@ -140,12 +143,25 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
       }
     }
     if (done) done(s);
+    if (s && last && received_hook_) received_hook_(id);
+    if (s && became_pending && pending_hook_) pending_hook_(id, queue);
   };
   committer_.submit(std::move(op));
 }
 
+Status JobService::transitionAndWait(JobId id, JobState to, const std::string& reasons,
+                                     const std::string& message, const std::string& actor,
+                                     std::function<Status(StoreWriter&)> extra) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  transition(id, to, reasons, message, actor, [&p](Status s) { p.set_value(std::move(s)); },
+             std::move(extra));
+  return f.get();
+}
+
 void JobService::transition(JobId id, JobState to, const std::string& reasons,
-                            const std::string& message, const std::string& actor, Done done) {
+                            const std::string& message, const std::string& actor, Done done,
+                            std::function<Status(StoreWriter&)> extra) {
   ActiveJob before;
   {
     std::lock_guard lock(mu_);
@@ -169,6 +185,9 @@ void JobService::transition(JobId id, JobState to, const std::string& reasons,
   committer_.submit(
       {[=](StoreWriter& w) {
          if (Status s = w.updateJobState(id, to, reasons, message, now); !s) return s;
+         if (extra) {
+           if (Status s = extra(w); !s) return s;
+         }
          return w.insertEvent({id, now, jobStateName(before.state), jobStateName(to), reasons, actor});
        },
        {},

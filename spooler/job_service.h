@@ -71,8 +71,26 @@ class JobService {
   void documentReceived(const Job& updated, const Document& doc, UniqueFd fd, bool last,
                         JobState final_state, const std::string& final_reasons, Done done);
 
+  // `extra` (may be empty) runs in the same transaction, e.g. release
+  // bookkeeping or the usage record written with the move to completed.
   void transition(JobId id, JobState to, const std::string& reasons, const std::string& message,
-                  const std::string& actor, Done done);
+                  const std::string& actor, Done done,
+                  std::function<Status(StoreWriter&)> extra = nullptr);
+  // The same, waiting until durable (release engine workers, start-up).
+  Status transitionAndWait(JobId id, JobState to, const std::string& reasons,
+                           const std::string& message, const std::string& actor,
+                           std::function<Status(StoreWriter&)> extra = nullptr);
+
+  // Called (on the committer thread) after a job became kPending on its own,
+  // i.e. a job of a queue that prints without release finished arriving.
+  void setPendingHook(std::function<void(JobId, const std::string& queue)> hook) {
+    pending_hook_ = std::move(hook);
+  }
+
+  // Called (on the committer thread) after a job's last document is durable.
+  void setReceivedHook(std::function<void(JobId)> hook) { received_hook_ = std::move(hook); }
+
+  Committer& committer() { return committer_; }
 
   std::optional<ActiveJob> active(JobId id) const;
   size_t activeCount() const;
@@ -90,6 +108,8 @@ class JobService {
   const Clock& clock_;
   Logger& log_;
   std::atomic<JobId> next_id_{1};
+  std::function<void(JobId, const std::string&)> pending_hook_;  // set before serving
+  std::function<void(JobId)> received_hook_;                     // set before serving
   mutable std::mutex mu_;  // guards active_
   std::unordered_map<JobId, ActiveJob> active_;
 };

@@ -1,0 +1,62 @@
+// Api: the JSON REST API under /api/v1 (first routes; the admin-API issue
+// completes it with OpenAPI, sessions, tokens and the web pages).
+//
+// Routes so far
+//   GET  /api/v1/health                     anyone        {"status":"ok"}
+//   GET  /api/v1/printers                   admin         registry with state
+//   POST /api/v1/printers                   admin         {"name","uri","location","group"}
+//   POST /api/v1/printers/{name}/refresh    admin         re-read capabilities
+//   POST /api/v1/release                    user, admin   {"printer", "user"?, "jobs"?: [ids]}
+//   GET  /api/v1/jobs/{id}                  owner, admin  the job with its usage records
+//   POST /api/v1/jobs/expire                admin         run the hold-timeout sweep now
+//
+// Authentication: HTTP Basic against the user store (over TLS, or loopback
+// unless [ipp].allow_basic_without_tls). Users act on their own jobs only.
+// Errors are JSON {"error": "..."} with 400/401/403/404/409/503.
+//
+// Thread contract: handle() blocks (store, printers); call it from a worker
+// pool, never from a network thread. Safe to call concurrently.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/authenticator.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "spooler/job_service.h"
+#include "spooler/release_engine.h"
+
+namespace pullprint::api {
+
+struct ApiRequest {
+  std::string method;        // "GET", "POST", ...
+  std::string target;        // path and query
+  std::string body;
+  std::string peer_address;
+  bool tls = false;
+  std::optional<std::string> basic_user;
+  std::optional<std::string> basic_password;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;          // JSON
+  bool challenge = false;    // add WWW-Authenticate: Basic
+};
+
+class Api {
+ public:
+  Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine& release,
+      Authenticator& auth, Logger& log);
+  ApiResponse handle(const ApiRequest& request);
+
+ private:
+  const Config& config_;
+  spooler::JobService& jobs_;
+  spooler::ReleaseEngine& release_;
+  Authenticator& auth_;
+  Logger& log_;
+};
+
+}  // namespace pullprint::api

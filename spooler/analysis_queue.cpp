@@ -1,0 +1,108 @@
+#include "spooler/analysis_queue.h"
+
+#include "spooler/job_counts.h"
+
+namespace pullprint::spooler {
+
+AnalysisQueue::AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOptions runner,
+                             analysis::AnalysisOptions options, int workers)
+    : jobs_(jobs), log_(log), runner_(std::move(runner)), options_(std::move(options)) {
+  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { run(); });
+}
+
+AnalysisQueue::~AnalysisQueue() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void AnalysisQueue::enqueue(JobId id) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(id);
+  }
+  cv_.notify_one();
+}
+
+void AnalysisQueue::enqueueUnanalysed() {
+  auto active = jobs_.store().activeJobs();
+  if (!active) return;
+  for (const Job& j : *active)
+    if (j.count_confidence.empty() && j.last_document_received) enqueue(j.id);
+}
+
+bool AnalysisQueue::waitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return queue_.empty() && busy_ == 0; });
+}
+
+void AnalysisQueue::run() {
+  for (;;) {
+    JobId id;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      id = queue_.front();
+      queue_.pop_front();
+      ++busy_;
+    }
+    Status s = analyzeJob(id);
+    if (!s) log_.warn("analysis.failed", {{"job", id}, {"error", s.toString()}});
+    {
+      std::lock_guard lock(mu_);
+      --busy_;
+    }
+    cv_.notify_all();
+  }
+}
+
+Status AnalysisQueue::analyzeJob(JobId id) {
+  auto jr = jobs_.store().job(id);
+  if (!jr) return jr.status();
+  if (!jr->has_value()) return {StatusCode::kNotFound, "no job " + std::to_string(id)};
+  const Job job = **jr;
+  if (isTerminal(job.state)) return Status::ok();  // document already gone
+  auto docs = jobs_.store().documents(id);
+  if (!docs) return docs.status();
+
+  std::vector<std::optional<std::int64_t>> pages;
+  std::string confidence = "exact";
+  std::string note;
+  for (const Document& d : *docs) {
+    auto a = runner_.analyze(jobs_.spool().documentPath(id, d.number), d.format, options_);
+    pages.push_back(a.pages);
+    if (a.confidence == analysis::Confidence::kUnknown) confidence = "unknown";
+    else if (a.confidence == analysis::Confidence::kEstimated && confidence == "exact")
+      confidence = "estimated";
+    std::string part = a.reason.empty() ? a.method : a.reason;
+    if (!a.note.empty()) part += ": " + a.note;
+    if (!note.empty()) note += "; ";
+    note += "document " + std::to_string(d.number) + " " + part;
+    log_.info("analysis.done", {{"job", id}, {"document", d.number},
+                                {"pages", a.pages ? std::to_string(*a.pages) : "unknown"},
+                                {"method", a.method}, {"reason", a.reason}});
+  }
+  if (docs->empty()) confidence = "unknown";
+  analysis::Counts c = analysis::applyTicket(pages, ticketForJob(job));
+  std::optional<std::int64_t> total_pages = 0;
+  for (const auto& p : pages) {
+    if (p && total_pages) *total_pages += *p;
+    else total_pages.reset();
+  }
+  if (!c.known()) confidence = "unknown";
+  if (!c.note.empty()) note += "; " + c.note;
+  if (note.size() > 1000) note.resize(1000);
+  std::vector<Document> doc_rows = *docs;
+  return jobs_.committer().submitAndWait([=](StoreWriter& w) {
+    for (size_t i = 0; i < doc_rows.size(); ++i)
+      if (Status s = w.setDocumentPages(id, doc_rows[i].number, pages[i]); !s) return s;
+    return w.setJobCounts(id, total_pages, c.impressions_per_copy, c.impressions_total,
+                          c.sheets_total, confidence, note);
+  });
+}
+
+}  // namespace pullprint::spooler

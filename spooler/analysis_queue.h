@@ -1,0 +1,62 @@
+// AnalysisQueue: counts the pages of every job once it has arrived.
+//
+// A job whose last document is durable is queued here (and, at start-up,
+// every active job not yet analysed). A worker thread runs the document
+// analysis for each document in an isolated child process (limits on time
+// and memory: a hostile document cannot hang or exhaust the server),
+// applies the job ticket (copies, page-ranges, number-up, sides) and stores
+// pages, impressions and sheets with their confidence through the committer.
+// Analysis runs after the client was answered: it never adds to submission
+// latency, and a job is held whatever its analysis says.
+//
+// A count that could not be determined stays NULL ("unknown"), never 0; the
+// reason (e.g. analysis-time-limit) is kept in count_note and shown in
+// job-state-reasons.
+//
+// Thread contract: enqueue() is thread-safe; workers are owned threads.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/log.h"
+#include "spooler/analysis/analysis.h"
+#include "spooler/analysis/runner.h"
+#include "spooler/job_service.h"
+
+namespace pullprint::spooler {
+
+class AnalysisQueue {
+ public:
+  AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOptions runner,
+                analysis::AnalysisOptions options, int workers = 1);
+  ~AnalysisQueue();
+  AnalysisQueue(const AnalysisQueue&) = delete;
+  AnalysisQueue& operator=(const AnalysisQueue&) = delete;
+
+  void enqueue(JobId id);
+  // Queues every active job that has no counts yet (start-up).
+  void enqueueUnanalysed();
+  // Analyses one job now, in the calling thread (tests, and the workers).
+  Status analyzeJob(JobId id);
+  bool waitIdle(std::chrono::milliseconds timeout);
+
+ private:
+  void run();
+
+  JobService& jobs_;
+  Logger& log_;
+  analysis::AnalysisRunner runner_;
+  analysis::AnalysisOptions options_;
+  std::mutex mu_;  // guards queue_, busy_, stop_
+  std::condition_variable cv_;
+  std::deque<JobId> queue_;
+  int busy_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace pullprint::spooler
