@@ -34,7 +34,7 @@ Result<RecoveryReport> JobService::recover() {
       log_.warn("job.recovered-aborted", {{"job", j.id}, {"owner", j.owner}});
       continue;
     }
-    ActiveJob a{j.state, j.owner, j.queue, j.document_count, false};
+    ActiveJob a{j.state, j.owner, j.queue, j.document_count, false, j.created_at};
     for (int d = 1; d <= j.document_count; ++d) keep.insert({j.id, d});
     std::lock_guard lock(mu_);
     active_[j.id] = a;
@@ -52,7 +52,7 @@ Result<RecoveryReport> JobService::recover() {
 void JobService::createJob(const Job& job, Done done) {
   {
     std::lock_guard lock(mu_);
-    active_[job.id] = ActiveJob{job.state, job.owner, job.queue, 0, false};
+    active_[job.id] = ActiveJob{job.state, job.owner, job.queue, 0, false, job.created_at};
   }
   Job copy = job;
   committer_.submit({[copy](StoreWriter& w) {
@@ -205,6 +205,27 @@ void JobService::transition(JobId id, JobState to, const std::string& reasons,
 
 void JobService::removeDocuments(JobId id, int count) {
   for (int d = 1; d <= count; ++d) spool_.remove(id, d);
+}
+
+size_t JobService::abortStaleIncoming(UnixSeconds timeout) {
+  std::vector<JobId> stale;
+  UnixSeconds cutoff = clock_.now() - timeout;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, a] : active_)
+      if (a.state == JobState::kReceiving && !a.receiving && a.created_at < cutoff)
+        stale.push_back(id);
+  }
+  size_t n = 0;
+  for (JobId id : stale) {
+    if (transitionAndWait(id, JobState::kAborted, "aborted-by-system",
+                          "no document arrived within the multiple-operation-time-out",
+                          "system")) {
+      ++n;
+      log_.warn("job.incoming-timeout", {{"job", id}});
+    }
+  }
+  return n;
 }
 
 std::optional<ActiveJob> JobService::active(JobId id) const {

@@ -35,6 +35,7 @@ struct ActiveJob {
   std::string queue;
   int documents = 0;          // documents stored so far
   bool receiving = false;     // a document upload is in progress
+  UnixSeconds created_at = 0;
 };
 
 struct RecoveryReport {
@@ -91,6 +92,10 @@ class JobService {
   void setReceivedHook(std::function<void(JobId)> hook) { received_hook_ = std::move(hook); }
 
   Committer& committer() { return committer_; }
+
+  // Aborts jobs created with Create-Job that received no document (and have
+  // no upload in progress) for `timeout` seconds (multiple-operation-time-out).
+  size_t abortStaleIncoming(UnixSeconds timeout);
 
   std::optional<ActiveJob> active(JobId id) const;
   size_t activeCount() const;

@@ -165,13 +165,19 @@ Result<ReleaseSummary> ReleaseEngine::release(const std::string& user, const std
 
 void ReleaseEngine::releaseJobAsync(JobId id, const std::string& printer,
                                     const std::string& actor, std::function<void(Status)> done) {
+  // Keep the attempt count (as release() does): the printer-side job name
+  // "(pullprint <job>.<attempt>)" must never repeat an earlier attempt's.
+  int attempt = 0;
+  if (auto j = jobs_.store().job(id); j && j->has_value()) attempt = (*j)->release_attempt;
   jobs_.transition(
       id, JobState::kPending, "", "released at " + printer + " by " + actor, actor,
       [this, id, printer, done = std::move(done)](Status s) {
         if (s) enqueue(id, printer);
         if (done) done(s);
       },
-      [id, printer, actor](StoreWriter& w) { return w.setJobRelease(id, printer, 0, 0, actor); });
+      [id, printer, attempt, actor](StoreWriter& w) {
+        return w.setJobRelease(id, printer, 0, attempt, actor);
+      });
 }
 
 void ReleaseEngine::enqueue(JobId job, const std::string& printer) {
@@ -527,6 +533,7 @@ void ReleaseEngine::timerLoop() {
     auto now = std::chrono::steady_clock::now();
     if (now >= next_expiry) {
       expireDue();
+      jobs_.abortStaleIncoming(300);  // multiple-operation-time-out (ipp_attributes.cpp)
       next_expiry = now + options_.expiry_interval;
     }
     if (now >= next_refresh) {

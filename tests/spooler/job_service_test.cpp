@@ -191,3 +191,19 @@ TEST_CASE("a document for a job cancelled during upload is dropped") {
   CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(j.id, doc)));
   CHECK((**f.store->job(j.id)).state == JobState::kCanceled);
 }
+
+TEST_CASE("Create-Job without documents is aborted after the multiple-operation-time-out") {
+  Fixture f;
+  Job j;
+  j.id = f.jobs->allocateId();
+  j.queue = "followme";
+  j.owner = "alice";
+  j.created_at = f.clock.now();
+  REQUIRE(f.wait([&](auto done) { f.jobs->createJob(j, done); }).isOk());
+  JobId busy = f.submit("bob", "complete");  // a held job is never touched
+  CHECK(f.jobs->abortStaleIncoming(300) == 0);
+  f.clock.advance(301);
+  CHECK(f.jobs->abortStaleIncoming(300) == 1);
+  CHECK((**f.store->job(j.id)).state == JobState::kAborted);
+  CHECK((**f.store->job(busy)).state == JobState::kHeld);
+}
