@@ -2,7 +2,8 @@
 //
 // Every write that must be durable before the client hears "ok" goes
 // through submit(). One thread takes everything queued, fdatasync()s the
-// spool files the ops name, fsync()s the spool directory once, runs all the
+// spool files the ops name and fsync()s the spool directory once (all at the
+// same time, on a small pool of sync threads), runs all the
 // ops in one SQLite transaction (each op in its own savepoint), and then
 // calls each op's completion. Under load, many jobs share one transaction
 // and one WAL sync, so durability does not cost throughput; when idle, an
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -27,6 +29,33 @@
 #include "spooler/spool.h"
 
 namespace pullprint::spooler {
+
+// A few threads that run blocking syncs side by side for the committer.
+// run() is called by one thread at a time (the committer's).
+class SyncPool {
+ public:
+  explicit SyncPool(int threads);
+  ~SyncPool();
+  SyncPool(const SyncPool&) = delete;
+  SyncPool& operator=(const SyncPool&) = delete;
+
+  // Calls fn(0) ... fn(n-1) on the pool and the calling thread; returns when
+  // all have returned.
+  void run(size_t n, const std::function<void(size_t)>& fn);
+
+ private:
+  void work();
+  void drain();
+
+  std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;       // new task or stop
+  std::condition_variable done_cv_;  // left_ reached 0
+  const std::function<void(size_t)>* fn_ = nullptr;
+  size_t n_ = 0, next_ = 0, left_ = 0;
+  std::uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 
 class Committer {
  public:
@@ -52,9 +81,13 @@ class Committer {
  private:
   void run();
 
+  // Up to this many files (plus the directory) are synced at the same time.
+  static constexpr int kSyncThreads = 8;
+
   Store& store_;
   SpoolDir& spool_;
   Logger& log_;
+  SyncPool sync_pool_;
   mutable std::mutex mu_;      // guards queue_, stop_, max_batch_
   std::condition_variable cv_;
   std::deque<Op> queue_;
