@@ -1,0 +1,150 @@
+// Acceptance 1: a site's CUPS server forwards to pullprint's follow-me queue.
+//
+// A private cupsd has a queue whose device URI is pullprint's follow-me
+// queue (lpadmin -m everywhere, added after pullprintd is up so that cupsd
+// can build the PPD from pullprint's Get-Printer-Attributes answer).
+// `lp -U alice` to that CUPS queue must end as a held job in pullprint owned
+// by alice, and the spooled document must be exactly what CUPS sent.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "tests/integration/harness.h"
+#include "tests/support/ipp_tool.h"
+#include "tests/support/private_cupsd.h"
+#include "tests/support/wait.h"
+
+using namespace pullprint::itest;
+using namespace pullprint::testing;
+
+namespace {
+
+// Text that Ghostscript extracts from a PDF (txtwrite).
+std::string pdfText(const fs::path& file) {
+  auto r = runCommand({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=txtwrite", "-o",
+                       "-", file.string()},
+                      30s);
+  return r.out;
+}
+
+// Waits until pullprint's store has `n` jobs in state `state`; returns them.
+std::vector<JobRow> waitForRows(const PullprintServer& srv, size_t n, const std::string& state) {
+  std::vector<JobRow> held;
+  waitFor(
+      [&] {
+        held.clear();
+        for (auto& r : jobRows(srv.database()))
+          if (r.state == state) held.push_back(r);
+        return held.size() >= n;
+      },
+      30s, 50ms);
+  return held;
+}
+
+}  // namespace
+
+TEST_CASE("lp -U alice through a CUPS queue ends held in pullprint, document intact",
+          "[cups][followme]") {
+  PullprintServer srv;
+  srv.start();
+  PrivateCupsd cups;
+  // Device URI = pullprint's follow-me queue, with a backend option in the
+  // query as sites often write it (cupsd sends the whole URI as printer-uri
+  // when it builds the PPD; pullprint must ignore the query).
+  cups.addQueue("followme", srv.uri("followme") + "?waitjob=false");
+  TempDir work("itest-cups");
+  fs::permissions(work.path(), fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
+  INFO(srv.describe() << cups.describe());
+
+  SECTION("PDF through CUPS's filters") {
+    makePdf(work / "alice-report.pdf", 2, "alice-report");
+    int cupsJob = cups.lp("followme", work / "alice-report.pdf", {}, "alice", "alice report");
+    REQUIRE(cupsJob > 0);
+
+    auto held = waitForRows(srv, 1, "held");
+    REQUIRE(held.size() == 1);
+    const JobRow& row = held[0];
+    CHECK(row.owner == "alice");
+
+    // --- IPP view of the job (Get-Job-Attributes as alice) ---
+    IppReply r = getJob(srv.port(), static_cast<int>(row.id), "alice");
+    REQUIRE(r.ipp);
+    CHECK(r.ipp.status() == IPP_STATUS_OK);
+    CHECK(r.ipp.integer("job-state") == 4);  // pending-held
+    auto reasons = r.ipp.strings("job-state-reasons");
+    CHECK(std::find(reasons.begin(), reasons.end(), "job-hold-until-specified") != reasons.end());
+    CHECK(r.ipp.string("job-hold-until") == "indefinite");
+    CHECK(r.ipp.string("job-originating-user-name") == "alice");
+    CHECK(r.ipp.string("job-name") == "alice report");
+
+    // --- ... and through ipptool's own Get-Jobs (a different IPP client) ---
+    auto gj = runIppTool({"-t", "-d", "requser=alice", srv.uri("followme"),
+                          "/usr/share/cups/ipptool/get-jobs.test"},
+                         20s);
+    INFO(gj.describe());
+    CHECK(gj.ok());
+
+    // --- The spooled document: the file's hash is the recorded hash, and it
+    // is the PDF CUPS produced from alice's file (both pages, her text). ---
+    fs::path doc = srv.documentPath(row.id);
+    REQUIRE(fs::exists(doc));
+    CHECK(sha256File(doc) == row.sha256);
+    CHECK(static_cast<std::int64_t>(fs::file_size(doc)) == row.size);
+    std::string head = readFile(doc).substr(0, 5);
+    CHECK(head == "%PDF-");
+    std::string text = pdfText(doc);
+    CHECK(text.find("alice-report page 1 of 2") != std::string::npos);
+    CHECK(text.find("alice-report page 2 of 2") != std::string::npos);
+
+    // CUPS hands the job over and completes its own copy.
+    CHECK(cups.waitForJobState(cupsJob, "completed", 30s));
+  }
+
+  SECTION("raw job: the spool file is byte-identical to what lp sent") {
+    // -o raw: CUPS runs no filter, so what it sends is exactly the file.
+    std::string bytes = smallPdf(work.path(), "alice-raw", 3);
+    int cupsJob = cups.lp("followme", work / "alice-raw.pdf", {{"raw", "true"}}, "alice");
+    REQUIRE(cupsJob > 0);
+    auto held = waitForRows(srv, 1, "held");
+    REQUIRE(held.size() == 1);
+    CHECK(held[0].owner == "alice");
+    CHECK(held[0].sha256 == sha256Hex(bytes));
+    CHECK(sha256File(srv.documentPath(held[0].id)) == sha256Hex(bytes));
+    IppReply r = getJob(srv.port(), static_cast<int>(held[0].id), "alice");
+    REQUIRE(r.ipp);
+    CHECK(r.ipp.integer("job-state") == 4);
+    CHECK(r.ipp.string("job-originating-user-name") == "alice");
+    CHECK(cups.waitForJobState(cupsJob, "completed", 30s));
+  }
+}
+
+TEST_CASE("a CUPS queue with the plain device URI delivers a held job to pullprint",
+          "[cups][followme]") {
+  // The plain device URI, exactly as the issue describes it.
+  PullprintServer srv;
+  srv.start();
+  PrivateCupsd cups;
+  cups.addQueue("followme", srv.uri("followme"));
+  TempDir work("itest-cups-plain");
+  fs::permissions(work.path(), fs::perms::owner_all | fs::perms::others_read |
+                                   fs::perms::others_exec | fs::perms::group_read |
+                                   fs::perms::group_exec);
+  INFO(srv.describe() << cups.describe());
+  makePdf(work / "alice-plain.pdf", 1, "alice-plain");
+  int cupsJob = cups.lp("followme", work / "alice-plain.pdf", {}, "alice");
+  REQUIRE(cupsJob > 0);
+  auto held = waitForRows(srv, 1, "held");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].owner == "alice");
+  CHECK(sha256File(srv.documentPath(held[0].id)) == held[0].sha256);
+  IppReply r = getJob(srv.port(), static_cast<int>(held[0].id), "alice");
+  REQUIRE(r.ipp);
+  CHECK(r.ipp.integer("job-state") == 4);
+  CHECK(r.ipp.string("job-hold-until") == "indefinite");
+  CHECK(r.ipp.string("job-originating-user-name") == "alice");
+  // CUPS's ipp backend does not wait for a held remote job to complete: the
+  // CUPS job completes once pullprint holds it, so the CUPS queue moves on.
+  CHECK(cups.waitForJobState(cupsJob, "completed", 30s));
+}

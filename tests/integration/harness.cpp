@@ -1,0 +1,586 @@
+#include "tests/integration/harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "tests/support/ipp_tool.h"
+#include "tests/support/wait.h"
+
+#ifndef PULLPRINTD_PATH
+#error "PULLPRINTD_PATH must name the pullprintd binary"
+#endif
+
+namespace pullprint::itest {
+
+using testing::waitFor;
+
+// ---------------------------------------------------------------------------
+// PullprintServer
+
+PullprintServer::PullprintServer(ServerOptions options)
+    : options_(std::move(options)), dir_("pullprint-itest") {
+  // 0755 so that an lp-owned CUPS backend never needs anything here, and so
+  // that a tmpfs mounted below stays reachable.
+  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
+  stateDir_ = options_.stateDir.empty() ? dir_ / "state" : options_.stateDir;
+  spoolDir_ = options_.spoolDir.empty() ? stateDir_ / "spool" : options_.spoolDir;
+  std::string toml = "[server]\nlog_level = \"debug\"\n" + options_.serverToml + "\n";
+  toml += "[spool]\n";
+  if (!options_.spoolDir.empty()) toml += "directory = \"" + spoolDir_.string() + "\"\n";
+  toml += options_.spoolToml + "\n" + options_.toml + "\n";
+  testing::writeFile(configPath(), toml);
+}
+
+PullprintServer::~PullprintServer() {
+  if (process_) process_->terminate(3000ms);
+}
+
+std::string PullprintServer::uri(const std::string& queue, bool tls) const {
+  return std::string(tls ? "ipps" : "ipp") + "://127.0.0.1:" + std::to_string(port_) +
+         "/printers/" + queue;
+}
+
+fs::path PullprintServer::documentPath(std::int64_t jobId, int doc) const {
+  char name[48];
+  std::snprintf(name, sizeof name, "%08lld-%d.doc", static_cast<long long>(jobId), doc);
+  return spoolDir() / name;
+}
+
+void PullprintServer::start() {
+  if (running()) throw std::runtime_error("pullprintd is already running");
+  const bool pickPort = port_ == 0;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (pickPort) port_ = testing::pickFreePort();
+    testing::ProcessOptions po;
+    po.argv = {PULLPRINTD_PATH, "--listen", "127.0.0.1:" + std::to_string(port_), "--state-dir",
+               stateDir_.string(), "--config", configPath().string()};
+    po.logDir = dir_.path();
+    po.logName = "pullprintd";
+    process_ = std::make_unique<testing::Process>(po);
+    ++runs_;
+    bool up = waitFor([&] { return !process_->running() || printerAnswers(port_); }, 20s, 10ms);
+    if (up && process_->running()) return;
+    std::string err = log();
+    process_->terminate(1000ms);
+    if (!(pickPort && err.find("cannot listen") != std::string::npos)) break;
+  }
+  throw std::runtime_error("pullprintd did not start: " + describe());
+}
+
+void PullprintServer::kill9() {
+  if (process_) process_->kill();
+}
+
+void PullprintServer::stop() {
+  if (process_) process_->terminate(5000ms);
+}
+
+bool PullprintServer::running() const { return process_ && process_->running(); }
+
+void PullprintServer::addUser(const std::string& name, const std::string& password,
+                              const std::string& role) const {
+  testing::RunOptions ro;
+  ro.stdinData = password + "\n";
+  auto r = testing::runCommand({PULLPRINTD_PATH, "--state-dir", stateDir_.string(), "--config",
+                                configPath().string(), "--add-user", name, "--role", role},
+                               20s, ro);
+  if (!r.ok()) throw std::runtime_error("--add-user failed: " + r.describe());
+}
+
+std::string PullprintServer::log() const {
+  return testing::readFile(dir_ / "pullprintd.stderr") + testing::readFile(dir_ / "pullprintd.stdout");
+}
+
+std::string PullprintServer::describe() const {
+  std::ostringstream out;
+  out << "pullprintd on port " << port_ << ", state " << stateDir_ << ", runs " << runs_ << "\n";
+  if (process_) out << process_->describe() << "\n";
+  out << "--- config ---\n" << testing::readFile(configPath());
+  out << "--- log tail ---\n" << testing::tailFile(dir_ / "pullprintd.stderr", 6000);
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------
+// RawConn
+
+std::string HttpResponse::header(const std::string& lowerName) const {
+  auto it = headers.find(lowerName);
+  return it == headers.end() ? "" : it->second;
+}
+
+RawConn::RawConn(std::uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int e = errno;
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " +
+                             std::strerror(e));
+  }
+  int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+RawConn::~RawConn() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConn::send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+void RawConn::shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
+bool RawConn::fill(std::chrono::steady_clock::time_point deadline) {
+  if (eof_) return false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    char tmp[65536];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+}
+
+bool RawConn::waitClosed(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!eof_) {
+    if (!fill(deadline) && !eof_) return false;
+  }
+  return true;
+}
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t");
+  auto e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Decodes a chunked body at the start of `in`. Returns bytes consumed, or 0
+// when incomplete.
+size_t dechunk(const std::string& in, std::string* out) {
+  size_t pos = 0;
+  out->clear();
+  for (;;) {
+    auto eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) return 0;
+    size_t len = std::stoul(in.substr(pos, eol - pos), nullptr, 16);
+    pos = eol + 2;
+    if (len == 0) {
+      // Trailers end with an empty line.
+      auto end = in.find("\r\n", pos);
+      while (end != std::string::npos && end != pos) {
+        pos = end + 2;
+        end = in.find("\r\n", pos);
+      }
+      if (end == std::string::npos) return 0;
+      return end + 2;
+    }
+    if (in.size() < pos + len + 2) return 0;
+    out->append(in, pos, len);
+    pos += len + 2;
+  }
+}
+
+}  // namespace
+
+HttpResponse RawConn::readResponse(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpResponse r;
+  size_t headEnd;
+  while ((headEnd = buf_.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill(deadline)) return r;
+  }
+  std::istringstream head(buf_.substr(0, headEnd));
+  std::string line;
+  std::getline(head, line);
+  {
+    std::istringstream sl(line);
+    std::string version;
+    sl >> version >> r.status;
+    std::getline(sl, r.reason);
+    r.reason = trim(r.reason);
+  }
+  while (std::getline(head, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    r.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+  }
+  std::string rest = buf_.substr(headEnd + 4);
+  if (r.status >= 100 && r.status < 200) {
+    buf_ = rest;
+    return r;
+  }
+  if (!r.header("content-length").empty()) {
+    size_t len = std::stoul(r.header("content-length"));
+    while (rest.size() < len) {
+      if (!fill(deadline)) {
+        r.status = 0;
+        return r;
+      }
+      rest = buf_.substr(headEnd + 4);
+    }
+    r.body = rest.substr(0, len);
+    buf_ = rest.substr(len);
+  } else if (lower(r.header("transfer-encoding")).find("chunked") != std::string::npos) {
+    size_t used;
+    while ((used = dechunk(rest, &r.body)) == 0) {
+      if (!fill(deadline)) {
+        r.status = 0;
+        return r;
+      }
+      rest = buf_.substr(headEnd + 4);
+    }
+    buf_ = rest.substr(used);
+  } else {
+    while (fill(deadline)) {
+    }
+    r.body = buf_.substr(headEnd + 4);
+    buf_.clear();
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Ipp
+
+void Ipp::reset() {
+  if (ipp_) ippDelete(ipp_);
+  ipp_ = nullptr;
+}
+
+Ipp Ipp::request(ipp_op_t op, const std::string& printerUri, const std::string& user) {
+  ipp_t* r = ippNewRequest(op);
+  ippSetVersion(r, 2, 0);
+  ippSetRequestId(r, 1);
+  if (!printerUri.empty())
+    ippAddString(r, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, printerUri.c_str());
+  if (!user.empty())
+    ippAddString(r, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr,
+                 user.c_str());
+  return Ipp(r);
+}
+
+namespace {
+
+ssize_t writeToString(void* ctx, ipp_uchar_t* buffer, size_t bytes) {
+  static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(buffer), bytes);
+  return static_cast<ssize_t>(bytes);
+}
+
+struct ReadCtx {
+  const std::string* s;
+  size_t pos = 0;
+};
+
+ssize_t readFromString(void* ctx, ipp_uchar_t* buffer, size_t bytes) {
+  auto* c = static_cast<ReadCtx*>(ctx);
+  size_t n = std::min(bytes, c->s->size() - c->pos);
+  std::memcpy(buffer, c->s->data() + c->pos, n);
+  c->pos += n;
+  return static_cast<ssize_t>(n);
+}
+
+}  // namespace
+
+std::string Ipp::encode() const {
+  std::string out;
+  ippSetState(ipp_, IPP_STATE_IDLE);
+  ippWriteIO(&out, writeToString, 1, nullptr, ipp_);
+  return out;
+}
+
+Ipp Ipp::decode(const std::string& bytes) {
+  ReadCtx ctx{&bytes};
+  ipp_t* ipp = ippNew();
+  ipp_state_t st = ippReadIO(&ctx, readFromString, 1, nullptr, ipp);
+  if (st != IPP_STATE_DATA) {
+    ippDelete(ipp);
+    return Ipp();
+  }
+  return Ipp(ipp);
+}
+
+ipp_status_t Ipp::status() const { return ippGetStatusCode(ipp_); }
+
+std::optional<int> Ipp::integer(const char* name) const {
+  ipp_attribute_t* a = ippFindAttribute(ipp_, name, IPP_TAG_ZERO);
+  if (!a) return std::nullopt;
+  ipp_tag_t t = ippGetValueTag(a);
+  if (t != IPP_TAG_INTEGER && t != IPP_TAG_ENUM) return std::nullopt;
+  return ippGetInteger(a, 0);
+}
+
+std::optional<std::string> Ipp::string(const char* name) const {
+  ipp_attribute_t* a = ippFindAttribute(ipp_, name, IPP_TAG_ZERO);
+  if (!a) return std::nullopt;
+  const char* s = ippGetString(a, 0, nullptr);
+  if (!s) return std::nullopt;
+  return std::string(s);
+}
+
+std::vector<std::string> Ipp::strings(const char* name) const {
+  std::vector<std::string> out;
+  ipp_attribute_t* a = ippFindAttribute(ipp_, name, IPP_TAG_ZERO);
+  if (!a) return out;
+  for (int i = 0; i < ippGetCount(a); ++i) {
+    const char* s = ippGetString(a, i, nullptr);
+    if (s) out.emplace_back(s);
+  }
+  return out;
+}
+
+bool Ipp::has(const char* name) const {
+  return ippFindAttribute(ipp_, name, IPP_TAG_ZERO) != nullptr;
+}
+
+std::vector<int> Ipp::jobIds() const {
+  std::vector<int> ids;
+  for (ipp_attribute_t* a = ippFindAttribute(ipp_, "job-id", IPP_TAG_INTEGER); a;
+       a = ippFindNextAttribute(ipp_, "job-id", IPP_TAG_INTEGER))
+    ids.push_back(ippGetInteger(a, 0));
+  return ids;
+}
+
+int Ipp::jobCount() const { return static_cast<int>(jobIds().size()); }
+
+// ---------------------------------------------------------------------------
+// POST
+
+std::string httpHead(std::uint16_t port, const std::string& resource, long long bodyLength,
+                     const std::string& extraHeaders) {
+  std::string h = "POST " + resource + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                  "\r\nContent-Type: application/ipp\r\n";
+  if (bodyLength >= 0) h += "Content-Length: " + std::to_string(bodyLength) + "\r\n";
+  else h += "Transfer-Encoding: chunked\r\n";
+  return h + extraHeaders + "\r\n";
+}
+
+namespace {
+
+std::string base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string chunk(std::string_view body, size_t size) {
+  std::string out;
+  char hex[32];
+  for (size_t pos = 0; pos < body.size(); pos += size) {
+    size_t n = std::min(size, body.size() - pos);
+    std::snprintf(hex, sizeof hex, "%zx\r\n", n);
+    out += hex;
+    out.append(body.substr(pos, n));
+    out += "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+}  // namespace
+
+IppReply ippPost(std::uint16_t port, const Ipp& request, std::string_view document,
+                 const PostOptions& options) {
+  std::string body = request.encode();
+  body.append(document);
+  std::string extra;
+  if (!options.basicAuth.empty()) extra += "Authorization: Basic " + base64(options.basicAuth) + "\r\n";
+  RawConn conn(port);
+  if (options.chunked) {
+    conn.send(httpHead(port, options.resource, -1, extra) + chunk(body, 4096));
+  } else {
+    conn.send(httpHead(port, options.resource, static_cast<long long>(body.size()), extra) + body);
+  }
+  IppReply reply;
+  reply.http = conn.readResponse(options.timeout);
+  if (reply.http.status == 200) reply.ipp = Ipp::decode(reply.http.body);
+  return reply;
+}
+
+PrintResult printJob(std::uint16_t port, const std::string& user, std::string_view document,
+                     const std::string& queue, const std::string& format,
+                     const PostOptions& options) {
+  Ipp req = Ipp::request(IPP_OP_PRINT_JOB,
+                         "ipp://127.0.0.1:" + std::to_string(port) + "/printers/" + queue, user);
+  ippAddString(req.get(), IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, "itest");
+  ippAddString(req.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
+               format.c_str());
+  PostOptions po = options;
+  if (po.resource == "/printers/followme") po.resource = "/printers/" + queue;
+  PrintResult r;
+  r.reply = ippPost(port, req, document, po);
+  if (r.reply.ipp && ippGetStatusCode(r.reply.ipp.get()) < 0x100)
+    r.jobId = r.reply.ipp.integer("job-id").value_or(0);
+  return r;
+}
+
+IppReply getJob(std::uint16_t port, int jobId, const std::string& user, const std::string& queue) {
+  Ipp req = Ipp::request(IPP_OP_GET_JOB_ATTRIBUTES,
+                         "ipp://127.0.0.1:" + std::to_string(port) + "/printers/" + queue, user);
+  ippAddInteger(req.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", jobId);
+  PostOptions po;
+  po.resource = "/printers/" + queue;
+  return ippPost(port, req, {}, po);
+}
+
+bool printerAnswers(std::uint16_t port) {
+  try {
+    Ipp req = Ipp::request(IPP_OP_GET_PRINTER_ATTRIBUTES,
+                           "ipp://127.0.0.1:" + std::to_string(port) + "/printers/followme");
+    PostOptions po;
+    po.timeout = 5s;
+    IppReply r = ippPost(port, req, {}, po);
+    return r.ipp && r.ipp.status() == IPP_STATUS_OK && r.ipp.has("printer-state");
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// SQLite
+
+namespace {
+
+std::vector<JobRow> queryJobs(const fs::path& database, const std::string& where, std::int64_t id) {
+  std::vector<JobRow> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + database.string());
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::string sql = "SELECT id, owner, state, sha256, size_bytes, document_count FROM jobs " +
+                    where + " ORDER BY id";
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite: " + err);
+  }
+  if (!where.empty()) sqlite3_bind_int64(st, 1, id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    JobRow r;
+    r.id = sqlite3_column_int64(st, 0);
+    r.owner = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    r.state = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
+    r.sha256 = reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+    r.size = sqlite3_column_int64(st, 4);
+    r.documents = sqlite3_column_int(st, 5);
+    out.push_back(r);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace
+
+std::optional<JobRow> jobRow(const fs::path& database, std::int64_t id) {
+  auto rows = queryJobs(database, "WHERE id = ?1", id);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::vector<JobRow> jobRows(const fs::path& database) { return queryJobs(database, "", 0); }
+
+// ---------------------------------------------------------------------------
+// Bytes
+
+std::string sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(digits[md[i] >> 4]);
+    out.push_back(digits[md[i] & 15]);
+  }
+  return out;
+}
+
+std::string sha256File(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return sha256Hex(data);
+}
+
+std::string randomBytes(size_t size, std::uint32_t seed) {
+  std::string out(size, '\0');
+  std::uint32_t x = seed ? seed : 0x9e3779b9u;
+  for (size_t i = 0; i < size; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    out[i] = static_cast<char>(x & 0xff);
+  }
+  return out;
+}
+
+std::string smallPdf(const fs::path& workDir, const std::string& label, int pages) {
+  fs::path p = workDir / (label + ".pdf");
+  testing::makePdf(p, pages, label);
+  return testing::readFile(p);
+}
+
+std::vector<std::string> listFiles(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file()) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace pullprint::itest

@@ -1,0 +1,207 @@
+// Acceptance 5 and 8: HTTP details real IPP clients depend on, and TLS.
+//
+//   keep-alive          several requests, one connection
+//   chunked             a Print-Job whose body is Transfer-Encoding: chunked
+//   100-continue        headers with Expect, wait for "100 Continue", then the body
+//   TLS                 ipptool Get-Printer-Attributes and Print-Job over
+//                       ipps:// (self-signed certificate made with the openssl
+//                       CLI), and plain ipp:// on the same port
+#include <catch2/catch.hpp>
+
+#include "tests/integration/harness.h"
+#include "tests/support/ipp_tool.h"
+#include "tests/support/wait.h"
+
+using namespace pullprint::itest;
+using namespace pullprint::testing;
+
+namespace {
+
+std::string printBody(const PullprintServer& srv, const std::string& user, const std::string& doc) {
+  Ipp req = Ipp::request(IPP_OP_PRINT_JOB, srv.uri(), user);
+  ippAddString(req.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
+               "application/octet-stream");
+  return req.encode() + doc;
+}
+
+void checkHeld(const PullprintServer& srv, int id, const std::string& sha) {
+  REQUIRE(id > 0);
+  auto row = jobRow(srv.database(), id);
+  REQUIRE(row);
+  CHECK(row->state == "held");
+  CHECK(row->sha256 == sha);
+  CHECK(sha256File(srv.documentPath(id)) == sha);
+}
+
+}  // namespace
+
+TEST_CASE("HTTP keep-alive: several requests on one connection", "[protocol]") {
+  PullprintServer srv;
+  srv.start();
+  INFO(srv.describe());
+  RawConn c(srv.port());
+  std::string gpa = Ipp::request(IPP_OP_GET_PRINTER_ATTRIBUTES, srv.uri()).encode();
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size())) + gpa));
+    HttpResponse r = c.readResponse(10s);
+    REQUIRE(r.status == 200);
+    CHECK(r.header("connection") != "close");
+    Ipp ipp = Ipp::decode(r.body);
+    REQUIRE(ipp);
+    CHECK(ipp.status() == IPP_STATUS_OK);
+  }
+  // A Print-Job and then its Get-Job-Attributes, still on the same connection.
+  std::string doc = randomBytes(70000, 21);
+  std::string body = printBody(srv, "alice", doc);
+  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(body.size())) + body));
+  HttpResponse pr = c.readResponse(10s);
+  REQUIRE(pr.status == 200);
+  Ipp pj = Ipp::decode(pr.body);
+  REQUIRE(pj);
+  int id = pj.integer("job-id").value_or(0);
+  checkHeld(srv, id, sha256Hex(doc));
+  Ipp gja = Ipp::request(IPP_OP_GET_JOB_ATTRIBUTES, srv.uri(), "alice");
+  ippAddInteger(gja.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", id);
+  std::string gjaBytes = gja.encode();
+  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gjaBytes.size())) + gjaBytes));
+  HttpResponse jr = c.readResponse(10s);
+  REQUIRE(jr.status == 200);
+  Ipp j = Ipp::decode(jr.body);
+  REQUIRE(j);
+  CHECK(j.integer("job-state") == 4);
+  // Two requests sent back to back (pipelined) are answered in order.
+  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size())) + gpa +
+                 httpHead(srv.port(), "/printers/followme", static_cast<long long>(gjaBytes.size())) + gjaBytes));
+  HttpResponse p1 = c.readResponse(10s);
+  HttpResponse p2 = c.readResponse(10s);
+  REQUIRE(p1.status == 200);
+  REQUIRE(p2.status == 200);
+  CHECK(Ipp::decode(p1.body).has("printer-state"));
+  CHECK(Ipp::decode(p2.body).integer("job-id") == id);
+}
+
+TEST_CASE("chunked request body", "[protocol]") {
+  PullprintServer srv;
+  srv.start();
+  INFO(srv.describe());
+  std::string doc = randomBytes(200000, 22);
+  PostOptions po;
+  po.chunked = true;
+  PrintResult r = printJob(srv.port(), "alice", doc, "followme", "application/octet-stream", po);
+  REQUIRE(r.reply.ipp);
+  CHECK(r.reply.ipp.status() == IPP_STATUS_OK);
+  checkHeld(srv, r.jobId, sha256Hex(doc));
+
+  // Chunk boundaries inside the IPP header itself (1-byte chunks at first).
+  std::string body = printBody(srv, "alice", "tiny chunked document");
+  std::string wire = httpHead(srv.port(), "/printers/followme", -1);
+  for (size_t i = 0; i < body.size(); ++i) {
+    wire += "1\r\n";
+    wire += body[i];
+    wire += "\r\n";
+  }
+  wire += "0\r\n\r\n";
+  RawConn c(srv.port());
+  REQUIRE(c.send(wire));
+  HttpResponse h = c.readResponse(10s);
+  REQUIRE(h.status == 200);
+  Ipp ipp = Ipp::decode(h.body);
+  REQUIRE(ipp);
+  CHECK(ipp.status() == IPP_STATUS_OK);
+  checkHeld(srv, ipp.integer("job-id").value_or(0), sha256Hex("tiny chunked document"));
+}
+
+TEST_CASE("Expect: 100-continue", "[protocol]") {
+  PullprintServer srv;
+  srv.start();
+  INFO(srv.describe());
+  std::string doc = randomBytes(120000, 23);
+  std::string body = printBody(srv, "alice", doc);
+  RawConn c(srv.port());
+  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(body.size()),
+                          "Expect: 100-continue\r\n")));
+  HttpResponse cont = c.readResponse(10s);
+  REQUIRE(cont.status == 100);
+  REQUIRE(c.send(body));
+  HttpResponse r = c.readResponse(10s);
+  REQUIRE(r.status == 200);
+  Ipp ipp = Ipp::decode(r.body);
+  REQUIRE(ipp);
+  CHECK(ipp.status() == IPP_STATUS_OK);
+  checkHeld(srv, ipp.integer("job-id").value_or(0), sha256Hex(doc));
+
+  // The same connection carries on (keep-alive after a 100-continue exchange).
+  std::string gpa = Ipp::request(IPP_OP_GET_PRINTER_ATTRIBUTES, srv.uri()).encode();
+  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size()),
+                          "Expect: 100-continue\r\n")));
+  REQUIRE(c.readResponse(10s).status == 100);
+  REQUIRE(c.send(gpa));
+  HttpResponse g = c.readResponse(10s);
+  REQUIRE(g.status == 200);
+  CHECK(Ipp::decode(g.body).status() == IPP_STATUS_OK);
+}
+
+TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same port",
+          "[protocol][tls]") {
+  TempDir work("itest-tls");
+  auto gen = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                         (work / "server.key").string(), "-out", (work / "server.crt").string(),
+                         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                         "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                        60s);
+  REQUIRE(gen.ok());
+  ServerOptions o;
+  o.toml = "[tls]\ncertificate = \"" + (work / "server.crt").string() + "\"\nprivate_key = \"" +
+           (work / "server.key").string() + "\"\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+
+  // ipptool with an empty client configuration (CUPS_SERVERROOT, HOME): CUPS
+  // 2.4 accepts a self-signed server certificate by default (trust on first
+  // use; nothing is stored in an empty HOME).
+  fs::create_directories(work / "client");
+  EnvChanges env;
+  env.set = {{"CUPS_SERVERROOT", (work / "client").string()}, {"HOME", (work / "client").string()}};
+  writeFile(work / "security.test", R"TEST({
+  NAME "Get-Printer-Attributes (uri-security-supported)"
+  OPERATION Get-Printer-Attributes
+  GROUP operation-attributes-tag
+  ATTR charset attributes-charset utf-8
+  ATTR naturalLanguage attributes-natural-language en
+  ATTR uri printer-uri $uri
+  ATTR keyword requested-attributes uri-security-supported,printer-state
+  STATUS successful-ok
+  EXPECT printer-state
+  DISPLAY uri-security-supported
+})TEST");
+
+  auto tls = runIppTool({"-t", srv.uri("followme", true), (work / "security.test").string()}, 30s, env);
+  INFO(tls.describe());
+  CHECK(tls.ok());
+  CHECK(ippToolValues(tls.out, "uri-security-supported") == std::vector<std::string>{"tls"});
+
+  auto stock = runIppTool({"-t", srv.uri("followme", true),
+                           "/usr/share/cups/ipptool/get-printer-attributes.test"},
+                          30s, env);
+  INFO(stock.describe());
+  CHECK(stock.ok());
+
+  makePdf(work / "tls-doc.pdf", 1);
+  auto pj = runIppTool({"-t", "-f", (work / "tls-doc.pdf").string(), srv.uri("followme", true),
+                        "/usr/share/cups/ipptool/print-job.test"},
+                       30s, env);
+  INFO(pj.describe());
+  CHECK(pj.ok());
+  std::vector<JobRow> rows;
+  REQUIRE(waitFor([&] { rows = jobRows(srv.database()); return !rows.empty(); }, 5s));
+  CHECK(rows.back().state == "held");
+  CHECK(rows.back().sha256 == sha256File(work / "tls-doc.pdf"));
+
+  // Plain ipp:// on the same port: ipptool, and a raw HTTP client.
+  auto plain = runIppTool({"-t", srv.uri("followme", false), (work / "security.test").string()}, 30s, env);
+  INFO(plain.describe());
+  CHECK(plain.ok());
+  CHECK(ippToolValues(plain.out, "uri-security-supported") == std::vector<std::string>{"none"});
+  CHECK(printerAnswers(srv.port()));
+}
