@@ -123,7 +123,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
   Config c;
   std::string err;
   std::set<std::string> known_sections = {"server", "tls", "ipp", "spool", "hold", "queue",
-                                          "release", "printer"};
+                                          "release", "printer", "stations", "policy"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -203,6 +203,24 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     r.rejectUnknown();
     if (err.empty() && (c.release_poll_ms < 10 || c.expiry_interval_seconds < 1))
       err = where(source, t->source()) + ": [release] intervals are too small";
+  }
+  if (auto* t = root["policy"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[policy]", source, &err);
+    r.get("file", &c.policy_file);
+    r.rejectUnknown();
+  }
+  if (auto* t = root["stations"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[stations]", source, &err);
+    r.get("clock_skew_seconds", &c.station_clock_skew_seconds);
+    r.get("failed_reads_per_minute", &c.station_failed_reads_per_minute);
+    r.get("register_window_seconds", &c.card_register_window_seconds);
+    r.rejectUnknown();
+    if (err.empty() && (c.station_clock_skew_seconds < 1 || c.station_clock_skew_seconds > 3600))
+      err = where(source, t->source()) + ": [stations].clock_skew_seconds must be 1..3600";
+    if (err.empty() && c.station_failed_reads_per_minute < 1)
+      err = where(source, t->source()) + ": [stations].failed_reads_per_minute must be at least 1";
+    if (err.empty() && (c.card_register_window_seconds < 10 || c.card_register_window_seconds > 3600))
+      err = where(source, t->source()) + ": [stations].register_window_seconds must be 10..3600";
   }
   if (auto* node = root.get("printer"); node && err.empty()) {
     auto* arr = node->as_array();
@@ -315,6 +333,16 @@ const std::string& defaultConfigText() {
 # poll_interval_ms = 500           # how often a printing job is checked
 # busy_retry_seconds = 30          # a busy printer is retried this long before the job goes back on hold
 # expiry_interval_seconds = 30     # how often the hold timeout is checked
+
+[policy]
+# file = "/etc/pullprint/policy.toml"  # duplex/colour/deny rules (docs/policies.md);
+#                                      # check with: pullprintd --check-policy FILE
+
+[stations]
+# Card release stations (pullprint-badge); see docs/badge-reader.md.
+# clock_skew_seconds = 60          # signed station requests outside this window are refused
+# failed_reads_per_minute = 10     # unknown-card taps per station per minute, then refused (429)
+# register_window_seconds = 120    # "register my card": the tap must follow within this time
 
 # Printers jobs can be released to:
 # [[printer]]

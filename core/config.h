@@ -73,11 +73,19 @@ struct Config {
   // [hold]
   std::int64_t hold_timeout_seconds = 24 * 3600;
 
+  // [policy]
+  std::filesystem::path policy_file;        // policies TOML (docs/policies.md); empty: none
+
   // [release]
   std::string direct_printer;               // printer of the direct queue ("" = none)
   std::int64_t release_poll_ms = 500;       // Get-Job-Attributes interval while printing
   std::int64_t release_busy_retry_seconds = 30;  // keep retrying a busy printer this long
   std::int64_t expiry_interval_seconds = 30;    // how often the hold timeout is checked
+
+  // [stations] (card release; see docs/badge-reader.md)
+  std::int64_t station_clock_skew_seconds = 60;     // signed requests older/newer than this are refused
+  std::int64_t station_failed_reads_per_minute = 10; // unknown/failed card taps per station, then 429
+  std::int64_t card_register_window_seconds = 120;  // "register my card": tap within this time
 
   // [[queue]]
   std::vector<QueueConfig> queues;

@@ -25,6 +25,8 @@
 #include "core/log.h"
 #include "core/password.h"
 #include "core/store.h"
+#include "policies/check.h"
+#include "policies/policy.h"
 #include "server/http_server.h"
 #include "spooler/analysis_queue.h"
 #include "spooler/committer.h"
@@ -43,6 +45,7 @@ constexpr const char* kUsage =
     "       pullprintd [--state-dir DIR] --add-user NAME [--role user|admin|sustainability]\n"
     "                  [--department NAME]   (password: first line of standard input)\n"
     "       pullprintd --check-config FILE\n"
+    "       pullprintd --check-policy FILE\n"
     "       pullprintd --version\n";
 
 struct Args {
@@ -54,6 +57,7 @@ struct Args {
   std::string role = "user";
   std::string department;
   std::string check_config;
+  std::string check_policy;
 };
 
 int fail(const std::string& msg) {
@@ -80,6 +84,7 @@ bool parseArgs(int argc, char** argv, Args* a, std::string* err) {
     else if (arg == "--role") { if (!value(&a->role)) return false; }
     else if (arg == "--department") { if (!value(&a->department)) return false; }
     else if (arg == "--check-config") { if (!value(&a->check_config)) return false; }
+    else if (arg == "--check-policy") { if (!value(&a->check_policy)) return false; }
     else {
       *err = "unknown argument '" + arg + "'";
       return false;
@@ -114,6 +119,9 @@ int main(int argc, char** argv) {
   Args args;
   std::string err;
   if (!parseArgs(argc, argv, &args, &err)) return fail(err + "\n" + kUsage);
+
+  if (!args.check_policy.empty())
+    return policies::runPolicyCheck(args.check_policy, std::cout, std::cerr);
 
   if (!args.check_config.empty()) {
     auto c = loadConfigFile(args.check_config);
@@ -216,6 +224,15 @@ int main(int argc, char** argv) {
 
   Authenticator auth(**store, clock);
   spooler::IppService ipp(config, jobs, auth, log, &release);
+  if (!config.policy_file.empty()) {
+    auto policy = policies::loadPolicyFile(config.policy_file);
+    if (!policy) return fail(policy.status().message());
+    auto shared = std::make_shared<const policies::Policy>(std::move(*policy));
+    log.info("policy.loaded", {{"file", config.policy_file.string()}, {"version", shared->version()},
+                               {"rules", static_cast<int>(shared->rules().size())}});
+    ipp.setPolicy(shared);
+    release.setPolicy(shared);
+  }
   api::Api api(config, jobs, release, auth, log);
 
   std::unique_ptr<boost::asio::ssl::context> tls;

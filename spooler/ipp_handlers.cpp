@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 
+#include "policies/evaluate.h"
 #include "spooler/ipp_private.h"
 
 namespace pullprint::spooler {
@@ -68,6 +69,8 @@ struct Ticket {
   std::vector<ipp_attribute_t*> unsupported;
   bool fidelity = false;
   bool no_hold = false;  // job-hold-until=no-hold was asked for
+  bool sides_given = false;
+  bool color_given = false;
 };
 
 // Checks each Job Template attribute against what we support. Unsupported
@@ -89,11 +92,17 @@ Ticket readTicket(ipp_t* req, bool queue_holds) {
       if (ok) t.copies = ippGetInteger(a, 0);
     } else if (name == "sides") {
       ok = tag == IPP_TAG_KEYWORD && count == 1 && isSupportedSides(ippGetString(a, 0, nullptr));
-      if (ok) t.sides = ippGetString(a, 0, nullptr);
+      if (ok) {
+        t.sides = ippGetString(a, 0, nullptr);
+        t.sides_given = true;
+      }
     } else if (name == "print-color-mode") {
       ok = tag == IPP_TAG_KEYWORD && count == 1 &&
            isSupportedColorMode(ippGetString(a, 0, nullptr));
-      if (ok) t.color_mode = ippGetString(a, 0, nullptr);
+      if (ok) {
+        t.color_mode = ippGetString(a, 0, nullptr);
+        t.color_given = true;
+      }
     } else if (name == "media") {
       ok = (tag == IPP_TAG_KEYWORD || tag == IPP_TAG_NAME) && count == 1 &&
            isSupportedMedia(ippGetString(a, 0, nullptr));
@@ -369,6 +378,42 @@ bool checkSpace(Context& c) {
   return true;
 }
 
+// Applies the submission policy to a new job: sides, colour, copies and the
+// hold timeout as decided (the deciding rules are kept in the ticket). A
+// denied job is recorded (counted as denied, never queued) and the client
+// gets the policy's message; returns false then.
+bool applySubmitPolicy(Context& c, Job& job, Ticket& t) {
+  auto policy = c.s.currentPolicy();
+  if (!policy) return true;
+  policies::JobFacts f;
+  f.queue = job.queue;
+  f.user = job.owner;
+  f.source_address = job.source_address;
+  f.copies = t.copies;
+  f.format = job.format;
+  if (t.color_given) f.color_mode = policies::parseColorMode(t.color_mode);
+  if (t.sides_given) f.sides = policies::parseSides(t.sides);
+  f.document_name = job.name;
+  policies::Decision d = policies::evaluate(f, nullptr, *policy, job.created_at);
+  t.extra["policy"] = {{"version", policy->version()}, {"decision", policies::describeDecision(d)}};
+  job.ticket_json = t.extra.dump();
+  if (d.denied) {
+    std::string msg = d.deny_message.empty() ? "denied by print policy" : d.deny_message;
+    c.s.log.info("policy.denied", {{"job", job.id}, {"owner", job.owner},
+                                   {"rule", std::string(d.denied_by.name)}});
+    auto ctx = std::make_shared<Context>(c);
+    c.s.jobs.recordDenied(job, msg, [ctx, msg](Status) {
+      ctx->error(IPP_STATUS_ERROR_NOT_AUTHORIZED, msg);
+    });
+    return false;
+  }
+  job.sides = std::string(policies::toKeyword(d.sides.value));
+  job.color_mode = std::string(policies::toKeyword(d.color_mode.value));
+  job.copies = static_cast<int>(d.copies.value);
+  if (d.hold_expires_at && job.hold_expires_at) job.hold_expires_at = *d.hold_expires_at;
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // Operations
 
@@ -382,6 +427,7 @@ HandleResult printJob(Context& c) {
   if (!checkTicket(c, t, &ok_status)) return r;
   if (!checkSpace(c)) return r;
   Job job = newJob(c, t, format);
+  if (!applySubmitPolicy(c, job, t)) return r;
   int docno = 0;
   c.s.jobs.createJob(job, nullptr);
   if (Status s = c.s.jobs.beginDocument(job.id, &docno); !s) {
@@ -422,6 +468,7 @@ HandleResult createJob(Context& c) {
   ipp_status_t status;
   if (!checkTicket(c, t, &status)) return r;
   Job job = newJob(c, t, "");
+  if (!applySubmitPolicy(c, job, t)) return r;
   auto ctx = std::make_shared<Context>(c);
   c.s.jobs.createJob(job, [ctx, id = job.id, status, t](Status s) {
     if (!s) {

@@ -7,6 +7,7 @@
 #include <cups/ipp.h>
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,12 @@ struct IppService::Impl {
   std::vector<QueueInfo> queues;
   UnixSeconds started_at;
   ReleaseEngine* release = nullptr;  // null in unit tests
+  std::mutex policy_mu;               // guards policy
+  std::shared_ptr<const policies::Policy> policy;
+  std::shared_ptr<const policies::Policy> currentPolicy() {
+    std::lock_guard lock(policy_mu);
+    return policy;
+  }
 
   Impl(const Config& c, JobService& j, Authenticator& a, Logger& l)
       : config(c), jobs(j), auth(a), log(l), started_at(j.clock().now()) {

@@ -24,6 +24,11 @@ IppService::IppService(const Config& config, JobService& jobs, Authenticator& au
 
 IppService::~IppService() = default;
 
+void IppService::setPolicy(std::shared_ptr<const policies::Policy> policy) {
+  std::lock_guard lock(impl_->policy_mu);
+  impl_->policy = std::move(policy);
+}
+
 ParseResult IppService::parse(const char* data, size_t size, bool complete) const {
   ParseResult r;
   MemSource src{data, size};

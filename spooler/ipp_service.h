@@ -33,6 +33,7 @@
 #include "core/cidr.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "policies/policy.h"
 #include "spooler/job_service.h"
 
 namespace pullprint::spooler {
@@ -91,6 +92,10 @@ class IppService {
   // Tries to decode the IPP message at the start of `data`. `complete`: the
   // body has ended (so running out of bytes means truncated, not "wait").
   ParseResult parse(const char* data, size_t size, bool complete) const;
+
+  // The policy applied at submission (null: none). Thread-safe; in-flight
+  // requests keep the policy they started with.
+  void setPolicy(std::shared_ptr<const policies::Policy> policy);
 
   // Dispatches a parsed request. Exactly one of: respond is called (now or
   // later), a sink is returned, or needs_authentication is set.

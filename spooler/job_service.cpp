@@ -70,6 +70,21 @@ void JobService::createJob(const Job& job, Done done) {
                      }});
 }
 
+void JobService::recordDenied(const Job& job, const std::string& message, Done done) {
+  Job row = job;
+  row.state = JobState::kAborted;
+  row.state_reasons = "job-denied-by-policy";
+  row.state_message = message;
+  row.completed_at = row.created_at;
+  committer_.submit({[row](StoreWriter& w) {
+                       if (Status s = w.insertJob(row); !s) return s;
+                       return w.insertEvent({row.id, row.created_at, "", "aborted",
+                                             "job-denied-by-policy", row.owner});
+                     },
+                     {},
+                     std::move(done)});
+}
+
 Status JobService::beginDocument(JobId id, int* document_number) {
   std::lock_guard lock(mu_);
   auto it = active_.find(id);

@@ -59,6 +59,10 @@ class JobService {
   // Creates the job row (state must be kReceiving). `done` may be empty.
   void createJob(const Job& job, Done done);
 
+  // Records a job refused by policy at submission: a row in state aborted
+  // with reason job-denied-by-policy, never active, counted apart in reports.
+  void recordDenied(const Job& job, const std::string& message, Done done);
+
   // Marks that a document upload for `id` starts; fails if the job is not
   // receiving documents or another upload is in progress.
   Status beginDocument(JobId id, int* document_number);

@@ -89,8 +89,11 @@ std::vector<std::string> strings(ipp_t* r, const char* name) {
 
 bool PrinterCapabilities::supportsFormat(const std::string& mime) const {
   if (formats.empty()) return true;  // not reported: let the printer decide
-  return std::find(formats.begin(), formats.end(), mime) != formats.end() ||
-         std::find(formats.begin(), formats.end(), "application/octet-stream") != formats.end();
+  // Exact match only. "application/octet-stream" in the list means the printer
+  // auto-detects the formats it knows by their first bytes; it is not a
+  // promise to print anything (ippeveprinter and IPP Everywhere printers list
+  // it and still refuse text/plain at Send-Document).
+  return std::find(formats.begin(), formats.end(), mime) != formats.end();
 }
 
 bool PrinterCapabilities::supportsDuplex() const {

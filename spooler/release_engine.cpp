@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 
+#include "policies/evaluate.h"
 #include "spooler/job_counts.h"
 
 namespace pullprint::spooler {
@@ -180,6 +181,11 @@ void ReleaseEngine::releaseJobAsync(JobId id, const std::string& printer,
       });
 }
 
+void ReleaseEngine::setPolicy(std::shared_ptr<const policies::Policy> policy) {
+  std::lock_guard lock(mu_);
+  policy_ = std::move(policy);
+}
+
 void ReleaseEngine::enqueue(JobId job, const std::string& printer) {
   {
     std::lock_guard lock(mu_);
@@ -260,6 +266,44 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
     return printerDone(printer_name);
   }
 
+  // Policy at release: the chosen printer's capabilities and group decide.
+  std::shared_ptr<const policies::Policy> policy;
+  {
+    std::lock_guard lock(mu_);
+    policy = policy_;
+  }
+  if (policy) {
+    policies::JobFacts f;
+    f.queue = job.queue;
+    f.user = job.owner;
+    f.source_address = job.source_address;
+    f.pages = job.pages;
+    f.copies = job.copies;
+    f.format = job.format;
+    f.color_mode = policies::parseColorMode(job.color_mode);
+    f.sides = policies::parseSides(job.sides);
+    f.document_name = job.name;
+    policies::PrinterFacts pf;
+    pf.name = printer.name;
+    pf.group = printer.group;
+    pf.supports_duplex = caps.sides.empty() || caps.supportsDuplex();
+    pf.supports_color = caps.color_modes.empty() || caps.color ||
+                        std::find(caps.color_modes.begin(), caps.color_modes.end(), "color") !=
+                            caps.color_modes.end();
+    policies::Decision d = policies::evaluate(f, &pf, *policy, clock_.now());
+    if (d.denied) {
+      backToHold(id, JobState::kPending, "job-denied-by-policy",
+                 d.deny_message.empty() ? "the print policy does not allow this job on " + printer_name
+                                        : d.deny_message);
+      return printerDone(printer_name);
+    }
+    job.sides = std::string(policies::toKeyword(d.sides.value));
+    job.color_mode = std::string(policies::toKeyword(d.color_mode.value));
+    job.copies = static_cast<int>(d.copies.value);
+    log_.info("policy.release", {{"job", id}, {"printer", printer_name},
+                                 {"decision", policies::describeDecision(d)}});
+  }
+
   int attempt = job.release_attempt + 1;
   std::string released_by = job.released_by;
   Status s = jobs_.transitionAndWait(
@@ -319,9 +363,13 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   }
   if (!sent) {
     (void)client_.cancelJob(printer.uri, pjid, job.owner);
-    backToHold(id, JobState::kSending, "printer-unreachable",
-               "printer " + printer_name + " failed while receiving the job: " + sent.message() +
-                   "; release the job again");
+    // An IPP error answer (e.g. document-format-not-supported) is a refusal,
+    // not a vanished printer: say which, as for Create-Job.
+    bool refused = sent.code() == StatusCode::kFailedPrecondition;
+    backToHold(id, JobState::kSending, refused ? "job-refused-by-printer" : "printer-unreachable",
+               "printer " + printer_name +
+                   (refused ? " refused the document: " : " failed while receiving the job: ") +
+                   sent.message() + "; release the job again");
     return printerDone(printer_name);
   }
   s = jobs_.transitionAndWait(id, JobState::kPrinting, "job-printing",

@@ -40,6 +40,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "policies/policy.h"
 #include "spooler/job_service.h"
 #include "spooler/printer_client.h"
 
@@ -81,6 +82,10 @@ class ReleaseEngine {
   // Releases one held job at `printer` without blocking (IPP Release-Job).
   void releaseJobAsync(JobId id, const std::string& printer, const std::string& actor,
                        std::function<void(Status)> done);
+
+  // The policy applied at release, with the chosen printer's capabilities
+  // (null: none; then a simplex printer still never gets a duplex request).
+  void setPolicy(std::shared_ptr<const policies::Policy> policy);
 
   // Registers (or updates) a printer and reads its capabilities.
   Status addPrinter(const Printer& printer);
@@ -133,6 +138,7 @@ class ReleaseEngine {
   std::set<std::string> busy_;                       // printers with a job being sent or printed
   std::vector<Tracked> tracked_;
   std::vector<std::thread> threads_;
+  std::shared_ptr<const policies::Policy> policy_;  // guarded by mu_
 };
 
 }  // namespace pullprint::spooler
