@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the policy evaluator benchmark (bench/policies) in its own
 # Release build directory and prints a Markdown table (see
-# docs/benchmarks-policies.md).
+# docs/benchmarks.md ("Benchmark: policy evaluation")).
 #
 #   scripts/bench-policies.sh [--runs N] [--rounds N]
 #

@@ -379,7 +379,8 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
                              {"attempt", attempt}});
   {
     std::lock_guard lock(mu_);
-    tracked_.push_back({id, printer_name, printer.uri, pjid, job.owner, t.sides});
+    tracked_.push_back({id, printer_name, printer.uri, pjid, job.owner, t.sides, t.copies,
+                        t.color_mode, t.job_name});
   }
   cv_.notify_all();
 }
@@ -401,7 +402,50 @@ void ReleaseEngine::pollTracked() {
     std::lock_guard lock(mu_);
     now = tracked_;
   }
-  for (const Tracked& t : now) {
+  for (Tracked t : now) {
+    if (t.printer_job_id == 0) {
+      // Left by reconcile(): the printer was unreachable; find the job by name.
+      auto found = client_.findJobByName(t.uri, t.printer_job_name, t.user);
+      if (!found) continue;  // still unreachable
+      if (!found->has_value()) {
+        {
+          std::lock_guard lock(mu_);
+          tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(),
+                                        [&](const Tracked& x) { return x.job == t.job; }),
+                         tracked_.end());
+        }
+        backToHold(t.job, JobState::kSending, "job-hold-until-specified",
+                   "the release was interrupted by a server restart; release the job again");
+        printerDone(t.printer);
+        continue;
+      }
+      t.printer_job_id = **found;
+      {
+        std::lock_guard lock(mu_);
+        for (auto& x : tracked_)
+          if (x.job == t.job) x.printer_job_id = t.printer_job_id;
+      }
+      auto first = client_.jobStatus(t.uri, t.printer_job_id, t.user);
+      auto has = [&](const char* r) {
+        return first && std::find(first->reasons.begin(), first->reasons.end(), r) !=
+                            first->reasons.end();
+      };
+      if (first && !first->terminal() && (has("job-incoming") || has("job-data-insufficient"))) {
+        (void)client_.cancelJob(t.uri, t.printer_job_id, t.user);
+        {
+          std::lock_guard lock(mu_);
+          tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(),
+                                        [&](const Tracked& x) { return x.job == t.job; }),
+                         tracked_.end());
+        }
+        backToHold(t.job, JobState::kSending, "job-hold-until-specified",
+                   "the release was interrupted by a server restart; release the job again");
+        printerDone(t.printer);
+        continue;
+      }
+      (void)jobs_.transitionAndWait(t.job, JobState::kPrinting, "job-printing",
+                                    "printing on " + t.printer, "recovery");
+    }
     auto st = client_.jobStatus(t.uri, t.printer_job_id, t.user);
     if (!st) {
       if (st.status().code() == StatusCode::kNotFound) {
@@ -433,17 +477,19 @@ void ReleaseEngine::finish(const Tracked& t, const PrinterJobStatus& st) {
     u.queue = job.queue;
     u.at = clock_.now();
     u.pages = job.pages;
-    u.copies = job.copies;
+    u.copies = t.copies > 0 ? t.copies : job.copies;
     std::string sides = t.sides.empty() ? job.sides : t.sides;
     u.two_sided = sides != "one-sided";
-    u.color_mode = job.color_mode;
+    u.color_mode = t.color_mode.empty() ? job.color_mode : t.color_mode;
     // Counts as printed: the analysed pages with the ticket actually sent
     // (a simplex printer prints a duplex request one-sided).
     std::optional<std::int64_t> impressions = job.impressions_total, sheets = job.sheets;
     if (auto docs = jobs_.store().documents(job.id); docs && !docs->empty()) {
       std::vector<std::optional<std::int64_t>> pages;
       for (const auto& d : *docs) pages.push_back(d.pages);
-      auto c = analysis::applyTicket(pages, ticketForJob(job, sides));
+      analysis::Ticket sent = ticketForJob(job, sides);
+      sent.copies = u.copies;
+      auto c = analysis::applyTicket(pages, sent);
       impressions = c.impressions_total;
       sheets = c.sheets_total;
     }
@@ -504,9 +550,12 @@ Status ReleaseEngine::reconcile() {
       }
       if (!found) {
         log_.warn("release.reconcile-unreachable", {{"job", j.id}, {"printer", j.printer}});
-        // Keep the job out of reach of a second send: track until the printer answers.
+        // Keep the job out of reach of a second send; the tracker keeps
+        // looking for it by name until the printer answers.
         std::lock_guard lock(mu_);
         busy_.insert(j.printer);
+        tracked_.push_back({j.id, j.printer, uri, 0, j.owner, j.sides, j.copies, j.color_mode,
+                            printerJobName(j, j.release_attempt)});
         continue;
       }
       (void)jobs_.committer().submitAndWait([&](StoreWriter& w) {
@@ -528,7 +577,8 @@ Status ReleaseEngine::reconcile() {
       (void)jobs_.transitionAndWait(j.id, JobState::kPrinting, "job-printing",
                                     "printing on " + j.printer, "recovery");
     }
-    Tracked t{j.id, j.printer, uri, pjid, j.owner, j.sides};
+    Tracked t{j.id, j.printer, uri, pjid, j.owner, j.sides, j.copies, j.color_mode,
+              printerJobName(j, j.release_attempt)};
     {
       std::lock_guard lock(mu_);
       busy_.insert(j.printer);

@@ -111,6 +111,9 @@ class ReleaseEngine {
     std::int64_t printer_job_id;
     std::string user;
     std::string sides;  // as sent: accounting follows what was printed
+    int copies = 1;     // as sent
+    std::string color_mode;  // as sent
+    std::string printer_job_name;  // to find the job when its id was never stored
   };
 
   void enqueue(JobId job, const std::string& printer);

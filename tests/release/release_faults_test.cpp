@@ -1,0 +1,339 @@
+// Release engine faults, with real printers that fail for real:
+//  - printer down before the release: the job goes back on hold with the
+//    reason, and prints at another printer;
+//  - printer killed mid-transfer (a TcpProxy stalls the line once the
+//    document is flowing, then the printer is SIGKILLed): back on hold,
+//    spool file intact, prints byte-identical once the printer is back;
+//  - pullprintd SIGKILLed while the printer is printing, and while the
+//    document is in flight: after a restart on the same state directory the
+//    job is never sent twice;
+//  - a printer that lacks the job's format: refused before anything is sent.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+
+#include "tests/release/release_support.h"
+#include "tests/release/tcp_proxy.h"
+#include "tests/support/ipp_eve_printer.h"
+#include "tests/support/ipp_tool.h"
+#include "tests/support/wait.h"
+
+using namespace pullprint;
+using namespace pullprint::rtest;
+using testing::IppEvePrinter;
+using testing::IppEvePrinterOptions;
+using testing::TempDir;
+
+namespace {
+
+const std::string kAlice = "alice:alice-password";
+
+std::string printerToml(const std::string& name, const std::string& uri) {
+  return "[[printer]]\nname = \"" + name + "\"\nuri = \"" + uri + "\"\n\n";
+}
+
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+std::function<bool(const json&)> heldWithReason(const std::string& reason) {
+  return [reason](const json& j) {
+    return j["state"] == "held" && contains(j.value("state_reasons", ""), reason);
+  };
+}
+
+std::int64_t submit(ReleaseServer& server, const fs::path& file, const std::string& format) {
+  IppJobOptions o;
+  o.format = format;
+  IppResult r = ippPrintJob(server.port(), file, o);
+  INFO("Print-Job: " << r.status << " " << r.message);
+  REQUIRE(r.ok());
+  REQUIRE(r.jobId > 0);
+  json held = waitJob(server.port(), kAlice, r.jobId, stateIs("held"));
+  REQUIRE(held["state"] == "held");
+  return r.jobId;
+}
+
+}  // namespace
+
+TEST_CASE("printer down before the release: back on hold with the reason, then prints elsewhere",
+          "[release][faults]") {
+  IppEvePrinter down, spare;
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve1", down.uri()) +
+            printerToml("eve2", spare.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe());
+
+  TempDir work("release-down");
+  testing::makePdf(work / "doc.pdf", 1);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+
+  down.kill();  // the printer vanishes (registered while it was up)
+  HttpResult rel = releaseJobs(server.port(), kAlice, "eve1", "alice", {id});
+  REQUIRE(rel.status == 200);
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("printer-unreachable"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "unreachable"));
+  CHECK(contains(back["state_message"], "eve1"));
+  CHECK(back["usage"].empty());
+  CHECK(sha256File(server.documentPath(id)) == back["sha256"].get<std::string>());
+
+  rel = releaseJobs(server.port(), kAlice, "eve2", "alice", {id});
+  REQUIRE(rel.status == 200);
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
+  INFO("job: " << done.dump());
+  REQUIRE(done["state"] == "completed");
+  CHECK(done["printer"] == "eve2");
+  REQUIRE(spare.receivedJobCount() == 1);
+  CHECK(sha256File(spare.receivedJobs()[0].file) == sha256File(work / "doc.pdf"));
+  CHECK(contains(spare.receivedJobs()[0].jobName, "(pullprint " + std::to_string(id) + ".2)"));
+  REQUIRE(done["usage"].size() == 1);
+  CHECK(done["usage"][0]["printer"] == "eve2");
+}
+
+TEST_CASE("printer killed mid-transfer: back on hold, nothing lost, prints once it is back",
+          "[release][faults]") {
+  IppEvePrinterOptions po;
+  po.formats = {"application/pdf", "application/octet-stream"};
+  IppEvePrinter printer(po);
+  TcpProxy proxy(printer.port());
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", proxy.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-midway");
+  const auto big = work / "big.bin";
+  // 30 MiB sent as application/octet-stream. ippeveprinter types such data by
+  // its first bytes and refuses what it cannot recognise, so it starts like a PDF.
+  writeRandomFile(big, 30u << 20, 42);
+  {
+    std::fstream f(big, std::ios::in | std::ios::out | std::ios::binary);
+    f.write("%PDF-1.4\n", 9);
+  }
+  const std::string sha = sha256File(big);
+  auto id = submit(server, big, "application/octet-stream");
+  CHECK(sha256File(server.documentPath(id)) == sha);
+
+  // Once 1 MiB of the document has passed, stop the line; then the printer dies.
+  std::atomic<bool> tripped{false};
+  proxy.setDocumentHook([&](const ProxiedRequest& r) {
+    if (r.op == kOpSendDocument && r.document_bytes > (1u << 20) && !tripped.exchange(true))
+      proxy.stall(true);
+  });
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
+  printer.kill();
+  proxy.cutAll();
+  proxy.stall(false);
+  proxy.setDocumentHook(nullptr);
+
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("printer-unreachable"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "failed while receiving"));
+  CHECK(printer.receivedJobCount() == 0);
+  // Nothing lost: the spool file is there, byte for byte.
+  CHECK(sha256File(server.documentPath(id)) == sha);
+  CHECK(back["sha256"] == sha);
+
+  // The printer comes back on the same port: release again, it prints in full.
+  printer.restart();
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"), 60s);
+  INFO("job: " << done.dump());
+  REQUIRE(done["state"] == "completed");
+  REQUIRE(printer.receivedJobCount() == 1);
+  CHECK(sha256File(printer.receivedJobs()[0].file) == sha);
+  CHECK(done["usage"].size() == 1);
+}
+
+TEST_CASE("pullprintd killed while the printer prints: after restart the job completes once",
+          "[release][faults][exactly-once]") {
+  IppEvePrinterOptions po;
+  po.printDelay = 3000ms;  // the job stays "processing" at the printer this long
+  IppEvePrinter printer(po);
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", printer.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-crash");
+  testing::makePdf(work / "doc.pdf", 2);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+
+  // The document is at the printer, which is still printing it; pullprint tracks it.
+  REQUIRE(printer.waitForJobs(1, 20s));
+  json printing = waitJob(server.port(), kAlice, id, stateIs("printing"), 10s);
+  REQUIRE(printing["state"] == "printing");
+  REQUIRE(printing["printer_job_id"].get<std::int64_t>() > 0);
+
+  server.kill9();
+  server.start();  // same state directory and port; reconcile() runs first
+
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"), 30s);
+  INFO("job: " << done.dump() << "\n" << server.log());
+  REQUIRE(done["state"] == "completed");
+  CHECK(done["printer_job_id"] == printing["printer_job_id"]);
+  CHECK(done["usage"].size() == 1);
+  // Exactly one copy at the printer; and no second Create-Job reached it.
+  CHECK(printer.receivedJobCount() == 1);
+  auto ids = printerJobIds(printer.uri());
+  REQUIRE(ids.has_value());
+  CHECK(ids->size() == 1);
+}
+
+TEST_CASE("pullprintd killed while the document is in flight: held after restart, sent once",
+          "[release][faults][exactly-once]") {
+  IppEvePrinter printer;
+  TcpProxy proxy(printer.port());
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", proxy.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-inflight");
+  testing::makePdf(work / "doc.pdf", 2);
+  const std::string sha = sha256File(work / "doc.pdf");
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+
+  // Stall the line at the first document byte: Create-Job is done and its job
+  // id stored, the document has not arrived.
+  std::atomic<bool> tripped{false};
+  proxy.setDocumentHook([&](const ProxiedRequest& r) {
+    if (r.op == kOpSendDocument && !tripped.exchange(true)) proxy.stall(true);
+  });
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
+  json sending = getJob(server.port(), kAlice, id);
+  INFO("before the kill: " << sending.dump());
+  CHECK(sending["state"] == "sending");
+  CHECK(sending["printer_job_id"].get<std::int64_t>() > 0);  // durable before the first byte
+
+  server.kill9();
+  proxy.cutAll();  // the half-sent request dies with the server's connection
+  proxy.stall(false);
+  proxy.setDocumentHook(nullptr);
+  server.start();
+
+  // Recovery asks the printer first: the job did not print there, so it is
+  // held again (never re-sent on its own).
+  json back = waitJob(server.port(), kAlice, id, [](const json& j) {
+    return j["state"] == "held" || j["state"] == "completed";
+  });
+  INFO("after restart: " << back.dump() << "\n" << server.log());
+  REQUIRE(back["state"] == "held");
+  CHECK(printer.receivedJobCount() == 0);
+  CHECK(sha256File(server.documentPath(id)) == sha);
+
+  // Released again it prints exactly once.
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
+  REQUIRE(done["state"] == "completed");
+  REQUIRE(printer.receivedJobCount() == 1);
+  CHECK(sha256File(printer.receivedJobs()[0].file) == sha);
+  CHECK(done["usage"].size() == 1);
+}
+
+TEST_CASE("a printer without the job's format is refused before anything is sent",
+          "[release][faults][format]") {
+  IppEvePrinterOptions po;
+  po.formats = {"application/pdf"};
+  IppEvePrinter printer(po);
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("pdfonly", printer.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-format");
+  testing::writeFile(work / "note.txt", "a plain text note\nsecond line\n");
+  auto id = submit(server, work / "note.txt", "text/plain");
+
+  REQUIRE(releaseJobs(server.port(), kAlice, "pdfonly", "alice", {id}).status == 200);
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-format-not-supported"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "cannot print text/plain"));
+  CHECK(back["printer_job_id"] == 0);
+  CHECK(printer.receivedJobCount() == 0);
+  // Not even a Create-Job reached the printer.
+  auto ids = printerJobIds(printer.uri());
+  REQUIRE(ids.has_value());
+  CHECK(ids->empty());
+  CHECK(fs::exists(server.documentPath(id)));
+}
+
+TEST_CASE("IPP Release-Job after a failed attempt sends under a new attempt number",
+          "[release][faults][queue]") {
+  IppEvePrinter printer;
+  ReleaseServerOptions so;
+  so.toml = "[ipp]\nadmin_users = [\"boss\"]\n\n[release]\npoll_interval_ms = 50\n\n"
+            "[[queue]]\nname = \"q1\"\nprinter_uri = \"" + printer.uri() + "\"\n";
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-attempts");
+  testing::makePdf(work / "doc.pdf", 1);
+  IppJobOptions o;
+  o.queue = "q1";
+  IppResult submitted = ippPrintJob(server.port(), work / "doc.pdf", o);
+  REQUIRE(submitted.ok());
+  const auto id = submitted.jobId;
+  REQUIRE(waitJob(server.port(), kAlice, id, stateIs("held"))["state"] == "held");
+
+  printer.kill();
+  REQUIRE(ippReleaseJob(server.port(), "q1", id, "boss").ok());
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("printer-unreachable"));
+  REQUIRE(back["state"] == "held");
+
+  printer.restart();
+  REQUIRE(ippReleaseJob(server.port(), "q1", id, "boss").ok());
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
+  INFO("job: " << done.dump());
+  REQUIRE(done["state"] == "completed");
+  REQUIRE(printer.receivedJobCount() == 1);
+  // Attempt 1 failed; the printer-side name of the second send must differ
+  // from the first, or crash recovery could mistake one for the other.
+  CHECK(contains(printer.receivedJobs()[0].jobName, "(pullprint " + std::to_string(id) + ".2)"));
+}
+
+TEST_CASE("a printer that refuses the document at Send-Document: held as refused, not unreachable",
+          "[release][faults][format]") {
+  IppEvePrinterOptions po;
+  po.formats = {"application/pdf", "application/octet-stream"};  // auto-typing printer
+  IppEvePrinter printer(po);
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", printer.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-refused");
+  writeRandomFile(work / "blob.bin", 64 << 10, 7);  // nothing ippeveprinter can recognise
+  auto id = submit(server, work / "blob.bin", "application/octet-stream");
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("job-refused-by-printer"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK_FALSE(contains(back["state_reasons"], "printer-unreachable"));
+  CHECK(contains(back["state_message"], "refused the document"));
+  CHECK(printer.receivedJobCount() == 0);
+  CHECK(sha256File(server.documentPath(id)) == sha256File(work / "blob.bin"));
+}
