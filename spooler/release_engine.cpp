@@ -396,6 +396,18 @@ void ReleaseEngine::trackerLoop() {
   }
 }
 
+void ReleaseEngine::abandonTracked(const Tracked& t) {
+  {
+    std::lock_guard lock(mu_);
+    tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(),
+                                  [&](const Tracked& x) { return x.job == t.job; }),
+                   tracked_.end());
+  }
+  backToHold(t.job, JobState::kSending, "job-hold-until-specified",
+             "the release was interrupted by a server restart; release the job again");
+  printerDone(t.printer);
+}
+
 void ReleaseEngine::pollTracked() {
   std::vector<Tracked> now;
   {
@@ -408,15 +420,7 @@ void ReleaseEngine::pollTracked() {
       auto found = client_.findJobByName(t.uri, t.printer_job_name, t.user);
       if (!found) continue;  // still unreachable
       if (!found->has_value()) {
-        {
-          std::lock_guard lock(mu_);
-          tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(),
-                                        [&](const Tracked& x) { return x.job == t.job; }),
-                         tracked_.end());
-        }
-        backToHold(t.job, JobState::kSending, "job-hold-until-specified",
-                   "the release was interrupted by a server restart; release the job again");
-        printerDone(t.printer);
+        abandonTracked(t);
         continue;
       }
       t.printer_job_id = **found;
@@ -432,15 +436,7 @@ void ReleaseEngine::pollTracked() {
       };
       if (first && !first->terminal() && (has("job-incoming") || has("job-data-insufficient"))) {
         (void)client_.cancelJob(t.uri, t.printer_job_id, t.user);
-        {
-          std::lock_guard lock(mu_);
-          tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(),
-                                        [&](const Tracked& x) { return x.job == t.job; }),
-                         tracked_.end());
-        }
-        backToHold(t.job, JobState::kSending, "job-hold-until-specified",
-                   "the release was interrupted by a server restart; release the job again");
-        printerDone(t.printer);
+        abandonTracked(t);
         continue;
       }
       (void)jobs_.transitionAndWait(t.job, JobState::kPrinting, "job-printing",

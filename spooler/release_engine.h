@@ -122,6 +122,9 @@ class ReleaseEngine {
   void timerLoop();
   void sendOne(JobId id, const std::string& printer);
   void pollTracked();
+  // A job recovered after a restart that cannot have reached the printer
+  // whole: stop tracking it and put it back on hold.
+  void abandonTracked(const Tracked& t);
   void finish(const Tracked& t, const PrinterJobStatus& st);
   void backToHold(JobId id, JobState from, const std::string& reason, const std::string& message);
   void printerDone(const std::string& printer);
