@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "admin-api/reports.h"
+#include "admin-api/stations.h"
 #include "core/cidr.h"
 
 namespace pullprint::api {
@@ -81,11 +83,15 @@ json printerJson(const Printer& p) {
 
 Api::Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine& release,
          Authenticator& auth, Logger& log)
-    : config_(config), jobs_(jobs), release_(release), auth_(auth), log_(log) {}
+    : config_(config), jobs_(jobs), release_(release), auth_(auth), log_(log),
+      reports_(std::make_unique<ReportService>(config.database.string())) {}
+
+Api::~Api() = default;
 
 ApiResponse Api::handle(const ApiRequest& req) {
   std::string path = req.target.substr(0, req.target.find('?'));
   if (req.method == "GET" && path == "/api/v1/health") return reply(200, {{"status", "ok"}});
+  if (stations_ && StationApi::serves(path)) return stations_->handle(req);  // card release
 
   // --- Authentication ---
   if (!req.basic_user) return error(401, "authentication required");
@@ -97,6 +103,7 @@ ApiResponse Api::handle(const ApiRequest& req) {
     return error(401, "wrong user name or password");
   }
   bool admin = user->role == Role::kAdmin;
+  if (ReportService::serves(path)) return reports_->handle(req, *user);  // reports (read-only)
 
   json body;
   if (req.method == "POST" && !req.body.empty()) {

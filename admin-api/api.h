@@ -9,6 +9,7 @@
 //   POST /api/v1/release                    user, admin   {"printer", "user"?, "jobs"?: [ids]}
 //   GET  /api/v1/jobs/{id}                  owner, admin  the job with its usage records
 //   POST /api/v1/jobs/expire                admin         run the hold-timeout sweep now
+//   GET  /api/v1/reports/summary[.csv]      admin, sustainability  (admin-api/reports.h)
 //
 // Authentication: HTTP Basic against the user store (over TLS, or loopback
 // unless [ipp].allow_basic_without_tls). Users act on their own jobs only.
@@ -18,6 +19,8 @@
 // pool, never from a network thread. Safe to call concurrently.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -37,19 +40,32 @@ struct ApiRequest {
   bool tls = false;
   std::optional<std::string> basic_user;
   std::optional<std::string> basic_password;
+  // Request headers, names in lower case (station signatures read X-Pullprint-*).
+  std::map<std::string, std::string> headers;
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 struct ApiResponse {
   int status = 200;
-  std::string body;          // JSON
+  std::string body;          // JSON unless content_type says otherwise
   bool challenge = false;    // add WWW-Authenticate: Basic
+  std::string content_type = "application/json";  // last: {status, body, challenge} still works
 };
+
+class StationApi;  // admin-api/stations.h: /api/v1/stations..., /api/v1/cards...
+class ReportService;  // admin-api/reports.h: /api/v1/reports/...
 
 class Api {
  public:
   Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine& release,
       Authenticator& auth, Logger& log);
+  ~Api();
   ApiResponse handle(const ApiRequest& request);
+  // Card release routes are served by `stations` (owned by main; may be null).
+  void setStationApi(StationApi* stations) { stations_ = stations; }
 
  private:
   const Config& config_;
@@ -57,6 +73,8 @@ class Api {
   spooler::ReleaseEngine& release_;
   Authenticator& auth_;
   Logger& log_;
+  StationApi* stations_ = nullptr;
+  std::unique_ptr<ReportService> reports_;  // read-only, on config.database
 };
 
 }  // namespace pullprint::api

@@ -123,7 +123,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
   Config c;
   std::string err;
   std::set<std::string> known_sections = {"server", "tls", "ipp", "spool", "hold", "queue",
-                                          "release", "printer", "stations", "policy"};
+                                          "release", "printer", "stations", "policy", "analysis"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -203,6 +203,22 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     r.rejectUnknown();
     if (err.empty() && (c.release_poll_ms < 10 || c.expiry_interval_seconds < 1))
       err = where(source, t->source()) + ": [release] intervals are too small";
+  }
+  if (auto* t = root["analysis"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[analysis]", source, &err);
+    r.get("time_limit_ms", &c.analysis_time_limit_ms);
+    r.get("memory_limit_mb", &c.analysis_memory_limit_mb);
+    r.get("postscript", &c.analysis_postscript);
+    r.get("text_lines_per_page", &c.analysis_text_lines_per_page);
+    r.rejectUnknown();
+    if (err.empty() && (c.analysis_time_limit_ms < 100 || c.analysis_time_limit_ms > 600000))
+      err = where(source, t->source()) + ": [analysis].time_limit_ms must be 100..600000";
+    if (err.empty() && (c.analysis_memory_limit_mb < 64 || c.analysis_memory_limit_mb > 65536))
+      err = where(source, t->source()) + ": [analysis].memory_limit_mb must be 64..65536";
+    if (err.empty() && c.analysis_postscript != "dsc" && c.analysis_postscript != "interpret")
+      err = where(source, t->source()) + ": [analysis].postscript must be \"dsc\" or \"interpret\"";
+    if (err.empty() && (c.analysis_text_lines_per_page < 1 || c.analysis_text_lines_per_page > 1000))
+      err = where(source, t->source()) + ": [analysis].text_lines_per_page must be 1..1000";
   }
   if (auto* t = root["policy"].as_table(); t && err.empty()) {
     TableReader r(*t, "[policy]", source, &err);
@@ -333,6 +349,12 @@ const std::string& defaultConfigText() {
 # poll_interval_ms = 500           # how often a printing job is checked
 # busy_retry_seconds = 30          # a busy printer is retried this long before the job goes back on hold
 # expiry_interval_seconds = 30     # how often the hold timeout is checked
+
+[analysis]
+# time_limit_ms = 10000            # per document; then the count is unknown (analysis-time-limit)
+# memory_limit_mb = 512            # address space of the analysing process
+# postscript = "dsc"               # "dsc": trust DSC when consistent; "interpret": always Ghostscript
+# text_lines_per_page = 60         # plain text layout assumption
 
 [policy]
 # file = "/etc/pullprint/policy.toml"  # duplex/colour/deny rules (docs/policies.md);

@@ -73,6 +73,12 @@ struct Config {
   // [hold]
   std::int64_t hold_timeout_seconds = 24 * 3600;
 
+  // [analysis] (document analysis, docs/accounting.md)
+  std::int64_t analysis_time_limit_ms = 10000;   // per document, then "analysis-time-limit"
+  std::int64_t analysis_memory_limit_mb = 512;   // address space of the analysing process
+  std::string analysis_postscript = "dsc";       // "dsc": trust consistent DSC; "interpret": always Ghostscript
+  int analysis_text_lines_per_page = 60;
+
   // [policy]
   std::filesystem::path policy_file;        // policies TOML (docs/policies.md); empty: none
 

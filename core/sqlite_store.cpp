@@ -117,6 +117,44 @@ CREATE TABLE usage_records (
 CREATE INDEX usage_at ON usage_records(at);
 CREATE INDEX usage_job ON usage_records(job_id);
 )sql",
+    // 3: release stations, their printers, cards, self-registration, replay cache
+    R"sql(
+CREATE TABLE stations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE station_printers (
+  station_id INTEGER NOT NULL REFERENCES stations(id),
+  printer TEXT NOT NULL,
+  PRIMARY KEY (station_id, printer)
+);
+CREATE TABLE cards (
+  uid TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL DEFAULT 0,
+  source TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX cards_user ON cards(user_name);
+CREATE TABLE card_registrations (
+  id INTEGER PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  printer TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX card_registrations_expiry ON card_registrations(expires_at);
+CREATE TABLE station_nonces (
+  station TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (station, nonce)
+);
+CREATE INDEX station_nonces_expiry ON station_nonces(expires_at);
+)sql",
 };
 
 const char* const kJobColumns =
@@ -477,6 +515,110 @@ class SqliteWriter final : public StoreWriter {
     return run(sql, [&](sqlite3_stmt* st) { bindText(st, 1, name); }, "delete user");
   }
 
+  // ---- stations and cards ----
+
+  Status insertStation(const Station& s) override {
+    static const std::string sql =
+        "INSERT INTO stations (name, secret, created_at, revoked_at) VALUES (?,?,?,0)";
+    Status st = run(sql, [&](sqlite3_stmt* q) {
+      bindText(q, 1, s.name);
+      bindText(q, 2, s.secret);
+      sqlite3_bind_int64(q, 3, s.created_at);
+    }, "insert station");
+    if (!st) {
+      if (st.code() == StatusCode::kAlreadyExists)
+        return {StatusCode::kAlreadyExists, "a station named '" + s.name + "' exists"};
+      return st;
+    }
+    std::int64_t id = sqlite3_last_insert_rowid(c_.db());
+    static const std::string psql =
+        "INSERT OR IGNORE INTO station_printers (station_id, printer) VALUES (?,?)";
+    for (const auto& p : s.printers) {
+      Status ps = run(psql, [&](sqlite3_stmt* q) {
+        sqlite3_bind_int64(q, 1, id);
+        bindText(q, 2, p);
+      }, "insert station printer");
+      if (!ps) return ps;
+    }
+    return Status::ok();
+  }
+
+  Status revokeStation(const std::string& name, UnixSeconds at) override {
+    static const std::string sql =
+        "UPDATE stations SET revoked_at=?2 WHERE name=?1 AND revoked_at=0";
+    Status s = run(sql, [&](sqlite3_stmt* q) {
+      bindText(q, 1, name);
+      sqlite3_bind_int64(q, 2, at);
+    }, "revoke station");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kNotFound, "no active station named '" + name + "'"};
+    return s;
+  }
+
+  Status upsertCard(const Card& c) override {
+    static const std::string sql =
+        "INSERT INTO cards (uid, user_name, created_at, revoked_at, source) VALUES (?1,?2,?3,0,?4) "
+        "ON CONFLICT(uid) DO UPDATE SET user_name=excluded.user_name, "
+        "created_at=excluded.created_at, revoked_at=0, source=excluded.source "
+        "WHERE cards.revoked_at<>0 OR cards.user_name=excluded.user_name";
+    Status s = run(sql, [&](sqlite3_stmt* q) {
+      bindText(q, 1, c.uid);
+      bindText(q, 2, c.user);
+      sqlite3_bind_int64(q, 3, c.created_at);
+      bindText(q, 4, c.source);
+    }, "upsert card");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kAlreadyExists, "the card belongs to another user"};
+    return s;
+  }
+
+  Status revokeCard(const std::string& uid, UnixSeconds at) override {
+    static const std::string sql = "UPDATE cards SET revoked_at=?2 WHERE uid=?1 AND revoked_at=0";
+    Status s = run(sql, [&](sqlite3_stmt* q) {
+      bindText(q, 1, uid);
+      sqlite3_bind_int64(q, 2, at);
+    }, "revoke card");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kNotFound, "no active card with that number"};
+    return s;
+  }
+
+  Status insertCardRegistration(const CardRegistration& r) override {
+    static const std::string sql =
+        "INSERT INTO card_registrations (user_name, printer, created_at, expires_at) "
+        "VALUES (?,?,?,?)";
+    return run(sql, [&](sqlite3_stmt* q) {
+      bindText(q, 1, r.user);
+      bindText(q, 2, r.printer);
+      sqlite3_bind_int64(q, 3, r.created_at);
+      sqlite3_bind_int64(q, 4, r.expires_at);
+    }, "insert card registration");
+  }
+
+  Status deleteCardRegistrations(const std::string& user) override {
+    static const std::string sql = "DELETE FROM card_registrations WHERE user_name=?";
+    return run(sql, [&](sqlite3_stmt* q) { bindText(q, 1, user); }, "delete card registrations");
+  }
+
+  Status insertStationNonce(const std::string& station, const std::string& nonce,
+                            UnixSeconds expires_at, UnixSeconds now) override {
+    static const std::string prune = "DELETE FROM station_nonces WHERE expires_at < ?";
+    if (Status s = run(prune, [&](sqlite3_stmt* q) { sqlite3_bind_int64(q, 1, now); },
+                       "prune nonces");
+        !s)
+      return s;
+    static const std::string sql =
+        "INSERT INTO station_nonces (station, nonce, expires_at) VALUES (?,?,?)";
+    Status s = run(sql, [&](sqlite3_stmt* q) {
+      bindText(q, 1, station);
+      bindText(q, 2, nonce);
+      sqlite3_bind_int64(q, 3, expires_at);
+    }, "insert nonce");
+    if (!s && s.code() == StatusCode::kAlreadyExists)
+      return {StatusCode::kAlreadyExists, "nonce already used"};
+    return s;
+  }
+
  private:
   template <typename Bind>
   Status run(const std::string& sql, Bind bind, const char* what) {
@@ -735,6 +877,53 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // ---- stations and cards ----
+
+  Result<std::optional<Station>> station(const std::string& name) override {
+    auto all = selectStations(" WHERE name=?1", name);
+    if (!all) return all.status();
+    std::optional<Station> out;
+    if (!all->empty()) out = (*all)[0];
+    return out;
+  }
+
+  Result<std::vector<Station>> stations() override { return selectStations("", ""); }
+
+  Result<std::optional<Card>> card(const std::string& uid) override {
+    auto all = selectCards(" WHERE uid=?1", uid);
+    if (!all) return all.status();
+    std::optional<Card> out;
+    if (!all->empty()) out = (*all)[0];
+    return out;
+  }
+
+  Result<std::vector<Card>> cardsOfUser(const std::string& user) override {
+    return selectCards(" WHERE user_name=?1", user);
+  }
+
+  Result<std::vector<CardRegistration>> pendingCardRegistrations(UnixSeconds now) override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT id, user_name, printer, created_at, expires_at FROM card_registrations "
+        "WHERE expires_at > ? ORDER BY id DESC");
+    if (!st) return sqlError(r->db(), "select card registrations");
+    sqlite3_bind_int64(st, 1, now);
+    std::vector<CardRegistration> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      CardRegistration c;
+      c.id = sqlite3_column_int64(st, 0);
+      c.user = colText(st, 1);
+      c.printer = colText(st, 2);
+      c.created_at = sqlite3_column_int64(st, 3);
+      c.expires_at = sqlite3_column_int64(st, 4);
+      out.push_back(std::move(c));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select card registrations");
+    return out;
+  }
+
  private:
   Result<std::vector<Printer>> selectPrinters(const std::string& where, const std::string& arg) {
     Reader r(*this);
@@ -761,6 +950,61 @@ class SqliteStore final : public Store {
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return sqlError(r->db(), "select printers");
+    return out;
+  }
+
+  Result<std::vector<Station>> selectStations(const std::string& where, const std::string& arg) {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT id, name, secret, created_at, revoked_at FROM stations" + where + " ORDER BY name");
+    if (!st) return sqlError(r->db(), "select stations");
+    if (!where.empty()) bindText(st, 1, arg);
+    std::vector<Station> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Station s;
+      s.id = sqlite3_column_int64(st, 0);
+      s.name = colText(st, 1);
+      s.secret = colText(st, 2);
+      s.created_at = sqlite3_column_int64(st, 3);
+      s.revoked_at = sqlite3_column_int64(st, 4);
+      out.push_back(std::move(s));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select stations");
+    sqlite3_stmt* pst = r->prepare(
+        "SELECT printer FROM station_printers WHERE station_id=? ORDER BY printer");
+    if (!pst) return sqlError(r->db(), "select station printers");
+    for (auto& s : out) {
+      sqlite3_reset(pst);
+      sqlite3_bind_int64(pst, 1, s.id);
+      while ((rc = sqlite3_step(pst)) == SQLITE_ROW) s.printers.push_back(colText(pst, 0));
+      if (rc != SQLITE_DONE) return sqlError(r->db(), "select station printers");
+    }
+    sqlite3_reset(pst);
+    return out;
+  }
+
+  Result<std::vector<Card>> selectCards(const std::string& where, const std::string& arg) {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT uid, user_name, created_at, revoked_at, source FROM cards" + where +
+        " ORDER BY created_at, uid");
+    if (!st) return sqlError(r->db(), "select cards");
+    if (!where.empty()) bindText(st, 1, arg);
+    std::vector<Card> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Card c;
+      c.uid = colText(st, 0);
+      c.user = colText(st, 1);
+      c.created_at = sqlite3_column_int64(st, 2);
+      c.revoked_at = sqlite3_column_int64(st, 3);
+      c.source = colText(st, 4);
+      out.push_back(std::move(c));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select cards");
     return out;
   }
 
@@ -840,6 +1084,28 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+// Defaults for the station/card operations (other Store implementations).
+namespace {
+Status notImplemented() { return {StatusCode::kUnimplemented, "stations and cards: not supported by this store"}; }
+}  // namespace
+Status StoreWriter::insertStation(const Station&) { return notImplemented(); }
+Status StoreWriter::revokeStation(const std::string&, UnixSeconds) { return notImplemented(); }
+Status StoreWriter::upsertCard(const Card&) { return notImplemented(); }
+Status StoreWriter::revokeCard(const std::string&, UnixSeconds) { return notImplemented(); }
+Status StoreWriter::insertCardRegistration(const CardRegistration&) { return notImplemented(); }
+Status StoreWriter::deleteCardRegistrations(const std::string&) { return notImplemented(); }
+Status StoreWriter::insertStationNonce(const std::string&, const std::string&, UnixSeconds,
+                                       UnixSeconds) {
+  return notImplemented();
+}
+Result<std::optional<Station>> Store::station(const std::string&) { return notImplemented(); }
+Result<std::vector<Station>> Store::stations() { return notImplemented(); }
+Result<std::optional<Card>> Store::card(const std::string&) { return notImplemented(); }
+Result<std::vector<Card>> Store::cardsOfUser(const std::string&) { return notImplemented(); }
+Result<std::vector<CardRegistration>> Store::pendingCardRegistrations(UnixSeconds) {
+  return notImplemented();
+}
 
 const char* roleName(Role r) {
   switch (r) {

@@ -73,6 +73,37 @@ struct UsageRecord {
   std::string source;                        // "printer" (reported) | "analysis" | "unknown"
 };
 
+// A release station (pullprint-badge instance). The secret is the HMAC key
+// its requests are signed with; it is kept as-is because verification needs
+// it (the database is 0600 in a 0700 state directory; see docs/badge-reader.md).
+struct Station {
+  std::int64_t id = 0;
+  std::string name;                   // [A-Za-z0-9_-]
+  std::string secret;
+  std::vector<std::string> printers;  // where it may release
+  UnixSeconds created_at = 0;
+  UnixSeconds revoked_at = 0;         // 0: active
+};
+
+// A card UID (canonical, see core/wire/station_wire.h) belonging to a user.
+struct Card {
+  std::string uid;
+  std::string user;
+  UnixSeconds created_at = 0;
+  UnixSeconds revoked_at = 0;         // 0: active
+  std::string source;                 // "admin" | "import" | "self" (tap after register-intent)
+};
+
+// "Register my card": the next unknown card tapped (at `printer`, if set)
+// before expires_at becomes `user`'s.
+struct CardRegistration {
+  std::int64_t id = 0;
+  std::string user;
+  std::string printer;                // "" = any station
+  UnixSeconds created_at = 0;
+  UnixSeconds expires_at = 0;
+};
+
 // Operations valid inside one write transaction.
 class StoreWriter {
  public:
@@ -102,6 +133,22 @@ class StoreWriter {
   virtual Status insertUsage(const UsageRecord& usage) = 0;
   virtual Status upsertUser(const User& user) = 0;
   virtual Status deleteUser(const std::string& name) = 0;
+
+  // ---- stations and cards (card release). Defaults: kUnimplemented, so
+  // other Store implementations need not provide them.
+  // kAlreadyExists when the name is taken (revoked names stay taken).
+  virtual Status insertStation(const Station& station);
+  virtual Status revokeStation(const std::string& name, UnixSeconds at);
+  // Adds or re-activates a card; kAlreadyExists when it is active for another user.
+  virtual Status upsertCard(const Card& card);
+  // kNotFound when there is no active card with that uid.
+  virtual Status revokeCard(const std::string& uid, UnixSeconds at);
+  virtual Status insertCardRegistration(const CardRegistration& registration);
+  virtual Status deleteCardRegistrations(const std::string& user);
+  // Replay cache: kAlreadyExists when (station, nonce) was seen before.
+  // Rows with expires_at < now are deleted first.
+  virtual Status insertStationNonce(const std::string& station, const std::string& nonce,
+                                    UnixSeconds expires_at, UnixSeconds now);
 };
 
 class Store {
@@ -134,6 +181,15 @@ class Store {
 
   virtual Result<std::optional<User>> user(const std::string& name) = 0;
   virtual Result<std::vector<User>> users() = 0;
+
+  // ---- stations and cards (defaults: kUnimplemented) ----
+  virtual Result<std::optional<Station>> station(const std::string& name);
+  virtual Result<std::vector<Station>> stations();
+  // The card with this canonical uid, active or revoked.
+  virtual Result<std::optional<Card>> card(const std::string& uid);
+  virtual Result<std::vector<Card>> cardsOfUser(const std::string& user);
+  // Registrations not yet expired at `now`, newest first.
+  virtual Result<std::vector<CardRegistration>> pendingCardRegistrations(UnixSeconds now);
 };
 
 struct SqliteOptions {

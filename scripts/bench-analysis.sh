@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and runs the page-counting benchmark (bench/analysis) in its own
-# build directory and prints a Markdown table (see docs/benchmarks-analysis.md).
+# build directory and prints a Markdown table (see docs/benchmarks.md, "Benchmark: page counting").
 #
 #   scripts/bench-analysis.sh [--runs N] [--pages N]
 #

@@ -139,28 +139,12 @@ class Session {
       auto ct = req[http::field::content_type];
       if (!beast::iequals(ct.substr(0, 15), "application/ipp"))
         return sendText(http::status::unsupported_media_type, "POST needs Content-Type application/ipp\n", true);
-      if (beast::iequals(req[http::field::expect], "100-continue")) {
-        auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
-        return http::async_write(derived().stream(), *cont,
-                                 [self = derived().shared_from_this(), cont](beast::error_code e, size_t) {
-                                   if (e) return self->doClose();
-                                   self->doReadBody();
-                                 });
-      }
-      return doReadBody();
+      return continueThenReadBody();
     }
     if (target.starts_with("/api/") && srv_->api) {
       phase_ = Phase::kApiBody;
       api_body_.clear();
-      if (beast::iequals(req[http::field::expect], "100-continue")) {
-        auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
-        return http::async_write(derived().stream(), *cont,
-                                 [self = derived().shared_from_this(), cont](beast::error_code e, size_t) {
-                                   if (e) return self->doClose();
-                                   self->doReadBody();
-                                 });
-      }
-      return doReadBody();
+      return continueThenReadBody();
     }
     if (req.method() == http::verb::get && target == "/healthz")
       return sendText(http::status::ok, "ok\n", false);
@@ -172,6 +156,19 @@ class Session {
     if (req.method() == http::verb::get || req.method() == http::verb::head)
       return sendText(http::status::not_found, "not found\n", !parser_->is_done());
     return sendText(http::status::method_not_allowed, "method not allowed\n", true);
+  }
+
+  // Answers `Expect: 100-continue` when asked, then reads the body.
+  void continueThenReadBody() {
+    auto& req = parser_->get();
+    if (!beast::iequals(req[http::field::expect], "100-continue")) return doReadBody();
+    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                   req.version());
+    http::async_write(derived().stream(), *cont,
+                      [self = derived().shared_from_this(), cont](beast::error_code e, size_t) {
+                        if (e) return self->doClose();
+                        self->doReadBody();
+                      });
   }
 
   void doReadBody() {
@@ -262,11 +259,16 @@ class Session {
         ar.tls = peer_.tls;
         ar.basic_user = peer_.basic_user;
         ar.basic_password = peer_.basic_password;
+        for (const auto& f : req) {
+          std::string name(f.name_string());
+          for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          ar.headers[name] = std::string(f.value());
+        }
         auto self = derived().shared_from_this();
         net::post(srv_->blocking, [self, ar = std::move(ar)] {
           api::ApiResponse r = self->srv_->api->handle(ar);
           net::post(self->stream().get_executor(), [self, r = std::move(r)] {
-            self->sendJson(r.status, r.body, r.challenge, false);
+            self->sendJson(r.status, r.body, r.challenge, false, r.content_type);
           });
         });
         return;
@@ -307,11 +309,12 @@ class Session {
     send(res);
   }
 
-  void sendJson(int status, std::string body, bool challenge, bool close) {
+  void sendJson(int status, std::string body, bool challenge, bool close,
+                const std::string& content_type = "application/json") {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(status), parser_->get().version());
     res->set(http::field::server, "pullprint");
-    res->set(http::field::content_type, "application/json");
+    res->set(http::field::content_type, content_type);
     res->set(http::field::cache_control, "no-store");
     if (challenge) res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
     res->body() = std::move(body);

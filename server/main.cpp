@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "admin-api/api.h"
+#include "admin-api/stations.h"
 #include "core/authenticator.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -209,7 +210,15 @@ int main(int argc, char** argv) {
       }
     }
   }
-  spooler::AnalysisQueue analysis(jobs, log, runner_options, {}, 1);
+  spooler::analysis::AnalysisOptions analysis_options;
+  analysis_options.limits.time = std::chrono::milliseconds(config.analysis_time_limit_ms);
+  analysis_options.limits.memory_bytes =
+      static_cast<std::size_t>(config.analysis_memory_limit_mb) << 20;
+  analysis_options.postscript = config.analysis_postscript == "interpret"
+                                    ? spooler::analysis::PostScriptMode::kAlwaysInterpret
+                                    : spooler::analysis::PostScriptMode::kDscWhenConsistent;
+  analysis_options.text.lines_per_page = config.analysis_text_lines_per_page;
+  spooler::AnalysisQueue analysis(jobs, log, runner_options, analysis_options, 1);
   jobs.setReceivedHook([&analysis](JobId id) { analysis.enqueue(id); });
   analysis.enqueueUnanalysed();
 
@@ -234,6 +243,8 @@ int main(int argc, char** argv) {
     release.setPolicy(shared);
   }
   api::Api api(config, jobs, release, auth, log);
+  api::StationApi stations(config, **store, release, auth, clock, log);  // card release
+  api.setStationApi(&stations);
 
   std::unique_ptr<boost::asio::ssl::context> tls;
   if (!config.tls_certificate.empty()) {

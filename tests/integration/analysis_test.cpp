@@ -1,0 +1,73 @@
+// Document analysis through the server: counts computed once after
+// submission appear in IPP (job-pages, job-impressions without copies,
+// job-media-sheets with copies, RFC 8011 5.3.17), and a hostile document
+// hits the configured time limit with a clear job-state-reason while the
+// server keeps serving and the job stays held.
+#include <catch2/catch.hpp>
+
+#include "tests/integration/harness.h"
+#include "tests/support/ipp_tool.h"
+#include "tests/support/wait.h"
+
+using namespace pullprint::itest;
+using namespace pullprint::testing;
+
+namespace {
+
+int submit(PullprintServer& server, const std::string& document, const std::string& format,
+           int copies, const char* sides) {
+  Ipp req = Ipp::request(IPP_OP_PRINT_JOB, server.uri(), "alice");
+  ippAddString(req.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
+               format.c_str());
+  ippAddInteger(req.get(), IPP_TAG_JOB, IPP_TAG_INTEGER, "copies", copies);
+  ippAddString(req.get(), IPP_TAG_JOB, IPP_TAG_KEYWORD, "sides", nullptr, sides);
+  IppReply r = ippPost(server.port(), req, document);
+  REQUIRE(r.status() == IPP_STATUS_OK);
+  auto id = r.ipp.integer("job-id");
+  REQUIRE(id);
+  return *id;
+}
+
+}  // namespace
+
+TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason") {
+  ServerOptions o;
+  o.toml = "[analysis]\ntime_limit_ms = 1500\n";
+  PullprintServer server(o);
+  server.start();
+
+  SECTION("3 pages, 2 copies, two-sided: 3 impressions per copy, 4 sheets in all") {
+    TempDir work("pullprint-analysis");
+    makePdf(work / "three.pdf", 3, "analysis");
+    int id = submit(server, readFile(work / "three.pdf"), "application/pdf", 2,
+                    "two-sided-long-edge");
+    IppReply job;
+    bool counted = waitFor([&] {
+      job = getJob(server.port(), id, "alice");
+      return job.ipp.integer("job-media-sheets").has_value();
+    }, 20s);
+    INFO(server.log());
+    REQUIRE(counted);
+    CHECK(job.ipp.integer("job-pages") == 3);
+    CHECK(job.ipp.integer("job-impressions") == 3);   // excludes copies
+    CHECK(job.ipp.integer("job-media-sheets") == 4);  // includes copies
+    CHECK(job.ipp.integer("job-state") == 4);         // still held
+  }
+
+  SECTION("a PostScript loop is stopped at the time limit; the count stays unknown") {
+    std::string loop = "%!PS\n{ 1 pop } loop\nshowpage\n";
+    int id = submit(server, loop, "application/postscript", 1, "one-sided");
+    IppReply job;
+    bool flagged = waitFor([&] {
+      job = getJob(server.port(), id, "alice");
+      auto reasons = job.ipp.strings("job-state-reasons");
+      return std::find(reasons.begin(), reasons.end(), "analysis-time-limit") != reasons.end();
+    }, 30s);
+    INFO(server.log());
+    REQUIRE(flagged);
+    CHECK_FALSE(job.ipp.has("job-pages"));        // unknown, never 0
+    CHECK_FALSE(job.ipp.has("job-media-sheets"));
+    CHECK(job.ipp.integer("job-state") == 4);     // held all the same
+    CHECK(printerAnswers(server.port()));
+  }
+}
