@@ -21,23 +21,6 @@ ApiResponse error(int status, const std::string& message) {
   return r;
 }
 
-// The one mapping from pullprint errors to HTTP status codes.
-int httpStatusFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
-}
 
 json jobJson(const Job& j) {
   auto opt = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); };
@@ -80,6 +63,24 @@ json printerJson(const Printer& p) {
 }
 
 }  // namespace
+
+// The one mapping from pullprint errors to HTTP status codes.
+int httpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kUnimplemented: return 501;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
 
 Api::Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine& release,
          Authenticator& auth, Logger& log)

@@ -55,6 +55,9 @@ struct ApiResponse {
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
 };
 
+// The one mapping from pullprint errors to HTTP status codes (every route).
+int httpStatusFor(const Status& status);
+
 class StationApi;  // admin-api/stations.h: /api/v1/stations..., /api/v1/cards...
 class ReportService;  // admin-api/reports.h: /api/v1/reports/...
 

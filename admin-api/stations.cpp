@@ -30,23 +30,6 @@ ApiResponse basicError(int status, const std::string& message) {
   return r;
 }
 
-// Same mapping as api.cpp's httpStatusFor (kept private there).
-int httpStatus(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
-}
 
 bool validName(const std::string& n) {
   return !n.empty() && n.size() <= 64 &&
@@ -239,7 +222,7 @@ ApiResponse StationApi::stationRelease(const ApiRequest& req) {
       if (Status u = w.upsertCard(c); !u) return u;
       return w.deleteCardRegistrations(user);
     });
-    if (!s) return error(httpStatus(s), s.message());
+    if (!s) return error(httpStatusFor(s), s.message());
     registered = true;
     log_.info("audit.card-registered", {{"actor", user}, {"user", user}, {"card", wire::redactUid(*uid)},
                                         {"station", station.name}, {"printer", printer}});
@@ -261,7 +244,7 @@ ApiResponse StationApi::stationRelease(const ApiRequest& req) {
     }
     log_.warn("station.release-failed", {{"station", station.name}, {"printer", printer},
                                          {"user", user}, {"error", r.status().message()}});
-    return error(httpStatus(r.status()), r.status().message());
+    return error(httpStatusFor(r.status()), r.status().message());
   }
   out["jobs"] = r->jobs.size();
   out["job_ids"] = r->jobs;
@@ -327,7 +310,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     for (auto& v : body["printers"]) {
       if (!v.is_string()) return error(400, "printers must be a non-empty array of printer names");
       auto p = store_.printer(v.get<std::string>());
-      if (!p) return error(httpStatus(p.status()), p.status().message());
+      if (!p) return error(httpStatusFor(p.status()), p.status().message());
       if (!p->has_value()) return error(400, "no printer named '" + v.get<std::string>() + "'");
       s.printers.push_back(v.get<std::string>());
     }
@@ -335,7 +318,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (s.secret.empty()) return error(500, "no random bytes");
     s.created_at = now;
     if (Status w = store_.write([&](StoreWriter& wr) { return wr.insertStation(s); }); !w)
-      return error(httpStatus(w), w.message());
+      return error(httpStatusFor(w), w.message());
     log_.info("audit.station-created", {{"actor", user->name}, {"station", s.name},
                                         {"printers", static_cast<int>(s.printers.size())}});
     json out = stationJson(s);
@@ -346,7 +329,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
   if (path == kStations && req.method == "GET") {
     if (!admin) return error(403, "administrators only");
     auto all = store_.stations();
-    if (!all) return error(httpStatus(all.status()), all.status().message());
+    if (!all) return error(httpStatusFor(all.status()), all.status().message());
     json out = json::array();
     for (const auto& s : *all) out.push_back(stationJson(s));
     return reply(200, {{"stations", out}});
@@ -357,7 +340,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     std::string name = urlDecode(path.substr(stations_prefix.size(),
                                              path.size() - stations_prefix.size() - 7));
     Status s = store_.write([&](StoreWriter& w) { return w.revokeStation(name, now); });
-    if (!s) return error(httpStatus(s), s.message());
+    if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.station-revoked", {{"actor", user->name}, {"station", name}});
     return reply(200, {{"name", name}, {"revoked_at", now}});
   }
@@ -373,7 +356,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
       if (Status d = w.deleteCardRegistrations(r.user); !d) return d;
       return w.insertCardRegistration(r);
     });
-    if (!s) return error(httpStatus(s), s.message());
+    if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.card-register-intent", {{"actor", user->name}, {"printer", r.printer}});
     return reply(201, {{"user", r.user}, {"printer", r.printer}, {"expires_at", r.expires_at},
                        {"window_seconds", config_.card_register_window_seconds},
@@ -389,7 +372,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (!uid) return error(400, "uid: " + err);
     Card c{*uid, *owner, now, 0, "admin"};
     if (Status s = store_.write([&](StoreWriter& w) { return w.upsertCard(c); }); !s)
-      return error(httpStatus(s), s.message());
+      return error(httpStatusFor(s), s.message());
     log_.info("audit.card-saved", {{"actor", user->name}, {"user", *owner},
                                    {"card", wire::redactUid(*uid)}});
     return reply(201, cardJson(c));
@@ -399,7 +382,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (who.empty()) who = user->name;
     if (who != user->name && !admin) return error(403, "you can list only your own cards");
     auto cards = store_.cardsOfUser(who);
-    if (!cards) return error(httpStatus(cards.status()), cards.status().message());
+    if (!cards) return error(httpStatusFor(cards.status()), cards.status().message());
     json out = json::array();
     for (const auto& c : *cards) out.push_back(cardJson(c));
     return reply(200, {{"user", who}, {"cards", out}});
@@ -457,7 +440,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
       return Status::ok();
     });
     if (!s)
-      return reply(httpStatus(s), {{"error", "nothing imported: card " +
+      return reply(httpStatusFor(s), {{"error", "nothing imported: card " +
                                                  std::to_string(conflict_line) + ": " + s.message()}});
     log_.info("audit.cards-imported", {{"actor", user->name}, {"cards", static_cast<int>(cards.size())}});
     return reply(200, {{"imported", cards.size()}});
@@ -471,10 +454,10 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     auto uid = wire::parseCardNumber(urlDecode(raw), &err);
     if (!uid) return error(400, "uid: " + err);
     auto c = store_.card(*uid);
-    if (!c) return error(httpStatus(c.status()), c.status().message());
+    if (!c) return error(httpStatusFor(c.status()), c.status().message());
     if (!c->has_value() || (!admin && (*c)->user != user->name)) return error(404, "no such card");
     Status s = store_.write([&](StoreWriter& w) { return w.revokeCard(*uid, now); });
-    if (!s) return error(httpStatus(s), s.message());
+    if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.card-revoked", {{"actor", user->name}, {"user", (*c)->user},
                                      {"card", wire::redactUid(*uid)}});
     return reply(200, {{"uid", *uid}, {"revoked_at", now}});
