@@ -495,7 +495,10 @@ std::string ReportService::toCsv(const Summary& s) const {
                         saved.known,
                         saved.unknown};
     out += csvField(key);
-    for (std::int64_t x : v) out += "," + std::to_string(x);
+    for (std::int64_t x : v) {
+      out += ',';
+      out += std::to_string(x);
+    }
     for (const auto& x : factors_) {
       char buf[64];
       std::snprintf(buf, sizeof buf, ",%.6g,%.6g", f.sheets_printed.known * x.per_sheet,
