@@ -21,7 +21,6 @@ ApiResponse error(int status, const std::string& message) {
   return r;
 }
 
-
 json jobJson(const Job& j) {
   auto opt = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); };
   return {{"id", j.id},
@@ -67,24 +66,38 @@ json printerJson(const Printer& p) {
 // The one mapping from pullprint errors to HTTP status codes.
 int httpStatusFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
 
 Api::Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine& release,
          Authenticator& auth, Logger& log)
-    : config_(config), jobs_(jobs), release_(release), auth_(auth), log_(log),
+    : config_(config),
+      jobs_(jobs),
+      release_(release),
+      auth_(auth),
+      log_(log),
       reports_(std::make_unique<ReportService>(config.database.string())) {}
 
 Api::~Api() = default;
@@ -131,7 +144,8 @@ ApiResponse Api::handle(const ApiRequest& req) {
     auto uri = str("uri");
     if (!name || !uri) return error(400, "name and uri are required strings");
     if (name->empty() || name->size() > 127 ||
-        name->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+        name->find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
             std::string::npos)
       return error(400, "name must be 1-127 of A-Z a-z 0-9 _ -");
     if (uri->rfind("ipp://", 0) != 0 && uri->rfind("ipps://", 0) != 0)
@@ -171,7 +185,9 @@ ApiResponse Api::handle(const ApiRequest& req) {
     }
     auto r = release_.release(owner, *printer, which, user->name);
     if (!r) return error(httpStatusFor(r.status()), r.status().message());
-    json out = {{"printer", *printer}, {"user", owner}, {"jobs", r->jobs},
+    json out = {{"printer", *printer},
+                {"user", owner},
+                {"jobs", r->jobs},
                 {"pages", r->pages ? json(*r->pages) : json(nullptr)},
                 {"sheets", r->sheets ? json(*r->sheets) : json(nullptr)}};
     return reply(200, out);
@@ -195,11 +211,18 @@ ApiResponse Api::handle(const ApiRequest& req) {
     json usage = json::array();
     if (auto us = jobs_.store().usage(id)) {
       for (const auto& u : *us) {
-        auto opt = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); };
-        usage.push_back({{"printer", u.printer}, {"at", u.at}, {"pages", opt(u.pages)},
-                         {"impressions", opt(u.impressions)}, {"sheets", opt(u.sheets)},
-                         {"copies", u.copies}, {"two_sided", u.two_sided},
-                         {"color_mode", u.color_mode}, {"source", u.source}});
+        auto opt = [](const std::optional<std::int64_t>& v) {
+          return v ? json(*v) : json(nullptr);
+        };
+        usage.push_back({{"printer", u.printer},
+                         {"at", u.at},
+                         {"pages", opt(u.pages)},
+                         {"impressions", opt(u.impressions)},
+                         {"sheets", opt(u.sheets)},
+                         {"copies", u.copies},
+                         {"two_sided", u.two_sided},
+                         {"color_mode", u.color_mode},
+                         {"source", u.source}});
       }
     }
     out["usage"] = usage;

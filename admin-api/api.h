@@ -33,8 +33,8 @@
 namespace pullprint::api {
 
 struct ApiRequest {
-  std::string method;        // "GET", "POST", ...
-  std::string target;        // path and query
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query
   std::string body;
   std::string peer_address;
   bool tls = false;
@@ -50,15 +50,15 @@ struct ApiRequest {
 
 struct ApiResponse {
   int status = 200;
-  std::string body;          // JSON unless content_type says otherwise
-  bool challenge = false;    // add WWW-Authenticate: Basic
+  std::string body;                               // JSON unless content_type says otherwise
+  bool challenge = false;                         // add WWW-Authenticate: Basic
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
 };
 
 // The one mapping from pullprint errors to HTTP status codes (every route).
 int httpStatusFor(const Status& status);
 
-class StationApi;  // admin-api/stations.h: /api/v1/stations..., /api/v1/cards...
+class StationApi;     // admin-api/stations.h: /api/v1/stations..., /api/v1/cards...
 class ReportService;  // admin-api/reports.h: /api/v1/reports/...
 
 class Api {

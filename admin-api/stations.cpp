@@ -30,7 +30,6 @@ ApiResponse basicError(int status, const std::string& message) {
   return r;
 }
 
-
 bool validName(const std::string& n) {
   return !n.empty() && n.size() <= 64 &&
          n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
@@ -63,7 +62,8 @@ std::string queryParam(const std::string& target, const std::string& key) {
     auto amp = rest.find('&');
     std::string_view kv = rest.substr(0, amp);
     auto eq = kv.find('=');
-    if (kv.substr(0, eq) == key) return eq == std::string_view::npos ? "" : urlDecode(kv.substr(eq + 1));
+    if (kv.substr(0, eq) == key)
+      return eq == std::string_view::npos ? "" : urlDecode(kv.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
   }
@@ -131,16 +131,19 @@ ApiResponse StationApi::stationRelease(const ApiRequest& req) {
 
   // --- Who is asking, and is the request fresh and genuine ---
   if (station_name.empty() || ts_text.empty() || nonce.empty() || signature.empty())
-    return refuse(401, "unsigned", "unsigned request: X-Pullprint-Station, -Timestamp, -Nonce "
-                                   "and -Signature are required");
+    return refuse(401, "unsigned",
+                  "unsigned request: X-Pullprint-Station, -Timestamp, -Nonce "
+                  "and -Signature are required");
   UnixSeconds ts = 0;
   auto [p, ec] = std::from_chars(ts_text.data(), ts_text.data() + ts_text.size(), ts);
   if (ec != std::errc() || p != ts_text.data() + ts_text.size())
     return refuse(401, "bad-timestamp", "X-Pullprint-Timestamp must be Unix seconds");
-  if (ts < now - config_.station_clock_skew_seconds || ts > now + config_.station_clock_skew_seconds)
-    return refuse(401, "stale", "stale request: timestamp is " + std::to_string(ts - now) +
-                                    " s from the server's clock (allowed: ±" +
-                                    std::to_string(config_.station_clock_skew_seconds) + " s)");
+  if (ts < now - config_.station_clock_skew_seconds ||
+      ts > now + config_.station_clock_skew_seconds)
+    return refuse(401, "stale",
+                  "stale request: timestamp is " + std::to_string(ts - now) +
+                      " s from the server's clock (allowed: ±" +
+                      std::to_string(config_.station_clock_skew_seconds) + " s)");
   if (!wire::validNonce(nonce))
     return refuse(401, "bad-nonce", "X-Pullprint-Nonce must be 16-64 of [A-Za-z0-9_-]");
   auto st = store_.station(station_name);
@@ -169,7 +172,8 @@ ApiResponse StationApi::stationRelease(const ApiRequest& req) {
       !body["printer"].is_string() || !body.contains("card_uid") || !body["card_uid"].is_string())
     return refuse(400, "bad-body", "body must be {\"printer\": string, \"card_uid\": string}");
   const std::string printer = body["printer"].get<std::string>();
-  if (std::find(station.printers.begin(), station.printers.end(), printer) == station.printers.end())
+  if (std::find(station.printers.begin(), station.printers.end(), printer) ==
+      station.printers.end())
     return refuse(403, "foreign-printer",
                   "printer '" + printer.substr(0, 127) + "' is not served by this station");
   if (failedReads(station.name, now) >= config_.station_failed_reads_per_minute)
@@ -195,22 +199,25 @@ ApiResponse StationApi::stationRelease(const ApiRequest& req) {
     for (const auto& r : *pending)
       if (r.printer.empty() || r.printer == printer) candidates.insert(r.user);
     if (candidates.size() > 1) {
-      log_.warn("card.register-ambiguous", {{"station", station.name}, {"printer", printer},
+      log_.warn("card.register-ambiguous", {{"station", station.name},
+                                            {"printer", printer},
                                             {"card", wire::redactUid(*uid)},
                                             {"candidates", static_cast<int>(candidates.size())}});
-      return error(409, "several people are registering a card right now; start again "
-                        "and choose this printer");
+      return error(409,
+                   "several people are registering a card right now; start again "
+                   "and choose this printer");
     }
     if (candidates.empty()) {
       countFailedRead(station.name, now);
-      log_.info("station.unknown-card", {{"station", station.name}, {"printer", printer},
-                                         {"card", wire::redactUid(*uid)}});
-      return reply(404, {{"error", "unknown card"},
-                         {"card", wire::redactUid(*uid)},
-                         {"hint", "register it in the portal: log in, choose \"register my card\", "
-                                  "then tap it here within " +
-                                      std::to_string(config_.card_register_window_seconds / 60) +
-                                      " minutes"}});
+      log_.info("station.unknown-card",
+                {{"station", station.name}, {"printer", printer}, {"card", wire::redactUid(*uid)}});
+      return reply(404,
+                   {{"error", "unknown card"},
+                    {"card", wire::redactUid(*uid)},
+                    {"hint",
+                     "register it in the portal: log in, choose \"register my card\", "
+                     "then tap it here within " +
+                         std::to_string(config_.card_register_window_seconds / 60) + " minutes"}});
     }
     user = *candidates.begin();
     Card c;
@@ -224,33 +231,40 @@ ApiResponse StationApi::stationRelease(const ApiRequest& req) {
     });
     if (!s) return error(httpStatusFor(s), s.message());
     registered = true;
-    log_.info("audit.card-registered", {{"actor", user}, {"user", user}, {"card", wire::redactUid(*uid)},
-                                        {"station", station.name}, {"printer", printer}});
+    log_.info("audit.card-registered", {{"actor", user},
+                                        {"user", user},
+                                        {"card", wire::redactUid(*uid)},
+                                        {"station", station.name},
+                                        {"printer", printer}});
   }
 
   // --- Release ---
   auto r = release_.release(user, printer, {}, "station:" + station.name);
-  json out = {{"user", user}, {"printer", printer}, {"station", station.name},
-              {"registered", registered}};
+  json out = {
+      {"user", user}, {"printer", printer}, {"station", station.name}, {"registered", registered}};
   if (!r) {
     if (r.status().code() == StatusCode::kNotFound) {
       // The printer is known (it is the station's), so: nothing held for this user.
       out["jobs"] = 0;
       out["pages"] = 0;
       out["message"] = "no held jobs";
-      log_.info("station.release", {{"station", station.name}, {"printer", printer},
-                                    {"user", user}, {"jobs", 0}});
+      log_.info("station.release",
+                {{"station", station.name}, {"printer", printer}, {"user", user}, {"jobs", 0}});
       return reply(200, out);
     }
-    log_.warn("station.release-failed", {{"station", station.name}, {"printer", printer},
-                                         {"user", user}, {"error", r.status().message()}});
+    log_.warn("station.release-failed", {{"station", station.name},
+                                         {"printer", printer},
+                                         {"user", user},
+                                         {"error", r.status().message()}});
     return error(httpStatusFor(r.status()), r.status().message());
   }
   out["jobs"] = r->jobs.size();
   out["job_ids"] = r->jobs;
   out["pages"] = r->pages ? json(*r->pages) : json(nullptr);
   out["sheets"] = r->sheets ? json(*r->sheets) : json(nullptr);
-  log_.info("station.release", {{"station", station.name}, {"printer", printer}, {"user", user},
+  log_.info("station.release", {{"station", station.name},
+                                {"printer", printer},
+                                {"user", user},
                                 {"jobs", static_cast<int>(r->jobs.size())}});
   return reply(200, out);
 }
@@ -319,7 +333,8 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     s.created_at = now;
     if (Status w = store_.write([&](StoreWriter& wr) { return wr.insertStation(s); }); !w)
       return error(httpStatusFor(w), w.message());
-    log_.info("audit.station-created", {{"actor", user->name}, {"station", s.name},
+    log_.info("audit.station-created", {{"actor", user->name},
+                                        {"station", s.name},
                                         {"printers", static_cast<int>(s.printers.size())}});
     json out = stationJson(s);
     out["secret"] = s.secret;
@@ -337,8 +352,8 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
   const std::string stations_prefix = std::string(kStations) + "/";
   if (req.method == "POST" && path.rfind(stations_prefix, 0) == 0 && path.ends_with("/revoke")) {
     if (!admin) return error(403, "administrators only");
-    std::string name = urlDecode(path.substr(stations_prefix.size(),
-                                             path.size() - stations_prefix.size() - 7));
+    std::string name =
+        urlDecode(path.substr(stations_prefix.size(), path.size() - stations_prefix.size() - 7));
     Status s = store_.write([&](StoreWriter& w) { return w.revokeStation(name, now); });
     if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.station-revoked", {{"actor", user->name}, {"station", name}});
@@ -358,7 +373,9 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     });
     if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.card-register-intent", {{"actor", user->name}, {"printer", r.printer}});
-    return reply(201, {{"user", r.user}, {"printer", r.printer}, {"expires_at", r.expires_at},
+    return reply(201, {{"user", r.user},
+                       {"printer", r.printer},
+                       {"expires_at", r.expires_at},
                        {"window_seconds", config_.card_register_window_seconds},
                        {"message", "tap your card at the printer now"}});
   }
@@ -366,15 +383,16 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (!admin) return error(403, "administrators only");
     auto uid_text = str("uid");
     auto owner = str("user");
-    if (!uid_text || !owner || owner->empty()) return error(400, "uid and user are required strings");
+    if (!uid_text || !owner || owner->empty())
+      return error(400, "uid and user are required strings");
     std::string err;
     auto uid = wire::parseCardNumber(*uid_text, &err);
     if (!uid) return error(400, "uid: " + err);
     Card c{*uid, *owner, now, 0, "admin"};
     if (Status s = store_.write([&](StoreWriter& w) { return w.upsertCard(c); }); !s)
       return error(httpStatusFor(s), s.message());
-    log_.info("audit.card-saved", {{"actor", user->name}, {"user", *owner},
-                                   {"card", wire::redactUid(*uid)}});
+    log_.info("audit.card-saved",
+              {{"actor", user->name}, {"user", *owner}, {"card", wire::redactUid(*uid)}});
     return reply(201, cardJson(c));
   }
   if (path == kCards && req.method == "GET") {
@@ -440,9 +458,11 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
       return Status::ok();
     });
     if (!s)
-      return reply(httpStatusFor(s), {{"error", "nothing imported: card " +
-                                                 std::to_string(conflict_line) + ": " + s.message()}});
-    log_.info("audit.cards-imported", {{"actor", user->name}, {"cards", static_cast<int>(cards.size())}});
+      return reply(httpStatusFor(s),
+                   {{"error", "nothing imported: card " + std::to_string(conflict_line) + ": " +
+                                  s.message()}});
+    log_.info("audit.cards-imported",
+              {{"actor", user->name}, {"cards", static_cast<int>(cards.size())}});
     return reply(200, {{"imported", cards.size()}});
   }
   const std::string cards_prefix = std::string(kCards) + "/";
@@ -458,8 +478,8 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (!c->has_value() || (!admin && (*c)->user != user->name)) return error(404, "no such card");
     Status s = store_.write([&](StoreWriter& w) { return w.revokeCard(*uid, now); });
     if (!s) return error(httpStatusFor(s), s.message());
-    log_.info("audit.card-revoked", {{"actor", user->name}, {"user", (*c)->user},
-                                     {"card", wire::redactUid(*uid)}});
+    log_.info("audit.card-revoked",
+              {{"actor", user->name}, {"user", (*c)->user}, {"card", wire::redactUid(*uid)}});
     return reply(200, {{"uid", *uid}, {"revoked_at", now}});
   }
   return error(404, "no such route: " + req.method + " " + path);

@@ -1,17 +1,18 @@
 // StationApi: release stations (pullprint-badge) and cards, under /api/v1.
 //
 // Routes
-//   POST   /api/v1/stations                    admin     {"name","printers":[..]} -> 201, secret shown once
-//   GET    /api/v1/stations                    admin     list (no secrets)
-//   POST   /api/v1/stations/{name}/revoke      admin     the station's requests are refused from now on
-//   POST   /api/v1/stations/release            station   signed {"printer","card_uid"} -> {"user","jobs","pages"}
-//   POST   /api/v1/cards                       admin     {"uid","user"} (uid in any accepted form)
-//   GET    /api/v1/cards[?user=NAME]           admin; a user sees their own cards
-//   DELETE /api/v1/cards/{uid}                 admin, or the card's owner (lost card)
+//   POST   /api/v1/stations                    admin     {"name","printers":[..]} -> 201, secret
+//   shown once GET    /api/v1/stations                    admin     list (no secrets) POST
+//   /api/v1/stations/{name}/revoke      admin     the station's requests are refused from now on
+//   POST   /api/v1/stations/release            station   signed {"printer","card_uid"} ->
+//   {"user","jobs","pages"} POST   /api/v1/cards                       admin     {"uid","user"}
+//   (uid in any accepted form) GET    /api/v1/cards[?user=NAME]           admin; a user sees their
+//   own cards DELETE /api/v1/cards/{uid}                 admin, or the card's owner (lost card)
 //   POST   /api/v1/cards/{uid}/revoke          same as DELETE
 //   POST   /api/v1/cards/import                admin     text/csv "uid,username[,format]"
 //   POST   /api/v1/cards/register-intent       any user  {"printer"?}: the next unknown card tapped
-//                                                        (at that printer) within the window is theirs
+//                                                        (at that printer) within the window is
+//                                                        theirs
 //
 // A station request is accepted only when, in this order: all four
 // X-Pullprint-* headers are present; the timestamp is within

@@ -13,15 +13,16 @@ namespace pullprint::badge {
 Agent::Agent(const AgentConfig& config)
     : config_(config),
       client_(config),
-      watcher_(WatcherOptions{std::chrono::milliseconds(config.debounce_ms)},
-               [this](const CardRead& r) {
-                 {
-                   std::lock_guard lock(mu_);
-                   queue_.push_back(r);
-                 }
-                 cv_.notify_one();
-               },
-               [this](const std::string& s) { note(s); }) {}
+      watcher_(
+          WatcherOptions{std::chrono::milliseconds(config.debounce_ms)},
+          [this](const CardRead& r) {
+            {
+              std::lock_guard lock(mu_);
+              queue_.push_back(r);
+            }
+            cv_.notify_one();
+          },
+          [this](const std::string& s) { note(s); }) {}
 
 Agent::~Agent() {
   stop();
@@ -67,10 +68,13 @@ void Agent::workerLoop() {
     ReleaseReply reply = client_.release(printer, r.uid);
     say(tapLine(reply, printer, r.uid));
     if (config_.verbose) {
-      auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+      auto ms = [](auto d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+      };
       note("card " + wire::redactUid(r.uid) + " on " + r.reader + ": HTTP " +
-           std::to_string(reply.status) + " in " + std::to_string(ms(std::chrono::steady_clock::now() - started)) +
-           " ms (" + std::to_string(ms(started - r.at)) + " ms after the card was seen)");
+           std::to_string(reply.status) + " in " +
+           std::to_string(ms(std::chrono::steady_clock::now() - started)) + " ms (" +
+           std::to_string(ms(started - r.at)) + " ms after the card was seen)");
     }
   }
 }

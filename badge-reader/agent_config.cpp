@@ -3,10 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <charconv>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace pullprint::badge {
 
@@ -70,19 +70,32 @@ bool loadToml(const std::string& file, AgentConfig* c, std::string* error) {
       *out = static_cast<int>(*n);
       return true;
     };
-    if (key == "server") { if (!str(&c->server)) return false; }
-    else if (key == "station") { if (!str(&c->station)) return false; }
-    else if (key == "secret_file") { if (!str(&c->secret_file)) return false; }
-    else if (key == "printer") { if (!str(&c->printer)) return false; }
-    else if (key == "ca_file") { if (!str(&c->ca_file)) return false; }
-    else if (key == "debounce_ms") { if (!integer(0, 60000, &c->debounce_ms)) return false; }
-    else if (key == "http_timeout_ms") { if (!integer(100, 120000, &c->http_timeout_ms)) return false; }
-    else if (key == "insecure") {
-      if (!v.is_boolean()) { *error = where + ": 'insecure' must be true or false"; return false; }
+    if (key == "server") {
+      if (!str(&c->server)) return false;
+    } else if (key == "station") {
+      if (!str(&c->station)) return false;
+    } else if (key == "secret_file") {
+      if (!str(&c->secret_file)) return false;
+    } else if (key == "printer") {
+      if (!str(&c->printer)) return false;
+    } else if (key == "ca_file") {
+      if (!str(&c->ca_file)) return false;
+    } else if (key == "debounce_ms") {
+      if (!integer(0, 60000, &c->debounce_ms)) return false;
+    } else if (key == "http_timeout_ms") {
+      if (!integer(100, 120000, &c->http_timeout_ms)) return false;
+    } else if (key == "insecure") {
+      if (!v.is_boolean()) {
+        *error = where + ": 'insecure' must be true or false";
+        return false;
+      }
       c->insecure = *v.value<bool>();
     } else if (key == "reader_printers") {
       auto* t = v.as_table();
-      if (!t) { *error = where + ": [reader_printers] must be a table"; return false; }
+      if (!t) {
+        *error = where + ": [reader_printers] must be a table";
+        return false;
+      }
       for (auto& [rk, rv] : *t) {
         if (!rv.is_string()) {
           *error = at(file, rv.source()) + ": reader_printers values must be printer names";
@@ -114,18 +127,34 @@ std::string AgentConfig::printerFor(const std::string& reader) const {
 
 bool parseServerUrl(const std::string& text, ServerUrl* out, std::string* error) {
   std::string rest;
-  if (text.rfind("http://", 0) == 0) { out->tls = false; rest = text.substr(7); }
-  else if (text.rfind("https://", 0) == 0) { out->tls = true; rest = text.substr(8); }
-  else { *error = "must start with http:// or https://"; return false; }
+  if (text.rfind("http://", 0) == 0) {
+    out->tls = false;
+    rest = text.substr(7);
+  } else if (text.rfind("https://", 0) == 0) {
+    out->tls = true;
+    rest = text.substr(8);
+  } else {
+    *error = "must start with http:// or https://";
+    return false;
+  }
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.find('/') != std::string::npos) { *error = "give the server's root URL, without a path"; return false; }
+  if (rest.find('/') != std::string::npos) {
+    *error = "give the server's root URL, without a path";
+    return false;
+  }
   std::string host = rest, port = out->tls ? "443" : "80";
   if (!rest.empty() && rest[0] == '[') {
     auto close = rest.find(']');
-    if (close == std::string::npos) { *error = "unclosed [ in IPv6 address"; return false; }
+    if (close == std::string::npos) {
+      *error = "unclosed [ in IPv6 address";
+      return false;
+    }
     host = rest.substr(1, close - 1);
     if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') { *error = "bad port"; return false; }
+      if (rest[close + 1] != ':') {
+        *error = "bad port";
+        return false;
+      }
       port = rest.substr(close + 2);
     }
   } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
@@ -133,8 +162,14 @@ bool parseServerUrl(const std::string& text, ServerUrl* out, std::string* error)
     port = rest.substr(colon + 1);
   }
   int p = 0;
-  if (host.empty()) { *error = "no host"; return false; }
-  if (!parseInt(port, 1, 65535, &p)) { *error = "port must be 1..65535"; return false; }
+  if (host.empty()) {
+    *error = "no host";
+    return false;
+  }
+  if (!parseInt(port, 1, 65535, &p)) {
+    *error = "port must be 1..65535";
+    return false;
+  }
   out->host = host;
   out->port = port;
   return true;
@@ -145,34 +180,57 @@ bool parseAgentConfig(int argc, char** argv, AgentConfig* c, std::string* error,
   // --config first, so flags override the file whatever their order.
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--help" || a == "-h") { *help = true; return false; }
+    if (a == "--help" || a == "-h") {
+      *help = true;
+      return false;
+    }
     if (a == "--config") {
-      if (i + 1 >= argc) { *error = "--config needs a value"; return false; }
+      if (i + 1 >= argc) {
+        *error = "--config needs a value";
+        return false;
+      }
       if (!loadToml(argv[i + 1], c, error)) return false;
     }
   }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
-      if (i + 1 >= argc) { *error = a + " needs a value"; return false; }
+      if (i + 1 >= argc) {
+        *error = a + " needs a value";
+        return false;
+      }
       *out = argv[++i];
       return true;
     };
     std::string v;
-    if (a == "--config") { ++i; }
-    else if (a == "--server") { if (!value(&c->server)) return false; }
-    else if (a == "--station") { if (!value(&c->station)) return false; }
-    else if (a == "--secret-file") { if (!value(&c->secret_file)) return false; }
-    else if (a == "--printer") { if (!value(&c->printer)) return false; }
-    else if (a == "--ca-file") { if (!value(&c->ca_file)) return false; }
-    else if (a == "--insecure") { c->insecure = true; }
-    else if (a == "--verbose" || a == "-v") { c->verbose = true; }
-    else if (a == "--debounce-ms") {
+    if (a == "--config") {
+      ++i;
+    } else if (a == "--server") {
+      if (!value(&c->server)) return false;
+    } else if (a == "--station") {
+      if (!value(&c->station)) return false;
+    } else if (a == "--secret-file") {
+      if (!value(&c->secret_file)) return false;
+    } else if (a == "--printer") {
+      if (!value(&c->printer)) return false;
+    } else if (a == "--ca-file") {
+      if (!value(&c->ca_file)) return false;
+    } else if (a == "--insecure") {
+      c->insecure = true;
+    } else if (a == "--verbose" || a == "-v") {
+      c->verbose = true;
+    } else if (a == "--debounce-ms") {
       if (!value(&v)) return false;
-      if (!parseInt(v, 0, 60000, &c->debounce_ms)) { *error = "--debounce-ms must be 0..60000"; return false; }
+      if (!parseInt(v, 0, 60000, &c->debounce_ms)) {
+        *error = "--debounce-ms must be 0..60000";
+        return false;
+      }
     } else if (a == "--http-timeout-ms") {
       if (!value(&v)) return false;
-      if (!parseInt(v, 100, 120000, &c->http_timeout_ms)) { *error = "--http-timeout-ms must be 100..120000"; return false; }
+      if (!parseInt(v, 100, 120000, &c->http_timeout_ms)) {
+        *error = "--http-timeout-ms must be 100..120000";
+        return false;
+      }
     } else if (a == "--reader-printer") {
       if (!value(&v)) return false;
       auto eq = v.find('=');
@@ -188,24 +246,60 @@ bool parseAgentConfig(int argc, char** argv, AgentConfig* c, std::string* error,
   }
 
   // --- Validation: everything a tap will need ---
-  if (c->server.empty()) { *error = "no server: set server = \"https://...\" or --server"; return false; }
-  if (std::string e; !parseServerUrl(c->server, &c->url, &e)) { *error = "server '" + c->server + "': " + e; return false; }
-  if (!validName(c->station)) { *error = "station must be the registered station name (A-Z a-z 0-9 _ -)"; return false; }
-  if (c->printer.empty() && c->reader_printers.empty()) { *error = "no printer: set printer = \"...\" or --printer"; return false; }
-  if (!c->printer.empty() && !validName(c->printer)) { *error = "printer '" + c->printer + "' is not a valid printer name"; return false; }
+  if (c->server.empty()) {
+    *error = "no server: set server = \"https://...\" or --server";
+    return false;
+  }
+  if (std::string e; !parseServerUrl(c->server, &c->url, &e)) {
+    *error = "server '" + c->server + "': " + e;
+    return false;
+  }
+  if (!validName(c->station)) {
+    *error = "station must be the registered station name (A-Z a-z 0-9 _ -)";
+    return false;
+  }
+  if (c->printer.empty() && c->reader_printers.empty()) {
+    *error = "no printer: set printer = \"...\" or --printer";
+    return false;
+  }
+  if (!c->printer.empty() && !validName(c->printer)) {
+    *error = "printer '" + c->printer + "' is not a valid printer name";
+    return false;
+  }
   for (const auto& [r, p] : c->reader_printers)
-    if (!validName(p)) { *error = "reader_printers: '" + p + "' is not a valid printer name"; return false; }
-  if (c->secret_file.empty()) { *error = "no secret_file: the station secret (shown once when the station was registered)"; return false; }
+    if (!validName(p)) {
+      *error = "reader_printers: '" + p + "' is not a valid printer name";
+      return false;
+    }
+  if (c->secret_file.empty()) {
+    *error = "no secret_file: the station secret (shown once when the station was registered)";
+    return false;
+  }
   struct stat sb {};
-  if (::stat(c->secret_file.c_str(), &sb) != 0) { *error = c->secret_file + ": cannot read the secret file"; return false; }
-  if ((sb.st_mode & 077) != 0) { *error = c->secret_file + ": secret file is readable by others; chmod 600 it"; return false; }
+  if (::stat(c->secret_file.c_str(), &sb) != 0) {
+    *error = c->secret_file + ": cannot read the secret file";
+    return false;
+  }
+  if ((sb.st_mode & 077) != 0) {
+    *error = c->secret_file + ": secret file is readable by others; chmod 600 it";
+    return false;
+  }
   std::ifstream in(c->secret_file);
   std::stringstream ss;
   ss << in.rdbuf();
-  if (!in) { *error = c->secret_file + ": cannot read the secret file"; return false; }
+  if (!in) {
+    *error = c->secret_file + ": cannot read the secret file";
+    return false;
+  }
   c->secret = trim(ss.str());
-  if (c->secret.size() < 32) { *error = c->secret_file + ": secret too short (expected the 64 hex characters the server gave)"; return false; }
-  if (!c->ca_file.empty() && ::access(c->ca_file.c_str(), R_OK) != 0) { *error = c->ca_file + ": cannot read the CA file"; return false; }
+  if (c->secret.size() < 32) {
+    *error = c->secret_file + ": secret too short (expected the 64 hex characters the server gave)";
+    return false;
+  }
+  if (!c->ca_file.empty() && ::access(c->ca_file.c_str(), R_OK) != 0) {
+    *error = c->ca_file + ": cannot read the CA file";
+    return false;
+  }
   return true;
 }
 

@@ -32,12 +32,12 @@ struct ServerUrl {
 };
 
 struct AgentConfig {
-  std::string server;          // as given
+  std::string server;  // as given
   ServerUrl url;
   std::string station;
   std::string secret_file;
-  std::string secret;          // the file's content, surrounding whitespace removed
-  std::string printer;         // default printer for every reader
+  std::string secret;   // the file's content, surrounding whitespace removed
+  std::string printer;  // default printer for every reader
   std::vector<std::pair<std::string, std::string>> reader_printers;  // substring -> printer
   int debounce_ms = 800;
   int http_timeout_ms = 10000;

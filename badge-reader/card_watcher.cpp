@@ -30,9 +30,12 @@ std::string hex2(unsigned v) {
 
 std::string describeStatusWord(unsigned sw1, unsigned sw2) {
   std::string sw = hex2(sw1) + " " + hex2(sw2);
-  if (sw1 == 0x6A && sw2 == 0x81) return sw + ": function not supported (the reader cannot read this card's UID)";
-  if (sw1 == 0x6D && sw2 == 0x00) return sw + ": instruction not supported (the card, not the reader, answered; "
-                                              "use a contactless reader that implements GET DATA FF CA)";
+  if (sw1 == 0x6A && sw2 == 0x81)
+    return sw + ": function not supported (the reader cannot read this card's UID)";
+  if (sw1 == 0x6D && sw2 == 0x00)
+    return sw +
+           ": instruction not supported (the card, not the reader, answered; "
+           "use a contactless reader that implements GET DATA FF CA)";
   if (sw1 == 0x63 && sw2 == 0x00) return sw + ": no UID available";
   if (sw1 == 0x6B && sw2 == 0x00) return sw + ": wrong parameters";
   return sw + ": unexpected status word";
@@ -96,7 +99,8 @@ void CardWatcher::session(long context) {
       if (rv == SCARD_S_SUCCESS) {
         for (const char* p = buf.data(); p < buf.data() + len && *p; p += std::strlen(p) + 1) {
           auto it = readers.find(p);
-          if (it != readers.end()) next.emplace(p, it->second);
+          if (it != readers.end())
+            next.emplace(p, it->second);
           else {
             on_log_(std::string("reader added: ") + p);
             next.emplace(p, Reader{});
@@ -176,8 +180,8 @@ void CardWatcher::onInsert(long context, const std::string& name, Reader& r) {
   SCARDCONTEXT ctx = static_cast<SCARDCONTEXT>(context);
   SCARDHANDLE card = 0;
   DWORD proto = 0;
-  LONG rv = SCardConnect(ctx, name.c_str(), SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-                         &card, &proto);
+  LONG rv = SCardConnect(ctx, name.c_str(), SCARD_SHARE_SHARED,
+                         SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &card, &proto);
   if (rv != SCARD_S_SUCCESS) {
     read.error = "cannot connect to the card: " + rvText(rv);
     on_card_(read);
@@ -188,7 +192,8 @@ void CardWatcher::onInsert(long context, const std::string& name, Reader& r) {
   BYTE resp[260];
   DWORD n = sizeof resp;
   rv = SCardTransmit(card, pci, apdu, sizeof apdu, nullptr, resp, &n);
-  if (rv == SCARD_S_SUCCESS && n == 2 && resp[0] == 0x6C) {  // wrong Le: ask again with the right one
+  if (rv == SCARD_S_SUCCESS && n == 2 &&
+      resp[0] == 0x6C) {  // wrong Le: ask again with the right one
     apdu[4] = resp[1];
     n = sizeof resp;
     rv = SCardTransmit(card, pci, apdu, sizeof apdu, nullptr, resp, &n);
@@ -207,8 +212,7 @@ void CardWatcher::onInsert(long context, const std::string& name, Reader& r) {
   }
 
   // Debounce: the same card coming back at once is the same tap.
-  if (!read.uid.empty() && read.uid == r.last_uid &&
-      read.at - r.removed_at < options_.debounce) {
+  if (!read.uid.empty() && read.uid == r.last_uid && read.at - r.removed_at < options_.debounce) {
     on_log_("same card again within the debounce time on " + name + ": ignored");
     return;
   }

@@ -30,8 +30,8 @@ namespace pullprint::badge {
 
 struct CardRead {
   std::string reader;
-  std::string uid;        // canonical hex; empty when the read failed
-  std::string error;      // human text when the read failed
+  std::string uid;                           // canonical hex; empty when the read failed
+  std::string error;                         // human text when the read failed
   std::chrono::steady_clock::time_point at;  // when the insertion was seen
 };
 
@@ -56,9 +56,9 @@ class CardWatcher {
 
  private:
   struct Reader {
-    unsigned long state = 0;      // last dwEventState (SCARD_STATE_UNAWARE at first)
+    unsigned long state = 0;  // last dwEventState (SCARD_STATE_UNAWARE at first)
     bool present = false;
-    bool seen = false;            // state known at least once
+    bool seen = false;  // state known at least once
     std::string last_uid;
     std::chrono::steady_clock::time_point removed_at{};
   };

@@ -95,30 +95,32 @@ ReleaseReply ReleaseClient::release(const std::string& printer, const std::strin
   beast::tcp_stream& lowest = secure ? beast::get_lowest_layer(*secure) : *plain;
   lowest.expires_after(timeout);
 
-  resolver.async_resolve(config_.url.host, config_.url.port,
-                         [&](beast::error_code ec, tcp::resolver::results_type results) {
-    if (ec) {
-      out.error = "resolving " + config_.url.host + ": " + ec.message();
-      return;
-    }
-    lowest.async_connect(results, [&](beast::error_code ec2, const tcp::endpoint&) {
-      if (ec2) {
-        out.error = "connecting to " + config_.server + ": " + ec2.message();
-        return;
-      }
-      lowest.socket().set_option(tcp::no_delay(true));
-      if (!secure) return exchange(*plain, req, &out, buf, res);
-      secure->async_handshake(net::ssl::stream_base::client, [&](beast::error_code ec3) {
-        if (ec3) {
-          out.error = "TLS handshake with " + config_.server + ": " + ec3.message();
+  resolver.async_resolve(
+      config_.url.host, config_.url.port,
+      [&](beast::error_code ec, tcp::resolver::results_type results) {
+        if (ec) {
+          out.error = "resolving " + config_.url.host + ": " + ec.message();
           return;
         }
-        exchange(*secure, req, &out, buf, res);
+        lowest.async_connect(results, [&](beast::error_code ec2, const tcp::endpoint&) {
+          if (ec2) {
+            out.error = "connecting to " + config_.server + ": " + ec2.message();
+            return;
+          }
+          lowest.socket().set_option(tcp::no_delay(true));
+          if (!secure) return exchange(*plain, req, &out, buf, res);
+          secure->async_handshake(net::ssl::stream_base::client, [&](beast::error_code ec3) {
+            if (ec3) {
+              out.error = "TLS handshake with " + config_.server + ": " + ec3.message();
+              return;
+            }
+            exchange(*secure, req, &out, buf, res);
+          });
+        });
       });
-    });
-  });
   ioc.run_for(timeout + std::chrono::milliseconds(500));
-  if (out.status == 0 && out.error.empty()) out.error = "no answer from " + config_.server + " in time";
+  if (out.status == 0 && out.error.empty())
+    out.error = "no answer from " + config_.server + " in time";
   return out;
 }
 
@@ -129,7 +131,9 @@ std::string tapLine(const ReleaseReply& reply, const std::string& printer, const
     return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
   };
   if (reply.status == 200) {
-    long long jobs = j.is_object() && j.contains("jobs") && j["jobs"].is_number() ? j["jobs"].get<long long>() : 0;
+    long long jobs = j.is_object() && j.contains("jobs") && j["jobs"].is_number()
+                         ? j["jobs"].get<long long>()
+                         : 0;
     std::string user = text("user");
     std::string prefix = user + ": ";
     if (j.is_object() && j.value("registered", false)) prefix = user + ": card registered; ";

@@ -16,9 +16,9 @@
 namespace pullprint::badge {
 
 struct ReleaseReply {
-  int status = 0;        // HTTP status; 0: no answer (see error)
-  std::string body;      // JSON from the server
-  std::string error;     // transport failure
+  int status = 0;     // HTTP status; 0: no answer (see error)
+  std::string body;   // JSON from the server
+  std::string error;  // transport failure
 };
 
 class ReleaseClient {

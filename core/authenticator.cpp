@@ -38,8 +38,10 @@ std::optional<User> Authenticator::authenticate(const std::string& name,
 void Authenticator::forget(const std::string& name) {
   std::lock_guard lock(mu_);
   for (auto it = cache_.begin(); it != cache_.end();) {
-    if (it->second.user.name == name) it = cache_.erase(it);
-    else ++it;
+    if (it->second.user.name == name)
+      it = cache_.erase(it);
+    else
+      ++it;
   }
 }
 

@@ -36,8 +36,8 @@ class Authenticator {
   };
   Store& store_;
   const Clock& clock_;
-  std::string key_;        // random per process: cache keys mean nothing elsewhere
-  std::mutex mu_;          // guards cache_
+  std::string key_;  // random per process: cache keys mean nothing elsewhere
+  std::mutex mu_;    // guards cache_
   std::unordered_map<std::string, Entry> cache_;
 };
 

@@ -28,7 +28,10 @@ class TableReader {
     const toml::node* n = t_.get(key);
     if (!n || !error_->empty()) return;
     if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = n->value<bool>()) { *out = *v; return; }
+      if (auto v = n->value<bool>()) {
+        *out = *v;
+        return;
+      }
       fail(*n, key, "a boolean");
     } else if constexpr (std::is_integral_v<T>) {
       if (n->is_integer()) {
@@ -39,17 +42,26 @@ class TableReader {
       }
       fail(*n, key, "an integer");
     } else if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = n->value<std::string>()) { *out = *v; return; }
+      if (auto v = n->value<std::string>()) {
+        *out = *v;
+        return;
+      }
       fail(*n, key, "a string");
     } else if constexpr (std::is_same_v<T, std::filesystem::path>) {
-      if (auto v = n->value<std::string>()) { *out = *v; return; }
+      if (auto v = n->value<std::string>()) {
+        *out = *v;
+        return;
+      }
       fail(*n, key, "a string");
     } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
       if (auto* arr = n->as_array()) {
         out->clear();
         for (auto& e : *arr) {
           auto v = e.value<std::string>();
-          if (!v) { fail(e, key, "an array of strings"); return; }
+          if (!v) {
+            fail(e, key, "an array of strings");
+            return;
+          }
           out->push_back(*v);
         }
         return;
@@ -63,8 +75,8 @@ class TableReader {
     if (!error_->empty()) return;
     for (auto& [k, v] : t_) {
       if (!seen_.count(std::string(k.str()))) {
-        *error_ = where(source_, k.source()) + ": unknown key '" + std::string(k.str()) +
-                  "' in " + section_;
+        *error_ = where(source_, k.source()) + ": unknown key '" + std::string(k.str()) + "' in " +
+                  section_;
         return;
       }
     }
@@ -122,8 +134,9 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
 
   Config c;
   std::string err;
-  std::set<std::string> known_sections = {"server", "tls", "ipp", "spool", "hold", "queue",
-                                          "release", "printer", "stations", "policy", "analysis"};
+  std::set<std::string> known_sections = {"server",   "tls",    "ipp",     "spool",
+                                          "hold",     "queue",  "release", "printer",
+                                          "stations", "policy", "analysis"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -217,7 +230,8 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       err = where(source, t->source()) + ": [analysis].memory_limit_mb must be 64..65536";
     if (err.empty() && c.analysis_postscript != "dsc" && c.analysis_postscript != "interpret")
       err = where(source, t->source()) + ": [analysis].postscript must be \"dsc\" or \"interpret\"";
-    if (err.empty() && (c.analysis_text_lines_per_page < 1 || c.analysis_text_lines_per_page > 1000))
+    if (err.empty() &&
+        (c.analysis_text_lines_per_page < 1 || c.analysis_text_lines_per_page > 1000))
       err = where(source, t->source()) + ": [analysis].text_lines_per_page must be 1..1000";
   }
   if (auto* t = root["policy"].as_table(); t && err.empty()) {
@@ -235,18 +249,21 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       err = where(source, t->source()) + ": [stations].clock_skew_seconds must be 1..3600";
     if (err.empty() && c.station_failed_reads_per_minute < 1)
       err = where(source, t->source()) + ": [stations].failed_reads_per_minute must be at least 1";
-    if (err.empty() && (c.card_register_window_seconds < 10 || c.card_register_window_seconds > 3600))
+    if (err.empty() &&
+        (c.card_register_window_seconds < 10 || c.card_register_window_seconds > 3600))
       err = where(source, t->source()) + ": [stations].register_window_seconds must be 10..3600";
   }
   if (auto* node = root.get("printer"); node && err.empty()) {
     auto* arr = node->as_array();
-    if (!arr) return Status(StatusCode::kInvalidArgument,
-                            where(source, node->source()) + ": use [[printer]] for printers");
+    if (!arr)
+      return Status(StatusCode::kInvalidArgument,
+                    where(source, node->source()) + ": use [[printer]] for printers");
     std::set<std::string> names;
     for (auto& e : *arr) {
       auto* t = e.as_table();
-      if (!t) return Status(StatusCode::kInvalidArgument,
-                            where(source, e.source()) + ": [[printer]] entries must be tables");
+      if (!t)
+        return Status(StatusCode::kInvalidArgument,
+                      where(source, e.source()) + ": [[printer]] entries must be tables");
       PrinterConfig p;
       TableReader r(*t, "[[printer]]", source, &err);
       r.get("name", &p.name);
@@ -268,13 +285,15 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
   }
   if (auto* node = root.get("queue"); node && err.empty()) {
     auto* arr = node->as_array();
-    if (!arr) return Status(StatusCode::kInvalidArgument,
-                            where(source, node->source()) + ": use [[queue]] for queues");
+    if (!arr)
+      return Status(StatusCode::kInvalidArgument,
+                    where(source, node->source()) + ": use [[queue]] for queues");
     std::set<std::string> names = {"followme", "direct"};
     for (auto& e : *arr) {
       auto* t = e.as_table();
-      if (!t) return Status(StatusCode::kInvalidArgument,
-                            where(source, e.source()) + ": [[queue]] entries must be tables");
+      if (!t)
+        return Status(StatusCode::kInvalidArgument,
+                      where(source, e.source()) + ": [[queue]] entries must be tables");
       QueueConfig q;
       TableReader r(*t, "[[queue]]", source, &err);
       r.get("name", &q.name);
@@ -290,7 +309,8 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       } else if (!names.insert(q.name).second) {
         err = where(source, t->source()) + ": queue name '" + q.name + "' is used twice";
       } else if (q.printer_uri.rfind("ipp://", 0) != 0 && q.printer_uri.rfind("ipps://", 0) != 0) {
-        err = where(source, t->source()) + ": [[queue]].printer_uri must start with ipp:// or ipps://";
+        err = where(source, t->source()) +
+              ": [[queue]].printer_uri must start with ipp:// or ipps://";
       }
       if (!err.empty()) break;
       c.queues.push_back(std::move(q));

@@ -22,20 +22,20 @@ namespace pullprint {
 // A queue in front of one real printer (per-printer held queue) or the
 // direct queue. The follow-me queue is always present and not listed here.
 struct QueueConfig {
-  std::string name;           // [A-Za-z0-9_-], 1..127 characters; the IPP path segment
-  std::string printer_uri;    // ipp:// or ipps:// of the printer (release engine target)
-  bool hold = true;           // false: the queue prints at once (see docs)
+  std::string name;         // [A-Za-z0-9_-], 1..127 characters; the IPP path segment
+  std::string printer_uri;  // ipp:// or ipps:// of the printer (release engine target)
+  bool hold = true;         // false: the queue prints at once (see docs)
   std::int64_t hold_timeout_seconds = -1;  // -1: use [hold] timeout
-  std::string info;           // printer-info shown to clients
-  std::string location;       // printer-location
+  std::string info;                        // printer-info shown to clients
+  std::string location;                    // printer-location
 };
 
 // A printer jobs can be released to ([[printer]]); seeded into the registry at start.
 struct PrinterConfig {
-  std::string name;         // [A-Za-z0-9_-], 1..127
-  std::string uri;          // ipp:// or ipps://
+  std::string name;  // [A-Za-z0-9_-], 1..127
+  std::string uri;   // ipp:// or ipps://
   std::string location;
-  std::string group;        // building / printer group
+  std::string group;  // building / printer group
   std::string info;
 };
 
@@ -43,14 +43,14 @@ struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8631;
-  int threads = 2;                          // io threads
+  int threads = 2;  // io threads
   std::string log_level = "info";
-  std::string server_name = "pullprint";    // shown in printer-info / make-and-model
-  std::int64_t idle_timeout_seconds = 30;   // keep-alive idle and stalled-body timeout
+  std::string server_name = "pullprint";   // shown in printer-info / make-and-model
+  std::int64_t idle_timeout_seconds = 30;  // keep-alive idle and stalled-body timeout
   int max_connections = 2048;
 
   // [tls]
-  std::string tls_certificate;              // PEM; empty: plain HTTP only
+  std::string tls_certificate;  // PEM; empty: plain HTTP only
   std::string tls_private_key;
 
   // [ipp]
@@ -62,35 +62,38 @@ struct Config {
   bool allow_basic_without_tls = false;
   std::int64_t max_document_bytes = 512LL << 20;  // 512 MiB
   std::int64_t max_ipp_header_bytes = 256 << 10;  // attributes before the document
-  bool accept_unknown_formats = true;       // application/octet-stream etc.
+  bool accept_unknown_formats = true;             // application/octet-stream etc.
 
   // [spool]
   std::filesystem::path state_dir = "state";
-  std::filesystem::path spool_dir;          // default: <state_dir>/spool
-  std::filesystem::path database;           // default: <state_dir>/pullprint.db
-  std::int64_t min_free_bytes = 64LL << 20; // refuse documents when the spool disk is this full
+  std::filesystem::path spool_dir;           // default: <state_dir>/spool
+  std::filesystem::path database;            // default: <state_dir>/pullprint.db
+  std::int64_t min_free_bytes = 64LL << 20;  // refuse documents when the spool disk is this full
 
   // [hold]
   std::int64_t hold_timeout_seconds = 24 * 3600;
 
   // [analysis] (document analysis, docs/accounting.md)
-  std::int64_t analysis_time_limit_ms = 10000;   // per document, then "analysis-time-limit"
-  std::int64_t analysis_memory_limit_mb = 512;   // address space of the analysing process
-  std::string analysis_postscript = "dsc";       // "dsc": trust consistent DSC; "interpret": always Ghostscript
+  std::int64_t analysis_time_limit_ms = 10000;  // per document, then "analysis-time-limit"
+  std::int64_t analysis_memory_limit_mb = 512;  // address space of the analysing process
+  std::string analysis_postscript =
+      "dsc";  // "dsc": trust consistent DSC; "interpret": always Ghostscript
   int analysis_text_lines_per_page = 60;
 
   // [policy]
-  std::filesystem::path policy_file;        // policies TOML (docs/policies.md); empty: none
+  std::filesystem::path policy_file;  // policies TOML (docs/policies.md); empty: none
 
   // [release]
-  std::string direct_printer;               // printer of the direct queue ("" = none)
-  std::int64_t release_poll_ms = 500;       // Get-Job-Attributes interval while printing
+  std::string direct_printer;                    // printer of the direct queue ("" = none)
+  std::int64_t release_poll_ms = 500;            // Get-Job-Attributes interval while printing
   std::int64_t release_busy_retry_seconds = 30;  // keep retrying a busy printer this long
-  std::int64_t expiry_interval_seconds = 30;    // how often the hold timeout is checked
+  std::int64_t expiry_interval_seconds = 30;     // how often the hold timeout is checked
 
   // [stations] (card release; see docs/badge-reader.md)
-  std::int64_t station_clock_skew_seconds = 60;     // signed requests older/newer than this are refused
-  std::int64_t station_failed_reads_per_minute = 10; // unknown/failed card taps per station, then 429
+  std::int64_t station_clock_skew_seconds =
+      60;  // signed requests older/newer than this are refused
+  std::int64_t station_failed_reads_per_minute =
+      10;  // unknown/failed card taps per station, then 429
   std::int64_t card_register_window_seconds = 120;  // "register my card": tap within this time
 
   // [[queue]]

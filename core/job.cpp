@@ -4,15 +4,24 @@ namespace pullprint {
 
 const char* jobStateName(JobState s) {
   switch (s) {
-    case JobState::kReceiving: return "receiving";
-    case JobState::kHeld: return "held";
-    case JobState::kPending: return "pending";
-    case JobState::kSending: return "sending";
-    case JobState::kPrinting: return "printing";
-    case JobState::kCompleted: return "completed";
-    case JobState::kCanceled: return "canceled";
-    case JobState::kAborted: return "aborted";
-    case JobState::kExpired: return "expired";
+    case JobState::kReceiving:
+      return "receiving";
+    case JobState::kHeld:
+      return "held";
+    case JobState::kPending:
+      return "pending";
+    case JobState::kSending:
+      return "sending";
+    case JobState::kPrinting:
+      return "printing";
+    case JobState::kCompleted:
+      return "completed";
+    case JobState::kCanceled:
+      return "canceled";
+    case JobState::kAborted:
+      return "aborted";
+    case JobState::kExpired:
+      return "expired";
   }
   return "unknown";
 }
@@ -54,15 +63,24 @@ bool canTransition(JobState from, JobState to) {
 
 int ippJobState(JobState s) {
   switch (s) {
-    case JobState::kReceiving: return 4;
-    case JobState::kHeld: return 4;
-    case JobState::kPending: return 3;
-    case JobState::kSending: return 5;
-    case JobState::kPrinting: return 5;
-    case JobState::kCompleted: return 9;
-    case JobState::kCanceled: return 7;
-    case JobState::kAborted: return 8;
-    case JobState::kExpired: return 7;
+    case JobState::kReceiving:
+      return 4;
+    case JobState::kHeld:
+      return 4;
+    case JobState::kPending:
+      return 3;
+    case JobState::kSending:
+      return 5;
+    case JobState::kPrinting:
+      return 5;
+    case JobState::kCompleted:
+      return 9;
+    case JobState::kCanceled:
+      return 7;
+    case JobState::kAborted:
+      return 8;
+    case JobState::kExpired:
+      return 7;
   }
   return 8;
 }

@@ -42,10 +42,18 @@ class Logger {
   bool enabled(LogLevel level) const { return level >= min_; }
 
   void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
-  void debug(std::string_view e, std::initializer_list<LogField> f = {}) { log(LogLevel::kDebug, e, f); }
-  void info(std::string_view e, std::initializer_list<LogField> f = {}) { log(LogLevel::kInfo, e, f); }
-  void warn(std::string_view e, std::initializer_list<LogField> f = {}) { log(LogLevel::kWarn, e, f); }
-  void error(std::string_view e, std::initializer_list<LogField> f = {}) { log(LogLevel::kError, e, f); }
+  void debug(std::string_view e, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::kDebug, e, f);
+  }
+  void info(std::string_view e, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::kInfo, e, f);
+  }
+  void warn(std::string_view e, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::kWarn, e, f);
+  }
+  void error(std::string_view e, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::kError, e, f);
+  }
 
   // Parses "debug" | "info" | "warn" | "error".
   static bool parseLevel(std::string_view text, LogLevel* out);

@@ -222,8 +222,10 @@ void bindText(sqlite3_stmt* st, int i, const std::string& v) {
   sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 void bindOptInt(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
-  if (v) sqlite3_bind_int64(st, i, *v);
-  else sqlite3_bind_null(st, i);
+  if (v)
+    sqlite3_bind_int64(st, i, *v);
+  else
+    sqlite3_bind_null(st, i);
 }
 std::string colText(sqlite3_stmt* st, int i) {
   const unsigned char* p = sqlite3_column_text(st, i);
@@ -322,9 +324,11 @@ class SqliteWriter final : public StoreWriter {
   explicit SqliteWriter(Connection& c) : c_(c) {}
 
   Status insertJob(const Job& job) override {
-    static const std::string sql = std::string("INSERT INTO jobs (") + kJobColumns +
-                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    return run(sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
+    static const std::string sql =
+        std::string("INSERT INTO jobs (") + kJobColumns +
+        ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    return run(
+        sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
   }
 
   Status updateJob(const Job& job) override {
@@ -336,7 +340,8 @@ class SqliteWriter final : public StoreWriter {
         "sheets=?23, last_document_received=?24, impressions_total=?25, count_confidence=?26, "
         "count_note=?27, printer=?28, printer_job_id=?29, release_attempt=?30, released_by=?31 "
         "WHERE id=?1";
-    Status s = run(sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "update job");
+    Status s = run(
+        sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "update job");
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "update job: no job " + std::to_string(job.id)};
     return s;
@@ -349,14 +354,17 @@ class SqliteWriter final : public StoreWriter {
         "processing_at = CASE WHEN ?5 > 0 AND processing_at = 0 THEN ?5 ELSE processing_at END, "
         "completed_at = CASE WHEN ?6 > 0 THEN ?6 ELSE completed_at END WHERE id=?1";
     bool processing = state == JobState::kSending || state == JobState::kPrinting;
-    Status s = run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, id);
-      bindText(st, 2, jobStateName(state));
-      bindText(st, 3, reasons);
-      bindText(st, 4, message);
-      sqlite3_bind_int64(st, 5, processing ? at : 0);
-      sqlite3_bind_int64(st, 6, isTerminal(state) ? at : 0);
-    }, "update job state");
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, id);
+          bindText(st, 2, jobStateName(state));
+          bindText(st, 3, reasons);
+          bindText(st, 4, message);
+          sqlite3_bind_int64(st, 5, processing ? at : 0);
+          sqlite3_bind_int64(st, 6, isTerminal(state) ? at : 0);
+        },
+        "update job state");
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "update job state: no job " + std::to_string(id)};
     return s;
@@ -366,29 +374,35 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "INSERT INTO documents (job_id, number, format, name, size_bytes, sha256, pages) "
         "VALUES (?,?,?,?,?,?,?)";
-    return run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, d.job_id);
-      sqlite3_bind_int(st, 2, d.number);
-      bindText(st, 3, d.format);
-      bindText(st, 4, d.name);
-      sqlite3_bind_int64(st, 5, d.size_bytes);
-      bindText(st, 6, d.sha256);
-      bindOptInt(st, 7, d.pages);
-    }, "insert document");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, d.job_id);
+          sqlite3_bind_int(st, 2, d.number);
+          bindText(st, 3, d.format);
+          bindText(st, 4, d.name);
+          sqlite3_bind_int64(st, 5, d.size_bytes);
+          bindText(st, 6, d.sha256);
+          bindOptInt(st, 7, d.pages);
+        },
+        "insert document");
   }
 
   Status insertEvent(const JobEvent& e) override {
     static const std::string sql =
         "INSERT INTO job_events (job_id, at, from_state, to_state, reason, actor) "
         "VALUES (?,?,?,?,?,?)";
-    return run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, e.job_id);
-      sqlite3_bind_int64(st, 2, e.at);
-      bindText(st, 3, e.from);
-      bindText(st, 4, e.to);
-      bindText(st, 5, e.reason);
-      bindText(st, 6, e.actor);
-    }, "insert event");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, e.job_id);
+          sqlite3_bind_int64(st, 2, e.at);
+          bindText(st, 3, e.from);
+          bindText(st, 4, e.to);
+          bindText(st, 5, e.reason);
+          bindText(st, 6, e.actor);
+        },
+        "insert event");
   }
 
   Status setJobRelease(JobId id, const std::string& printer, std::int64_t printer_job_id,
@@ -396,13 +410,16 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE jobs SET printer=?2, printer_job_id=?3, release_attempt=?4, released_by=?5 "
         "WHERE id=?1";
-    return run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, id);
-      bindText(st, 2, printer);
-      sqlite3_bind_int64(st, 3, printer_job_id);
-      sqlite3_bind_int(st, 4, attempt);
-      bindText(st, 5, released_by);
-    }, "set job release");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, id);
+          bindText(st, 2, printer);
+          sqlite3_bind_int64(st, 3, printer_job_id);
+          sqlite3_bind_int(st, 4, attempt);
+          bindText(st, 5, released_by);
+        },
+        "set job release");
   }
 
   Status setJobCounts(JobId id, std::optional<std::int64_t> pages,
@@ -413,24 +430,30 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE jobs SET pages=?2, impressions=?3, impressions_total=?4, sheets=?5, "
         "count_confidence=?6, count_note=?7 WHERE id=?1";
-    return run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, id);
-      bindOptInt(st, 2, pages);
-      bindOptInt(st, 3, impressions_per_copy);
-      bindOptInt(st, 4, impressions_total);
-      bindOptInt(st, 5, sheets_total);
-      bindText(st, 6, confidence);
-      bindText(st, 7, note);
-    }, "set job counts");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, id);
+          bindOptInt(st, 2, pages);
+          bindOptInt(st, 3, impressions_per_copy);
+          bindOptInt(st, 4, impressions_total);
+          bindOptInt(st, 5, sheets_total);
+          bindText(st, 6, confidence);
+          bindText(st, 7, note);
+        },
+        "set job counts");
   }
 
   Status setDocumentPages(JobId id, int number, std::optional<std::int64_t> pages) override {
     static const std::string sql = "UPDATE documents SET pages=?3 WHERE job_id=?1 AND number=?2";
-    return run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, id);
-      sqlite3_bind_int(st, 2, number);
-      bindOptInt(st, 3, pages);
-    }, "set document pages");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, id);
+          sqlite3_bind_int(st, 2, number);
+          bindOptInt(st, 3, pages);
+        },
+        "set document pages");
   }
 
   Status upsertPrinter(const Printer& p) override {
@@ -439,18 +462,21 @@ class SqliteWriter final : public StoreWriter {
         "state_message, last_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
         "ON CONFLICT(name) DO UPDATE SET uri=excluded.uri, location=excluded.location, "
         "printer_group=excluded.printer_group, info=excluded.info";
-    return run(sql, [&](sqlite3_stmt* st) {
-      bindText(st, 1, p.name);
-      bindText(st, 2, p.uri);
-      bindText(st, 3, p.location);
-      bindText(st, 4, p.group);
-      bindText(st, 5, p.info);
-      bindText(st, 6, p.capabilities_json);
-      bindText(st, 7, p.state);
-      bindText(st, 8, p.state_message);
-      sqlite3_bind_int64(st, 9, p.last_seen);
-      sqlite3_bind_int64(st, 10, p.updated_at);
-    }, "upsert printer");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          bindText(st, 1, p.name);
+          bindText(st, 2, p.uri);
+          bindText(st, 3, p.location);
+          bindText(st, 4, p.group);
+          bindText(st, 5, p.info);
+          bindText(st, 6, p.capabilities_json);
+          bindText(st, 7, p.state);
+          bindText(st, 8, p.state_message);
+          sqlite3_bind_int64(st, 9, p.last_seen);
+          sqlite3_bind_int64(st, 10, p.updated_at);
+        },
+        "upsert printer");
   }
 
   Status updatePrinterState(const std::string& name, const std::string& state,
@@ -459,41 +485,50 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE printers SET state=?2, state_message=?3, "
         "last_seen=CASE WHEN ?4 > 0 THEN ?4 ELSE last_seen END, updated_at=?5 WHERE name=?1";
-    return run(sql, [&](sqlite3_stmt* st) {
-      bindText(st, 1, name);
-      bindText(st, 2, state);
-      bindText(st, 3, message);
-      sqlite3_bind_int64(st, 4, last_seen);
-      sqlite3_bind_int64(st, 5, updated_at);
-    }, "update printer state");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          bindText(st, 1, name);
+          bindText(st, 2, state);
+          bindText(st, 3, message);
+          sqlite3_bind_int64(st, 4, last_seen);
+          sqlite3_bind_int64(st, 5, updated_at);
+        },
+        "update printer state");
   }
 
   Status setPrinterCapabilities(const std::string& name, const std::string& json) override {
     static const std::string sql = "UPDATE printers SET capabilities=?2 WHERE name=?1";
-    return run(sql, [&](sqlite3_stmt* st) {
-      bindText(st, 1, name);
-      bindText(st, 2, json);
-    }, "set printer capabilities");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          bindText(st, 1, name);
+          bindText(st, 2, json);
+        },
+        "set printer capabilities");
   }
 
   Status insertUsage(const UsageRecord& u) override {
     static const std::string sql =
         "INSERT INTO usage_records (job_id, user_name, printer, queue, at, pages, impressions, "
         "sheets, copies, two_sided, color_mode, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
-    return run(sql, [&](sqlite3_stmt* st) {
-      sqlite3_bind_int64(st, 1, u.job_id);
-      bindText(st, 2, u.user);
-      bindText(st, 3, u.printer);
-      bindText(st, 4, u.queue);
-      sqlite3_bind_int64(st, 5, u.at);
-      bindOptInt(st, 6, u.pages);
-      bindOptInt(st, 7, u.impressions);
-      bindOptInt(st, 8, u.sheets);
-      sqlite3_bind_int(st, 9, u.copies);
-      sqlite3_bind_int(st, 10, u.two_sided ? 1 : 0);
-      bindText(st, 11, u.color_mode);
-      bindText(st, 12, u.source);
-    }, "insert usage");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, u.job_id);
+          bindText(st, 2, u.user);
+          bindText(st, 3, u.printer);
+          bindText(st, 4, u.queue);
+          sqlite3_bind_int64(st, 5, u.at);
+          bindOptInt(st, 6, u.pages);
+          bindOptInt(st, 7, u.impressions);
+          bindOptInt(st, 8, u.sheets);
+          sqlite3_bind_int(st, 9, u.copies);
+          sqlite3_bind_int(st, 10, u.two_sided ? 1 : 0);
+          bindText(st, 11, u.color_mode);
+          bindText(st, 12, u.source);
+        },
+        "insert usage");
   }
 
   Status upsertUser(const User& u) override {
@@ -501,18 +536,22 @@ class SqliteWriter final : public StoreWriter {
         "INSERT INTO users (name, password_hash, role, department, created_at) VALUES (?,?,?,?,?) "
         "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, "
         "role=excluded.role, department=excluded.department";
-    return run(sql, [&](sqlite3_stmt* st) {
-      bindText(st, 1, u.name);
-      bindText(st, 2, u.password_hash);
-      bindText(st, 3, roleName(u.role));
-      bindText(st, 4, u.department);
-      sqlite3_bind_int64(st, 5, u.created_at);
-    }, "upsert user");
+    return run(
+        sql,
+        [&](sqlite3_stmt* st) {
+          bindText(st, 1, u.name);
+          bindText(st, 2, u.password_hash);
+          bindText(st, 3, roleName(u.role));
+          bindText(st, 4, u.department);
+          sqlite3_bind_int64(st, 5, u.created_at);
+        },
+        "upsert user");
   }
 
   Status deleteUser(const std::string& name) override {
     static const std::string sql = "DELETE FROM users WHERE name=?";
-    return run(sql, [&](sqlite3_stmt* st) { bindText(st, 1, name); }, "delete user");
+    return run(
+        sql, [&](sqlite3_stmt* st) { bindText(st, 1, name); }, "delete user");
   }
 
   // ---- stations and cards ----
@@ -520,11 +559,14 @@ class SqliteWriter final : public StoreWriter {
   Status insertStation(const Station& s) override {
     static const std::string sql =
         "INSERT INTO stations (name, secret, created_at, revoked_at) VALUES (?,?,?,0)";
-    Status st = run(sql, [&](sqlite3_stmt* q) {
-      bindText(q, 1, s.name);
-      bindText(q, 2, s.secret);
-      sqlite3_bind_int64(q, 3, s.created_at);
-    }, "insert station");
+    Status st = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, s.name);
+          bindText(q, 2, s.secret);
+          sqlite3_bind_int64(q, 3, s.created_at);
+        },
+        "insert station");
     if (!st) {
       if (st.code() == StatusCode::kAlreadyExists)
         return {StatusCode::kAlreadyExists, "a station named '" + s.name + "' exists"};
@@ -534,10 +576,13 @@ class SqliteWriter final : public StoreWriter {
     static const std::string psql =
         "INSERT OR IGNORE INTO station_printers (station_id, printer) VALUES (?,?)";
     for (const auto& p : s.printers) {
-      Status ps = run(psql, [&](sqlite3_stmt* q) {
-        sqlite3_bind_int64(q, 1, id);
-        bindText(q, 2, p);
-      }, "insert station printer");
+      Status ps = run(
+          psql,
+          [&](sqlite3_stmt* q) {
+            sqlite3_bind_int64(q, 1, id);
+            bindText(q, 2, p);
+          },
+          "insert station printer");
       if (!ps) return ps;
     }
     return Status::ok();
@@ -546,10 +591,13 @@ class SqliteWriter final : public StoreWriter {
   Status revokeStation(const std::string& name, UnixSeconds at) override {
     static const std::string sql =
         "UPDATE stations SET revoked_at=?2 WHERE name=?1 AND revoked_at=0";
-    Status s = run(sql, [&](sqlite3_stmt* q) {
-      bindText(q, 1, name);
-      sqlite3_bind_int64(q, 2, at);
-    }, "revoke station");
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, name);
+          sqlite3_bind_int64(q, 2, at);
+        },
+        "revoke station");
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "no active station named '" + name + "'"};
     return s;
@@ -561,12 +609,15 @@ class SqliteWriter final : public StoreWriter {
         "ON CONFLICT(uid) DO UPDATE SET user_name=excluded.user_name, "
         "created_at=excluded.created_at, revoked_at=0, source=excluded.source "
         "WHERE cards.revoked_at<>0 OR cards.user_name=excluded.user_name";
-    Status s = run(sql, [&](sqlite3_stmt* q) {
-      bindText(q, 1, c.uid);
-      bindText(q, 2, c.user);
-      sqlite3_bind_int64(q, 3, c.created_at);
-      bindText(q, 4, c.source);
-    }, "upsert card");
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, c.uid);
+          bindText(q, 2, c.user);
+          sqlite3_bind_int64(q, 3, c.created_at);
+          bindText(q, 4, c.source);
+        },
+        "upsert card");
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kAlreadyExists, "the card belongs to another user"};
     return s;
@@ -574,10 +625,13 @@ class SqliteWriter final : public StoreWriter {
 
   Status revokeCard(const std::string& uid, UnixSeconds at) override {
     static const std::string sql = "UPDATE cards SET revoked_at=?2 WHERE uid=?1 AND revoked_at=0";
-    Status s = run(sql, [&](sqlite3_stmt* q) {
-      bindText(q, 1, uid);
-      sqlite3_bind_int64(q, 2, at);
-    }, "revoke card");
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, uid);
+          sqlite3_bind_int64(q, 2, at);
+        },
+        "revoke card");
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "no active card with that number"};
     return s;
@@ -587,33 +641,40 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "INSERT INTO card_registrations (user_name, printer, created_at, expires_at) "
         "VALUES (?,?,?,?)";
-    return run(sql, [&](sqlite3_stmt* q) {
-      bindText(q, 1, r.user);
-      bindText(q, 2, r.printer);
-      sqlite3_bind_int64(q, 3, r.created_at);
-      sqlite3_bind_int64(q, 4, r.expires_at);
-    }, "insert card registration");
+    return run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, r.user);
+          bindText(q, 2, r.printer);
+          sqlite3_bind_int64(q, 3, r.created_at);
+          sqlite3_bind_int64(q, 4, r.expires_at);
+        },
+        "insert card registration");
   }
 
   Status deleteCardRegistrations(const std::string& user) override {
     static const std::string sql = "DELETE FROM card_registrations WHERE user_name=?";
-    return run(sql, [&](sqlite3_stmt* q) { bindText(q, 1, user); }, "delete card registrations");
+    return run(
+        sql, [&](sqlite3_stmt* q) { bindText(q, 1, user); }, "delete card registrations");
   }
 
   Status insertStationNonce(const std::string& station, const std::string& nonce,
                             UnixSeconds expires_at, UnixSeconds now) override {
     static const std::string prune = "DELETE FROM station_nonces WHERE expires_at < ?";
-    if (Status s = run(prune, [&](sqlite3_stmt* q) { sqlite3_bind_int64(q, 1, now); },
-                       "prune nonces");
+    if (Status s = run(
+            prune, [&](sqlite3_stmt* q) { sqlite3_bind_int64(q, 1, now); }, "prune nonces");
         !s)
       return s;
     static const std::string sql =
         "INSERT INTO station_nonces (station, nonce, expires_at) VALUES (?,?,?)";
-    Status s = run(sql, [&](sqlite3_stmt* q) {
-      bindText(q, 1, station);
-      bindText(q, 2, nonce);
-      sqlite3_bind_int64(q, 3, expires_at);
-    }, "insert nonce");
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, station);
+          bindText(q, 2, nonce);
+          sqlite3_bind_int64(q, 3, expires_at);
+        },
+        "insert nonce");
     if (!s && s.code() == StatusCode::kAlreadyExists)
       return {StatusCode::kAlreadyExists, "nonce already used"};
     return s;
@@ -701,8 +762,10 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     std::optional<Job> out;
-    if (rc == SQLITE_ROW) out = readJob(st);
-    else if (rc != SQLITE_DONE) return sqlError(r->db(), "select job");
+    if (rc == SQLITE_ROW)
+      out = readJob(st);
+    else if (rc != SQLITE_DONE)
+      return sqlError(r->db(), "select job");
     sqlite3_reset(st);
     return out;
   }
@@ -858,8 +921,10 @@ class SqliteStore final : public Store {
     bindText(st, 1, name);
     std::optional<User> out;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) out = readUser(st);
-    else if (rc != SQLITE_DONE) return sqlError(r->db(), "select user");
+    if (rc == SQLITE_ROW)
+      out = readUser(st);
+    else if (rc != SQLITE_DONE)
+      return sqlError(r->db(), "select user");
     sqlite3_reset(st);
     return out;
   }
@@ -929,7 +994,8 @@ class SqliteStore final : public Store {
     Reader r(*this);
     sqlite3_stmt* st = r->prepare(
         "SELECT name, uri, location, printer_group, info, capabilities, state, state_message, "
-        "last_seen, updated_at FROM printers" + where + " ORDER BY name");
+        "last_seen, updated_at FROM printers" +
+        where + " ORDER BY name");
     if (!st) return sqlError(r->db(), "select printers");
     if (!where.empty()) bindText(st, 1, arg);
     std::vector<Printer> out;
@@ -955,8 +1021,8 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Station>> selectStations(const std::string& where, const std::string& arg) {
     Reader r(*this);
-    sqlite3_stmt* st = r->prepare(
-        "SELECT id, name, secret, created_at, revoked_at FROM stations" + where + " ORDER BY name");
+    sqlite3_stmt* st = r->prepare("SELECT id, name, secret, created_at, revoked_at FROM stations" +
+                                  where + " ORDER BY name");
     if (!st) return sqlError(r->db(), "select stations");
     if (!where.empty()) bindText(st, 1, arg);
     std::vector<Station> out;
@@ -972,8 +1038,8 @@ class SqliteStore final : public Store {
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return sqlError(r->db(), "select stations");
-    sqlite3_stmt* pst = r->prepare(
-        "SELECT printer FROM station_printers WHERE station_id=? ORDER BY printer");
+    sqlite3_stmt* pst =
+        r->prepare("SELECT printer FROM station_printers WHERE station_id=? ORDER BY printer");
     if (!pst) return sqlError(r->db(), "select station printers");
     for (auto& s : out) {
       sqlite3_reset(pst);
@@ -987,9 +1053,9 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Card>> selectCards(const std::string& where, const std::string& arg) {
     Reader r(*this);
-    sqlite3_stmt* st = r->prepare(
-        "SELECT uid, user_name, created_at, revoked_at, source FROM cards" + where +
-        " ORDER BY created_at, uid");
+    sqlite3_stmt* st =
+        r->prepare("SELECT uid, user_name, created_at, revoked_at, source FROM cards" + where +
+                   " ORDER BY created_at, uid");
     if (!st) return sqlError(r->db(), "select cards");
     if (!where.empty()) bindText(st, 1, arg);
     std::vector<Card> out;
@@ -1035,8 +1101,8 @@ class SqliteStore final : public Store {
                                                             const SqliteOptions& options,
                                                             bool readonly) {
     sqlite3* db = nullptr;
-    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY
-                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
       std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
       sqlite3_close_v2(db);
@@ -1046,7 +1112,8 @@ class SqliteStore final : public Store {
     sqlite3_busy_timeout(db, 5000);
     if (!readonly) {
       if (Status s = c->exec("PRAGMA journal_mode=WAL"); !s) return s;
-      if (Status s = c->exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+      if (Status s =
+              c->exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
           !s)
         return s;
       if (Status s = c->exec("PRAGMA foreign_keys=ON"); !s) return s;
@@ -1087,7 +1154,9 @@ class SqliteStore final : public Store {
 
 // Defaults for the station/card operations (other Store implementations).
 namespace {
-Status notImplemented() { return {StatusCode::kUnimplemented, "stations and cards: not supported by this store"}; }
+Status notImplemented() {
+  return {StatusCode::kUnimplemented, "stations and cards: not supported by this store"};
+}
 }  // namespace
 Status StoreWriter::insertStation(const Station&) { return notImplemented(); }
 Status StoreWriter::revokeStation(const std::string&, UnixSeconds) { return notImplemented(); }
@@ -1109,9 +1178,12 @@ Result<std::vector<CardRegistration>> Store::pendingCardRegistrations(UnixSecond
 
 const char* roleName(Role r) {
   switch (r) {
-    case Role::kUser: return "user";
-    case Role::kAdmin: return "admin";
-    case Role::kSustainability: return "sustainability";
+    case Role::kUser:
+      return "user";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kSustainability:
+      return "sustainability";
   }
   return "user";
 }

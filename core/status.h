@@ -18,16 +18,16 @@ namespace pullprint {
 
 enum class StatusCode {
   kOk,
-  kInvalidArgument,   // the request is malformed or a value is out of range
-  kNotFound,          // the named job, printer or user does not exist
+  kInvalidArgument,  // the request is malformed or a value is out of range
+  kNotFound,         // the named job, printer or user does not exist
   kAlreadyExists,
-  kPermissionDenied,  // authenticated, but not allowed
-  kUnauthenticated,   // who is asking is unknown
-  kFailedPrecondition,// the object is not in a state that allows this
-  kResourceExhausted, // size limit, disk full, too many requests
-  kUnimplemented,     // a valid request we do not support
-  kUnavailable,       // a peer (printer, store) cannot be reached now
-  kInternal,          // a bug or an unexpected system failure
+  kPermissionDenied,    // authenticated, but not allowed
+  kUnauthenticated,     // who is asking is unknown
+  kFailedPrecondition,  // the object is not in a state that allows this
+  kResourceExhausted,   // size limit, disk full, too many requests
+  kUnimplemented,       // a valid request we do not support
+  kUnavailable,         // a peer (printer, store) cannot be reached now
+  kInternal,            // a bug or an unexpected system failure
 };
 
 const char* statusCodeName(StatusCode code);
@@ -54,7 +54,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT
   Result(StatusCode code, std::string message) : status_(code, std::move(message)) {}
 

@@ -37,7 +37,7 @@ struct User {
 struct JobEvent {
   JobId job_id = 0;
   UnixSeconds at = 0;
-  std::string from;   // state name, "" for creation
+  std::string from;  // state name, "" for creation
   std::string to;
   std::string reason;
   std::string actor;  // user name, "system", or a station id
@@ -45,15 +45,15 @@ struct JobEvent {
 
 // A printer jobs can be released to (the printer registry).
 struct Printer {
-  std::string name;            // [A-Za-z0-9_-]; what stations and users name
-  std::string uri;             // ipp:// or ipps://
+  std::string name;  // [A-Za-z0-9_-]; what stations and users name
+  std::string uri;   // ipp:// or ipps://
   std::string location;
-  std::string group;           // building / printer group
+  std::string group;  // building / printer group
   std::string info;
   std::string capabilities_json = "{}";  // from Get-Printer-Attributes (see release engine)
-  std::string state = "unknown";  // idle | processing | stopped | unreachable | unknown
+  std::string state = "unknown";         // idle | processing | stopped | unreachable | unknown
   std::string state_message;
-  UnixSeconds last_seen = 0;   // last successful contact
+  UnixSeconds last_seen = 0;  // last successful contact
   UnixSeconds updated_at = 0;
 };
 
@@ -65,12 +65,12 @@ struct UsageRecord {
   std::string queue;
   UnixSeconds at = 0;
   std::optional<std::int64_t> pages;
-  std::optional<std::int64_t> impressions;   // printed sides, all copies
-  std::optional<std::int64_t> sheets;        // paper, all copies
+  std::optional<std::int64_t> impressions;  // printed sides, all copies
+  std::optional<std::int64_t> sheets;       // paper, all copies
   int copies = 1;
   bool two_sided = false;
-  std::string color_mode;                    // as sent to the printer
-  std::string source;                        // "printer" (reported) | "analysis" | "unknown"
+  std::string color_mode;  // as sent to the printer
+  std::string source;      // "printer" (reported) | "analysis" | "unknown"
 };
 
 // A release station (pullprint-badge instance). The secret is the HMAC key
@@ -78,11 +78,11 @@ struct UsageRecord {
 // it (the database is 0600 in a 0700 state directory; see docs/badge-reader.md).
 struct Station {
   std::int64_t id = 0;
-  std::string name;                   // [A-Za-z0-9_-]
+  std::string name;  // [A-Za-z0-9_-]
   std::string secret;
   std::vector<std::string> printers;  // where it may release
   UnixSeconds created_at = 0;
-  UnixSeconds revoked_at = 0;         // 0: active
+  UnixSeconds revoked_at = 0;  // 0: active
 };
 
 // A card UID (canonical, see core/wire/station_wire.h) belonging to a user.
@@ -90,8 +90,8 @@ struct Card {
   std::string uid;
   std::string user;
   UnixSeconds created_at = 0;
-  UnixSeconds revoked_at = 0;         // 0: active
-  std::string source;                 // "admin" | "import" | "self" (tap after register-intent)
+  UnixSeconds revoked_at = 0;  // 0: active
+  std::string source;          // "admin" | "import" | "self" (tap after register-intent)
 };
 
 // "Register my card": the next unknown card tapped (at `printer`, if set)
@@ -99,7 +99,7 @@ struct Card {
 struct CardRegistration {
   std::int64_t id = 0;
   std::string user;
-  std::string printer;                // "" = any station
+  std::string printer;  // "" = any station
   UnixSeconds created_at = 0;
   UnixSeconds expires_at = 0;
 };

@@ -5,8 +5,8 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -23,7 +23,13 @@ using tcp = net::ip::tcp;
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(net::io_context& io, const Config& c, spooler::IppService& i, Logger& l, ssl::context* t,
        api::Api* a)
-      : io(io), config(c), ipp(i), log(l), tls(t), api(a), acceptor(net::make_strand(io)),
+      : io(io),
+        config(c),
+        ipp(i),
+        log(l),
+        tls(t),
+        api(a),
+        acceptor(net::make_strand(io)),
         blocking(2) {}
 
   void accept();
@@ -44,7 +50,7 @@ namespace {
 
 constexpr size_t kChunk = 64 * 1024;
 constexpr std::uint64_t kMaxDrain = 16ull << 20;  // read and drop after an early error
-constexpr size_t kMaxApiBody = 1 << 20;             // JSON request bodies
+constexpr size_t kMaxApiBody = 1 << 20;           // JSON request bodies
 
 // Decodes "Basic <base64>" into user and password.
 bool parseBasic(beast::string_view header, std::string* user, std::string* password) {
@@ -113,8 +119,9 @@ class Session {
     close_after_ = false;
     drained_ = 0;
     setTimeout();
-    http::async_read_header(derived().stream(), buffer_, *parser_,
-                            beast::bind_front_handler(&Session::onHeader, derived().shared_from_this()));
+    http::async_read_header(
+        derived().stream(), buffer_, *parser_,
+        beast::bind_front_handler(&Session::onHeader, derived().shared_from_this()));
   }
 
   void setTimeout() {
@@ -138,7 +145,8 @@ class Session {
     if (req.method() == http::verb::post && isIppTarget(target)) {
       auto ct = req[http::field::content_type];
       if (!beast::iequals(ct.substr(0, 15), "application/ipp"))
-        return sendText(http::status::unsupported_media_type, "POST needs Content-Type application/ipp\n", true);
+        return sendText(http::status::unsupported_media_type,
+                        "POST needs Content-Type application/ipp\n", true);
       return continueThenReadBody();
     }
     if (target.starts_with("/api/") && srv_->api) {
@@ -149,10 +157,10 @@ class Session {
     if (req.method() == http::verb::get && target == "/healthz")
       return sendText(http::status::ok, "ok\n", false);
     if (req.method() == http::verb::get && target == "/")
-      return sendText(http::status::ok,
-                      "pullprint: print-release server. Print to ipp://" + peer_.host +
-                          "/printers/followme\n",
-                      false);
+      return sendText(
+          http::status::ok,
+          "pullprint: print-release server. Print to ipp://" + peer_.host + "/printers/followme\n",
+          false);
     if (req.method() == http::verb::get || req.method() == http::verb::head)
       return sendText(http::status::not_found, "not found\n", !parser_->is_done());
     return sendText(http::status::method_not_allowed, "method not allowed\n", true);
@@ -162,8 +170,8 @@ class Session {
   void continueThenReadBody() {
     auto& req = parser_->get();
     if (!beast::iequals(req[http::field::expect], "100-continue")) return doReadBody();
-    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
-                                                                   req.version());
+    auto cont =
+        std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
     http::async_write(derived().stream(), *cont,
                       [self = derived().shared_from_this(), cont](beast::error_code e, size_t) {
                         if (e) return self->doClose();
@@ -216,7 +224,7 @@ class Session {
         if (!hr.sink) {
           phase_ = Phase::kDone;
           if (!done) close_after_ = true;  // body we will not read: drained after the answer
-          return;                           // the answer arrives through respond
+          return;                          // the answer arrives through respond
         }
         sink_ = std::move(hr.sink);
         phase_ = Phase::kDocument;
@@ -261,7 +269,8 @@ class Session {
         ar.basic_password = peer_.basic_password;
         for (const auto& f : req) {
           std::string name(f.name_string());
-          for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          for (auto& ch : name)
+            ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
           ar.headers[name] = std::string(f.value());
         }
         auto self = derived().shared_from_this();
@@ -293,7 +302,8 @@ class Session {
   }
 
   void sendIpp(std::string bytes) {
-    auto res = std::make_shared<http::response<http::string_body>>(http::status::ok, parser_->get().version());
+    auto res = std::make_shared<http::response<http::string_body>>(http::status::ok,
+                                                                   parser_->get().version());
     res->set(http::field::server, "pullprint");
     res->set(http::field::content_type, "application/ipp");
     res->body() = std::move(bytes);
@@ -301,7 +311,8 @@ class Session {
   }
 
   void sendText(http::status status, std::string text, bool close) {
-    auto res = std::make_shared<http::response<http::string_body>>(status, parser_->get().version());
+    auto res =
+        std::make_shared<http::response<http::string_body>>(status, parser_->get().version());
     res->set(http::field::server, "pullprint");
     res->set(http::field::content_type, "text/plain; charset=utf-8");
     res->body() = std::move(text);
@@ -316,7 +327,8 @@ class Session {
     res->set(http::field::server, "pullprint");
     res->set(http::field::content_type, content_type);
     res->set(http::field::cache_control, "no-store");
-    if (challenge) res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
+    if (challenge)
+      res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
     res->body() = std::move(body);
     if (close) close_after_ = true;
     send(res);
@@ -436,23 +448,21 @@ class Detector : public std::enable_shared_from_this<Detector> {
           ->run();
     }
     stream_.expires_after(std::chrono::seconds(srv_->config.idle_timeout_seconds));
-    beast::async_detect_ssl(stream_, buffer_,
-                            [self = shared_from_this()](beast::error_code ec, bool is_tls) {
-                              if (ec) {
-                                srv_release(self);
-                                return;
-                              }
-                              if (is_tls)
-                                std::make_shared<SslSession>(self->srv_, std::move(self->stream_),
-                                                             *self->srv_->tls, std::move(self->buffer_),
-                                                             std::move(self->peer_))
-                                    ->run();
-                              else
-                                std::make_shared<PlainSession>(self->srv_, std::move(self->stream_),
-                                                               std::move(self->buffer_),
-                                                               std::move(self->peer_))
-                                    ->run();
-                            });
+    beast::async_detect_ssl(
+        stream_, buffer_, [self = shared_from_this()](beast::error_code ec, bool is_tls) {
+          if (ec) {
+            srv_release(self);
+            return;
+          }
+          if (is_tls)
+            std::make_shared<SslSession>(self->srv_, std::move(self->stream_), *self->srv_->tls,
+                                         std::move(self->buffer_), std::move(self->peer_))
+                ->run();
+          else
+            std::make_shared<PlainSession>(self->srv_, std::move(self->stream_),
+                                           std::move(self->buffer_), std::move(self->peer_))
+                ->run();
+        });
   }
 
  private:

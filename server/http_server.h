@@ -28,10 +28,10 @@
 #include <memory>
 #include <string>
 
+#include "admin-api/api.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "admin-api/api.h"
 #include "spooler/ipp_service.h"
 
 namespace pullprint::server {
@@ -58,6 +58,6 @@ class HttpServer {
 
 // Loads certificate and key into a TLS context for the server.
 Result<std::unique_ptr<boost::asio::ssl::context>> makeTlsContext(const std::string& cert_file,
-                                                                   const std::string& key_file);
+                                                                  const std::string& key_file);
 
 }  // namespace pullprint::server

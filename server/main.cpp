@@ -77,16 +77,25 @@ bool parseArgs(int argc, char** argv, Args* a, std::string* err) {
       *out = argv[++i];
       return true;
     };
-    if (arg == "--listen") { if (!value(&a->listen)) return false; }
-    else if (arg == "--state-dir") { if (!value(&a->state_dir)) return false; }
-    else if (arg == "--config") { if (!value(&a->config)) return false; }
-    else if (arg == "--log-level") { if (!value(&a->log_level)) return false; }
-    else if (arg == "--add-user") { if (!value(&a->add_user)) return false; }
-    else if (arg == "--role") { if (!value(&a->role)) return false; }
-    else if (arg == "--department") { if (!value(&a->department)) return false; }
-    else if (arg == "--check-config") { if (!value(&a->check_config)) return false; }
-    else if (arg == "--check-policy") { if (!value(&a->check_policy)) return false; }
-    else {
+    if (arg == "--listen") {
+      if (!value(&a->listen)) return false;
+    } else if (arg == "--state-dir") {
+      if (!value(&a->state_dir)) return false;
+    } else if (arg == "--config") {
+      if (!value(&a->config)) return false;
+    } else if (arg == "--log-level") {
+      if (!value(&a->log_level)) return false;
+    } else if (arg == "--add-user") {
+      if (!value(&a->add_user)) return false;
+    } else if (arg == "--role") {
+      if (!value(&a->role)) return false;
+    } else if (arg == "--department") {
+      if (!value(&a->department)) return false;
+    } else if (arg == "--check-config") {
+      if (!value(&a->check_config)) return false;
+    } else if (arg == "--check-policy") {
+      if (!value(&a->check_policy)) return false;
+    } else {
       *err = "unknown argument '" + arg + "'";
       return false;
     }
@@ -151,7 +160,8 @@ int main(int argc, char** argv) {
   config.resolvePaths();
 
   LogLevel level;
-  if (!Logger::parseLevel(config.log_level, &level)) return fail("bad log level '" + config.log_level + "'");
+  if (!Logger::parseLevel(config.log_level, &level))
+    return fail("bad log level '" + config.log_level + "'");
   Logger log(level);
   auto trusted = CidrSet::parse(config.trusted_sources);
   if (!trusted) return fail("[ipp].trusted_sources: " + trusted.status().message());
@@ -202,8 +212,9 @@ int main(int argc, char** argv) {
     std::error_code self_ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", self_ec);
     // The helper is installed next to pullprintd (build: spooler/analysis/).
-    for (auto candidate : {self.parent_path() / "pullprint-analyze",
-                           self.parent_path().parent_path() / "spooler" / "analysis" / "pullprint-analyze"}) {
+    for (auto candidate :
+         {self.parent_path() / "pullprint-analyze",
+          self.parent_path().parent_path() / "spooler" / "analysis" / "pullprint-analyze"}) {
       if (!self_ec && ::access(candidate.c_str(), X_OK) == 0) {
         runner_options.helper = candidate;
         break;
@@ -212,8 +223,8 @@ int main(int argc, char** argv) {
   }
   spooler::analysis::AnalysisOptions analysis_options;
   analysis_options.limits.time = std::chrono::milliseconds(config.analysis_time_limit_ms);
-  analysis_options.limits.memory_bytes =
-      static_cast<std::size_t>(config.analysis_memory_limit_mb) << 20;
+  analysis_options.limits.memory_bytes = static_cast<std::size_t>(config.analysis_memory_limit_mb)
+                                         << 20;
   analysis_options.postscript = config.analysis_postscript == "interpret"
                                     ? spooler::analysis::PostScriptMode::kAlwaysInterpret
                                     : spooler::analysis::PostScriptMode::kDscWhenConsistent;
@@ -237,7 +248,8 @@ int main(int argc, char** argv) {
     auto policy = policies::loadPolicyFile(config.policy_file);
     if (!policy) return fail(policy.status().message());
     auto shared = std::make_shared<const policies::Policy>(std::move(*policy));
-    log.info("policy.loaded", {{"file", config.policy_file.string()}, {"version", shared->version()},
+    log.info("policy.loaded", {{"file", config.policy_file.string()},
+                               {"version", shared->version()},
                                {"rules", static_cast<int>(shared->rules().size())}});
     ipp.setPolicy(shared);
     release.setPolicy(shared);
@@ -257,8 +269,10 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(config.threads);
   server::HttpServer http(io, config, ipp, log, tls.get(), &api);
   if (Status s = http.start(config.listen_host, config.listen_port); !s) return fail(s.message());
-  log.info("server.listening", {{"address", config.listen_host}, {"port", static_cast<int>(http.port())},
-                                {"tls", tls != nullptr}, {"state_dir", config.state_dir.string()},
+  log.info("server.listening", {{"address", config.listen_host},
+                                {"port", static_cast<int>(http.port())},
+                                {"tls", tls != nullptr},
+                                {"state_dir", config.state_dir.string()},
                                 {"queues", static_cast<int>(config.queues.size() + 2)}});
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

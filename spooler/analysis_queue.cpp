@@ -75,23 +75,28 @@ Status AnalysisQueue::analyzeJob(JobId id) {
   for (const Document& d : *docs) {
     auto a = runner_.analyze(jobs_.spool().documentPath(id, d.number), d.format, options_);
     pages.push_back(a.pages);
-    if (a.confidence == analysis::Confidence::kUnknown) confidence = "unknown";
+    if (a.confidence == analysis::Confidence::kUnknown)
+      confidence = "unknown";
     else if (a.confidence == analysis::Confidence::kEstimated && confidence == "exact")
       confidence = "estimated";
     std::string part = a.reason.empty() ? a.method : a.reason;
     if (!a.note.empty()) part += ": " + a.note;
     if (!note.empty()) note += "; ";
     note += "document " + std::to_string(d.number) + " " + part;
-    log_.info("analysis.done", {{"job", id}, {"document", d.number},
+    log_.info("analysis.done", {{"job", id},
+                                {"document", d.number},
                                 {"pages", a.pages ? std::to_string(*a.pages) : "unknown"},
-                                {"method", a.method}, {"reason", a.reason}});
+                                {"method", a.method},
+                                {"reason", a.reason}});
   }
   if (docs->empty()) confidence = "unknown";
   analysis::Counts c = analysis::applyTicket(pages, ticketForJob(job));
   std::optional<std::int64_t> total_pages = 0;
   for (const auto& p : pages) {
-    if (p && total_pages) *total_pages += *p;
-    else total_pages.reset();
+    if (p && total_pages)
+      *total_pages += *p;
+    else
+      total_pages.reset();
   }
   if (!c.known()) confidence = "unknown";
   if (!c.note.empty()) note += "; " + c.note;

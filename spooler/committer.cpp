@@ -72,8 +72,9 @@ void SyncPool::work() {
 }
 
 Committer::Committer(Store& store, SpoolDir& spool, Logger& log)
-    : store_(store), spool_(spool), log_(log), sync_pool_(kSyncThreads),
-      thread_([this] { run(); }) {}
+    : store_(store), spool_(spool), log_(log), sync_pool_(kSyncThreads), thread_([this] {
+        run();
+      }) {}
 
 Committer::~Committer() {
   {

@@ -47,7 +47,7 @@ class SyncPool {
   void work();
   void drain();
 
-  std::mutex mu_;  // guards everything below
+  std::mutex mu_;                    // guards everything below
   std::condition_variable cv_;       // new task or stop
   std::condition_variable done_cv_;  // left_ reached 0
   const std::function<void(size_t)>* fn_ = nullptr;
@@ -88,7 +88,7 @@ class Committer {
   SpoolDir& spool_;
   Logger& log_;
   SyncPool sync_pool_;
-  mutable std::mutex mu_;      // guards queue_, stop_, max_batch_
+  mutable std::mutex mu_;  // guards queue_, stop_, max_batch_
   std::condition_variable cv_;
   std::deque<Op> queue_;
   bool stop_ = false;

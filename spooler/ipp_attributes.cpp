@@ -7,10 +7,15 @@
 
 namespace pullprint::spooler {
 
-const char* const kDocumentFormats[] = {
-    "application/pdf", "application/postscript", "image/pwg-raster", "image/urf",
-    "image/jpeg",      "image/png",              "text/plain",       "application/octet-stream",
-    nullptr};
+const char* const kDocumentFormats[] = {"application/pdf",
+                                        "application/postscript",
+                                        "image/pwg-raster",
+                                        "image/urf",
+                                        "image/jpeg",
+                                        "image/png",
+                                        "text/plain",
+                                        "application/octet-stream",
+                                        nullptr};
 
 namespace {
 
@@ -19,21 +24,52 @@ const char* const kColorModes[] = {"auto", "monochrome", "color"};
 const char* const kMedia[] = {"iso_a4_210x297mm", "na_letter_8.5x11in", "iso_a3_297x420mm",
                               "na_legal_8.5x14in", "iso_a5_148x210mm"};
 // Job Template attributes (RFC 8011 5.2 and PWG 5100.x) we accept.
-const char* const kJobCreation[] = {"copies", "sides", "print-color-mode", "media",
-                                    "number-up", "page-ranges", "orientation-requested",
-                                    "print-quality", "job-hold-until", "multiple-document-handling",
-                                    "printer-resolution", "finishings"};
-const std::set<std::string> kTemplateNames = {
-    "copies-default", "copies-supported", "sides-default", "sides-supported",
-    "print-color-mode-default", "print-color-mode-supported", "media-default", "media-supported",
-    "media-ready", "number-up-default", "number-up-supported", "page-ranges-supported",
-    "orientation-requested-default", "orientation-requested-supported", "print-quality-default",
-    "print-quality-supported", "job-hold-until-default", "job-hold-until-supported",
-    "multiple-document-handling-default", "multiple-document-handling-supported",
-    "printer-resolution-default", "printer-resolution-supported", "finishings-default",
-    "finishings-supported", "job-priority-default", "job-priority-supported",
-    "job-sheets-default", "job-sheets-supported", "output-bin-default", "output-bin-supported",
-    "media-col-default", "media-col-supported", "media-col-ready", "media-size-supported"};
+const char* const kJobCreation[] = {"copies",
+                                    "sides",
+                                    "print-color-mode",
+                                    "media",
+                                    "number-up",
+                                    "page-ranges",
+                                    "orientation-requested",
+                                    "print-quality",
+                                    "job-hold-until",
+                                    "multiple-document-handling",
+                                    "printer-resolution",
+                                    "finishings"};
+const std::set<std::string> kTemplateNames = {"copies-default",
+                                              "copies-supported",
+                                              "sides-default",
+                                              "sides-supported",
+                                              "print-color-mode-default",
+                                              "print-color-mode-supported",
+                                              "media-default",
+                                              "media-supported",
+                                              "media-ready",
+                                              "number-up-default",
+                                              "number-up-supported",
+                                              "page-ranges-supported",
+                                              "orientation-requested-default",
+                                              "orientation-requested-supported",
+                                              "print-quality-default",
+                                              "print-quality-supported",
+                                              "job-hold-until-default",
+                                              "job-hold-until-supported",
+                                              "multiple-document-handling-default",
+                                              "multiple-document-handling-supported",
+                                              "printer-resolution-default",
+                                              "printer-resolution-supported",
+                                              "finishings-default",
+                                              "finishings-supported",
+                                              "job-priority-default",
+                                              "job-priority-supported",
+                                              "job-sheets-default",
+                                              "job-sheets-supported",
+                                              "output-bin-default",
+                                              "output-bin-supported",
+                                              "media-col-default",
+                                              "media-col-supported",
+                                              "media-col-ready",
+                                              "media-size-supported"};
 
 bool inList(const char* const* list, size_t n, const std::string& v) {
   for (size_t i = 0; i < n; ++i)
@@ -89,10 +125,14 @@ Requested::Requested(ipp_attribute_t* requested, std::set<std::string> defaults)
     const char* v = ippGetString(requested, i, nullptr);
     if (!v) continue;
     std::string s = v;
-    if (s == "all") all_ = true;
-    else if (s == "job-template") templates_ = true;
-    else if (s == "printer-description" || s == "job-description") descriptions_ = true;
-    else names_.insert(s);
+    if (s == "all")
+      all_ = true;
+    else if (s == "job-template")
+      templates_ = true;
+    else if (s == "printer-description" || s == "job-description")
+      descriptions_ = true;
+    else
+      names_.insert(s);
   }
 }
 
@@ -122,7 +162,8 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
   };
 
   std::string uri = std::string(st.tls ? "ipps://" : "ipp://") + st.host + "/printers/" + q.name;
-  if (w("printer-uri-supported")) ippAddString(r, P, IPP_TAG_URI, "printer-uri-supported", nullptr, uri.c_str());
+  if (w("printer-uri-supported"))
+    ippAddString(r, P, IPP_TAG_URI, "printer-uri-supported", nullptr, uri.c_str());
   kw("uri-security-supported", st.tls ? "tls" : "none");
   kw("uri-authentication-supported", st.tls ? "basic" : "requesting-user-name");
   if (w("printer-name")) ippAddString(r, P, IPP_TAG_NAME, "printer-name", nullptr, q.name.c_str());
@@ -133,7 +174,9 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
     std::string more = std::string(st.tls ? "https://" : "http://") + st.host + "/";
     ippAddString(r, P, IPP_TAG_URI, "printer-more-info", nullptr, more.c_str());
   }
-  if (w("printer-uuid")) ippAddString(r, P, IPP_TAG_URI, "printer-uuid", nullptr, uuidFor(st.server_name + "/" + q.name).c_str());
+  if (w("printer-uuid"))
+    ippAddString(r, P, IPP_TAG_URI, "printer-uuid", nullptr,
+                 uuidFor(st.server_name + "/" + q.name).c_str());
   if (w("printer-state")) ippAddInteger(r, P, IPP_TAG_ENUM, "printer-state", IPP_PSTATE_IDLE);
   kw("printer-state-reasons", "none");
   text("printer-state-message", q.hold ? "Jobs are held until their owner releases them" : "Ready");
@@ -141,7 +184,8 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
   integer("queued-job-count", st.queued_jobs);
   integer("printer-up-time", static_cast<int>(st.now));
   if (w("printer-current-time")) ippAddDate(r, P, "printer-current-time", ippTimeToDate(st.now));
-  if (w("printer-state-change-time")) ippAddInteger(r, P, IPP_TAG_INTEGER, "printer-state-change-time", 1);
+  if (w("printer-state-change-time"))
+    ippAddInteger(r, P, IPP_TAG_INTEGER, "printer-state-change-time", 1);
   {
     static const char* const versions[] = {"1.0", "1.1", "2.0"};
     kws("ipp-versions-supported", versions, 3);
@@ -151,26 +195,32 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
     ippAddStrings(r, P, IPP_TAG_KEYWORD, "ipp-features-supported", 1, nullptr, features);
   }
   if (w("operations-supported")) {
-    static const int ops[] = {IPP_OP_PRINT_JOB,        IPP_OP_VALIDATE_JOB,
-                              IPP_OP_CREATE_JOB,       IPP_OP_SEND_DOCUMENT,
-                              IPP_OP_CANCEL_JOB,       IPP_OP_GET_JOB_ATTRIBUTES,
-                              IPP_OP_GET_JOBS,         IPP_OP_GET_PRINTER_ATTRIBUTES,
-                              IPP_OP_HOLD_JOB,         IPP_OP_RELEASE_JOB,
-                              IPP_OP_CANCEL_MY_JOBS,   IPP_OP_CLOSE_JOB};
+    static const int ops[] = {IPP_OP_PRINT_JOB,      IPP_OP_VALIDATE_JOB,
+                              IPP_OP_CREATE_JOB,     IPP_OP_SEND_DOCUMENT,
+                              IPP_OP_CANCEL_JOB,     IPP_OP_GET_JOB_ATTRIBUTES,
+                              IPP_OP_GET_JOBS,       IPP_OP_GET_PRINTER_ATTRIBUTES,
+                              IPP_OP_HOLD_JOB,       IPP_OP_RELEASE_JOB,
+                              IPP_OP_CANCEL_MY_JOBS, IPP_OP_CLOSE_JOB};
     ippAddIntegers(r, P, IPP_TAG_ENUM, "operations-supported", sizeof ops / sizeof ops[0], ops);
   }
-  if (w("charset-configured")) ippAddString(r, P, IPP_TAG_CHARSET, "charset-configured", nullptr, "utf-8");
+  if (w("charset-configured"))
+    ippAddString(r, P, IPP_TAG_CHARSET, "charset-configured", nullptr, "utf-8");
   if (w("charset-supported")) {
     static const char* const cs[] = {"us-ascii", "utf-8"};
     ippAddStrings(r, P, IPP_TAG_CHARSET, "charset-supported", 2, nullptr, cs);
   }
-  if (w("natural-language-configured")) ippAddString(r, P, IPP_TAG_LANGUAGE, "natural-language-configured", nullptr, "en");
-  if (w("generated-natural-language-supported")) ippAddString(r, P, IPP_TAG_LANGUAGE, "generated-natural-language-supported", nullptr, "en");
-  if (w("document-format-default")) ippAddString(r, P, IPP_TAG_MIMETYPE, "document-format-default", nullptr, "application/octet-stream");
+  if (w("natural-language-configured"))
+    ippAddString(r, P, IPP_TAG_LANGUAGE, "natural-language-configured", nullptr, "en");
+  if (w("generated-natural-language-supported"))
+    ippAddString(r, P, IPP_TAG_LANGUAGE, "generated-natural-language-supported", nullptr, "en");
+  if (w("document-format-default"))
+    ippAddString(r, P, IPP_TAG_MIMETYPE, "document-format-default", nullptr,
+                 "application/octet-stream");
   if (w("document-format-supported")) {
     int n = 0;
     while (kDocumentFormats[n]) ++n;
-    ippAddStrings(r, P, IPP_TAG_MIMETYPE, "document-format-supported", n, nullptr, kDocumentFormats);
+    ippAddStrings(r, P, IPP_TAG_MIMETYPE, "document-format-supported", n, nullptr,
+                  kDocumentFormats);
   }
   // The raster formats listed above must be described (PWG 5100.14 5.1): a
   // client that finds image/pwg-raster or image/urf without these refuses
@@ -178,7 +228,8 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
   // required IPP attributes or document formats").
   if (w("pwg-raster-document-resolution-supported")) {
     static const int res[] = {300, 600};
-    ippAddResolutions(r, P, "pwg-raster-document-resolution-supported", 2, IPP_RES_PER_INCH, res, res);
+    ippAddResolutions(r, P, "pwg-raster-document-resolution-supported", 2, IPP_RES_PER_INCH, res,
+                      res);
   }
   {
     static const char* const types[] = {"black_1", "sgray_8", "srgb_8"};
@@ -195,8 +246,8 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
   integer("multiple-operation-time-out", 300);
   {
     static const char* const mdh[] = {"separate-documents-uncollated-copies",
-                                       "separate-documents-collated-copies", "single-document",
-                                       "single-document-new-sheet"};
+                                      "separate-documents-collated-copies", "single-document",
+                                      "single-document-new-sheet"};
     kw("multiple-document-handling-default", "separate-documents-collated-copies");
     kws("multiple-document-handling-supported", mdh, 4);
   }
@@ -224,7 +275,8 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
 
   // Holding and release (PWG 5100.11).
   if (q.hold) {
-    if (w("job-hold-until-default")) ippAddString(r, P, IPP_TAG_KEYWORD, "job-hold-until-default", nullptr, "indefinite");
+    if (w("job-hold-until-default"))
+      ippAddString(r, P, IPP_TAG_KEYWORD, "job-hold-until-default", nullptr, "indefinite");
     // no-hold is listed because IPP Everywhere clients expect it; on a held
     // queue it is substituted with indefinite (see readTicket()).
     if (w("job-hold-until-supported")) {
@@ -237,7 +289,8 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
       kws("job-release-action-supported", actions, 1);
     }
   } else {
-    if (w("job-hold-until-default")) ippAddString(r, P, IPP_TAG_KEYWORD, "job-hold-until-default", nullptr, "no-hold");
+    if (w("job-hold-until-default"))
+      ippAddString(r, P, IPP_TAG_KEYWORD, "job-hold-until-default", nullptr, "no-hold");
     if (w("job-hold-until-supported")) {
       static const char* const holds[] = {"no-hold", "indefinite"};
       ippAddStrings(r, P, IPP_TAG_KEYWORD, "job-hold-until-supported", 2, nullptr, holds);
@@ -276,39 +329,49 @@ void addPrinterAttributes(ipp_t* r, const QueueInfo& q, const PrinterState& st,
   }
   if (w("media-size-supported")) {
     // x/y in hundredths of mm for each media-supported entry.
-    static const int dims[][2] = {{21000, 29700}, {21590, 27940}, {29700, 42000}, {21590, 35560}, {14800, 21000}};
+    static const int dims[][2] = {
+        {21000, 29700}, {21590, 27940}, {29700, 42000}, {21590, 35560}, {14800, 21000}};
     ipp_attribute_t* attr = nullptr;
     for (const auto& d : dims) {
       ipp_t* size = ippNew();
       ippAddInteger(size, IPP_TAG_ZERO, IPP_TAG_INTEGER, "x-dimension", d[0]);
       ippAddInteger(size, IPP_TAG_ZERO, IPP_TAG_INTEGER, "y-dimension", d[1]);
-      if (!attr) attr = ippAddCollection(r, P, "media-size-supported", size);
-      else ippSetCollection(r, &attr, ippGetCount(attr), size);
+      if (!attr)
+        attr = ippAddCollection(r, P, "media-size-supported", size);
+      else
+        ippSetCollection(r, &attr, ippGetCount(attr), size);
       ippDelete(size);
     }
   }
-  if (w("media-type-supported")) ippAddString(r, P, IPP_TAG_KEYWORD, "media-type-supported", nullptr, "stationery");
+  if (w("media-type-supported"))
+    ippAddString(r, P, IPP_TAG_KEYWORD, "media-type-supported", nullptr, "stationery");
   integer("number-up-default", 1);
   if (w("number-up-supported")) {
     static const int ups[] = {1, 2, 4, 6, 9, 16};
     ippAddIntegers(r, P, IPP_TAG_INTEGER, "number-up-supported", 6, ups);
   }
   boolean("page-ranges-supported", true);
-  if (w("orientation-requested-default")) ippAddInteger(r, P, IPP_TAG_ENUM, "orientation-requested-default", IPP_ORIENT_PORTRAIT);
+  if (w("orientation-requested-default"))
+    ippAddInteger(r, P, IPP_TAG_ENUM, "orientation-requested-default", IPP_ORIENT_PORTRAIT);
   if (w("orientation-requested-supported")) {
     static const int o[] = {IPP_ORIENT_PORTRAIT, IPP_ORIENT_LANDSCAPE, IPP_ORIENT_REVERSE_LANDSCAPE,
                             IPP_ORIENT_REVERSE_PORTRAIT};
     ippAddIntegers(r, P, IPP_TAG_ENUM, "orientation-requested-supported", 4, o);
   }
-  if (w("print-quality-default")) ippAddInteger(r, P, IPP_TAG_ENUM, "print-quality-default", IPP_QUALITY_NORMAL);
+  if (w("print-quality-default"))
+    ippAddInteger(r, P, IPP_TAG_ENUM, "print-quality-default", IPP_QUALITY_NORMAL);
   if (w("print-quality-supported")) {
     static const int pq[] = {IPP_QUALITY_DRAFT, IPP_QUALITY_NORMAL, IPP_QUALITY_HIGH};
     ippAddIntegers(r, P, IPP_TAG_ENUM, "print-quality-supported", 3, pq);
   }
-  if (w("printer-resolution-default")) ippAddResolution(r, P, "printer-resolution-default", IPP_RES_PER_INCH, 600, 600);
-  if (w("printer-resolution-supported")) ippAddResolution(r, P, "printer-resolution-supported", IPP_RES_PER_INCH, 600, 600);
-  if (w("finishings-default")) ippAddInteger(r, P, IPP_TAG_ENUM, "finishings-default", IPP_FINISHINGS_NONE);
-  if (w("finishings-supported")) ippAddInteger(r, P, IPP_TAG_ENUM, "finishings-supported", IPP_FINISHINGS_NONE);
+  if (w("printer-resolution-default"))
+    ippAddResolution(r, P, "printer-resolution-default", IPP_RES_PER_INCH, 600, 600);
+  if (w("printer-resolution-supported"))
+    ippAddResolution(r, P, "printer-resolution-supported", IPP_RES_PER_INCH, 600, 600);
+  if (w("finishings-default"))
+    ippAddInteger(r, P, IPP_TAG_ENUM, "finishings-default", IPP_FINISHINGS_NONE);
+  if (w("finishings-supported"))
+    ippAddInteger(r, P, IPP_TAG_ENUM, "finishings-supported", IPP_FINISHINGS_NONE);
 }
 
 std::vector<std::string> jobStateReasons(const Job& job) {
@@ -328,17 +391,28 @@ std::vector<std::string> jobStateReasons(const Job& job) {
     out.push_back(k);
   };
   switch (job.state) {
-    case JobState::kReceiving: add("job-incoming"); break;
-    case JobState::kHeld: add("job-hold-until-specified"); break;
+    case JobState::kReceiving:
+      add("job-incoming");
+      break;
+    case JobState::kHeld:
+      add("job-hold-until-specified");
+      break;
     case JobState::kSending:
-    case JobState::kPrinting: add("job-printing"); break;
-    case JobState::kCompleted: add("job-completed-successfully"); break;
+    case JobState::kPrinting:
+      add("job-printing");
+      break;
+    case JobState::kCompleted:
+      add("job-completed-successfully");
+      break;
     case JobState::kCanceled:
     case JobState::kExpired:
       if (out.empty()) add("job-canceled-by-user");
       break;
-    case JobState::kAborted: if (out.empty()) add("aborted-by-system"); break;
-    case JobState::kPending: break;
+    case JobState::kAborted:
+      if (out.empty()) add("aborted-by-system");
+      break;
+    case JobState::kPending:
+      break;
   }
   // An analysis limit hit (time, memory, pages) is visible to the client.
   for (const char* limit : {"analysis-time-limit", "analysis-memory-limit", "analysis-page-limit"})
@@ -354,48 +428,80 @@ void addJobAttributes(ipp_t* r, const JobView& v, const Requested& want) {
   std::string base = std::string(v.tls ? "ipps://" : "ipp://") + v.host;
 
   if (w("job-id")) ippAddInteger(r, J, IPP_TAG_INTEGER, "job-id", static_cast<int>(j.id));
-  if (w("job-uri")) ippAddString(r, J, IPP_TAG_URI, "job-uri", nullptr, (base + "/jobs/" + std::to_string(j.id)).c_str());
-  if (w("job-printer-uri")) ippAddString(r, J, IPP_TAG_URI, "job-printer-uri", nullptr, (base + "/printers/" + j.queue).c_str());
+  if (w("job-uri"))
+    ippAddString(r, J, IPP_TAG_URI, "job-uri", nullptr,
+                 (base + "/jobs/" + std::to_string(j.id)).c_str());
+  if (w("job-printer-uri"))
+    ippAddString(r, J, IPP_TAG_URI, "job-printer-uri", nullptr,
+                 (base + "/printers/" + j.queue).c_str());
   if (w("job-state")) ippAddInteger(r, J, IPP_TAG_ENUM, "job-state", ippJobState(j.state));
   if (w("job-state-reasons")) {
     auto reasons = jobStateReasons(j);
     std::vector<const char*> p;
     for (auto& s : reasons) p.push_back(s.c_str());
-    ippAddStrings(r, J, IPP_TAG_KEYWORD, "job-state-reasons", static_cast<int>(p.size()), nullptr, p.data());
+    ippAddStrings(r, J, IPP_TAG_KEYWORD, "job-state-reasons", static_cast<int>(p.size()), nullptr,
+                  p.data());
   }
-  if (w("job-printer-up-time")) ippAddInteger(r, J, IPP_TAG_INTEGER, "job-printer-up-time", static_cast<int>(v.now));
-  if (w("time-at-creation")) ippAddInteger(r, J, IPP_TAG_INTEGER, "time-at-creation", static_cast<int>(j.created_at));
+  if (w("job-printer-up-time"))
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "job-printer-up-time", static_cast<int>(v.now));
+  if (w("time-at-creation"))
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "time-at-creation", static_cast<int>(j.created_at));
   if (w("time-at-processing")) {
-    if (j.processing_at) ippAddInteger(r, J, IPP_TAG_INTEGER, "time-at-processing", static_cast<int>(j.processing_at));
-    else ippAddOutOfBand(r, J, IPP_TAG_NOVALUE, "time-at-processing");
+    if (j.processing_at)
+      ippAddInteger(r, J, IPP_TAG_INTEGER, "time-at-processing", static_cast<int>(j.processing_at));
+    else
+      ippAddOutOfBand(r, J, IPP_TAG_NOVALUE, "time-at-processing");
   }
   if (w("time-at-completed")) {
-    if (j.completed_at) ippAddInteger(r, J, IPP_TAG_INTEGER, "time-at-completed", static_cast<int>(j.completed_at));
-    else ippAddOutOfBand(r, J, IPP_TAG_NOVALUE, "time-at-completed");
+    if (j.completed_at)
+      ippAddInteger(r, J, IPP_TAG_INTEGER, "time-at-completed", static_cast<int>(j.completed_at));
+    else
+      ippAddOutOfBand(r, J, IPP_TAG_NOVALUE, "time-at-completed");
   }
   if (!v.full) return;  // someone else's job: identity and state only
 
   if (w("job-name")) ippAddString(r, J, IPP_TAG_NAME, "job-name", nullptr, j.name.c_str());
-  if (w("job-originating-user-name")) ippAddString(r, J, IPP_TAG_NAME, "job-originating-user-name", nullptr, j.owner.c_str());
-  if (w("job-originating-host-name")) ippAddString(r, J, IPP_TAG_NAME, "job-originating-host-name", nullptr, j.source_address.c_str());
-  if (w("job-state-message") && !j.state_message.empty()) ippAddString(r, J, IPP_TAG_TEXT, "job-state-message", nullptr, j.state_message.c_str());
-  if (w("date-time-at-creation")) ippAddDate(r, J, "date-time-at-creation", ippTimeToDate(j.created_at));
-  if (w("job-uuid")) ippAddString(r, J, IPP_TAG_URI, "job-uuid", nullptr, uuidFor("job/" + std::to_string(j.id) + "/" + std::to_string(j.created_at)).c_str());
-  if (w("job-k-octets")) ippAddInteger(r, J, IPP_TAG_INTEGER, "job-k-octets", static_cast<int>((j.size_bytes + 1023) / 1024));
-  if (w("number-of-documents")) ippAddInteger(r, J, IPP_TAG_INTEGER, "number-of-documents", j.document_count);
-  if (w("document-format") && !j.format.empty()) ippAddString(r, J, IPP_TAG_MIMETYPE, "document-format", nullptr, j.format.c_str());
+  if (w("job-originating-user-name"))
+    ippAddString(r, J, IPP_TAG_NAME, "job-originating-user-name", nullptr, j.owner.c_str());
+  if (w("job-originating-host-name"))
+    ippAddString(r, J, IPP_TAG_NAME, "job-originating-host-name", nullptr,
+                 j.source_address.c_str());
+  if (w("job-state-message") && !j.state_message.empty())
+    ippAddString(r, J, IPP_TAG_TEXT, "job-state-message", nullptr, j.state_message.c_str());
+  if (w("date-time-at-creation"))
+    ippAddDate(r, J, "date-time-at-creation", ippTimeToDate(j.created_at));
+  if (w("job-uuid"))
+    ippAddString(
+        r, J, IPP_TAG_URI, "job-uuid", nullptr,
+        uuidFor("job/" + std::to_string(j.id) + "/" + std::to_string(j.created_at)).c_str());
+  if (w("job-k-octets"))
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "job-k-octets",
+                  static_cast<int>((j.size_bytes + 1023) / 1024));
+  if (w("number-of-documents"))
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "number-of-documents", j.document_count);
+  if (w("document-format") && !j.format.empty())
+    ippAddString(r, J, IPP_TAG_MIMETYPE, "document-format", nullptr, j.format.c_str());
   if (w("job-hold-until", true)) {
-    const char* hold = (j.state == JobState::kHeld || j.state == JobState::kReceiving) && j.queue != "direct" ? "indefinite" : "no-hold";
+    const char* hold =
+        (j.state == JobState::kHeld || j.state == JobState::kReceiving) && j.queue != "direct"
+            ? "indefinite"
+            : "no-hold";
     ippAddString(r, J, IPP_TAG_KEYWORD, "job-hold-until", nullptr, hold);
   }
-  if (w("job-release-action")) ippAddString(r, J, IPP_TAG_KEYWORD, "job-release-action", nullptr, j.queue == "direct" ? "none" : "owner-authorized");
+  if (w("job-release-action"))
+    ippAddString(r, J, IPP_TAG_KEYWORD, "job-release-action", nullptr,
+                 j.queue == "direct" ? "none" : "owner-authorized");
   if (w("copies", true)) ippAddInteger(r, J, IPP_TAG_INTEGER, "copies", j.copies);
   if (w("sides", true)) ippAddString(r, J, IPP_TAG_KEYWORD, "sides", nullptr, j.sides.c_str());
-  if (w("print-color-mode", true)) ippAddString(r, J, IPP_TAG_KEYWORD, "print-color-mode", nullptr, j.color_mode.c_str());
+  if (w("print-color-mode", true))
+    ippAddString(r, J, IPP_TAG_KEYWORD, "print-color-mode", nullptr, j.color_mode.c_str());
   // Counts: present only when known ("unknown" is never reported as 0).
-  if (w("job-impressions") && j.impressions) ippAddInteger(r, J, IPP_TAG_INTEGER, "job-impressions", static_cast<int>(*j.impressions));
-  if (w("job-media-sheets") && j.sheets) ippAddInteger(r, J, IPP_TAG_INTEGER, "job-media-sheets", static_cast<int>(*j.sheets));
-  if (w("job-pages") && j.pages) ippAddInteger(r, J, IPP_TAG_INTEGER, "job-pages", static_cast<int>(*j.pages));
+  if (w("job-impressions") && j.impressions)
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "job-impressions", static_cast<int>(*j.impressions));
+  if (w("job-media-sheets") && j.sheets)
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "job-media-sheets", static_cast<int>(*j.sheets));
+  if (w("job-pages") && j.pages)
+    ippAddInteger(r, J, IPP_TAG_INTEGER, "job-pages", static_cast<int>(*j.pages));
 }
 
 }  // namespace pullprint::spooler

@@ -23,9 +23,9 @@ namespace pullprint::spooler {
 
 struct QueueInfo {
   std::string name;
-  bool hold = true;            // jobs wait for release
-  bool follow_me = false;      // release at any printer
-  std::string printer_uri;     // the printer behind a per-printer queue
+  bool hold = true;         // jobs wait for release
+  bool follow_me = false;   // release at any printer
+  std::string printer_uri;  // the printer behind a per-printer queue
   std::string info;
   std::string location;
 };
@@ -58,7 +58,7 @@ struct PrinterState {
   int queued_jobs = 0;
   UnixSeconds up_since = 0;
   UnixSeconds now = 0;
-  std::string host;            // HOST:PORT clients reach us at
+  std::string host;  // HOST:PORT clients reach us at
   bool tls = false;
   std::string server_name;
   std::int64_t max_document_bytes = 0;
@@ -71,7 +71,7 @@ struct JobView {
   const Job* job;
   std::string host;
   bool tls = false;
-  bool full = true;            // owner or admin: all attributes
+  bool full = true;  // owner or admin: all attributes
   UnixSeconds up_since = 0;
   UnixSeconds now = 0;
 };

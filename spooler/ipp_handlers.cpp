@@ -46,8 +46,8 @@ void replyWithJob(Context& c, ipp_status_t status, const std::string& message, J
   auto job = c.s.jobs.store().job(id);
   ipp_t* resp = newResponse(c.req, status, message);
   if (job && job->has_value()) {
-    Requested want(nullptr, {"job-id", "job-uri", "job-state", "job-state-reasons",
-                             "job-state-message"});
+    Requested want(nullptr,
+                   {"job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message"});
     addJobAttributes(resp, jobView(c, **job), want);
   }
   c.reply(resp);
@@ -97,8 +97,8 @@ Ticket readTicket(ipp_t* req, bool queue_holds) {
         t.sides_given = true;
       }
     } else if (name == "print-color-mode") {
-      ok = tag == IPP_TAG_KEYWORD && count == 1 &&
-           isSupportedColorMode(ippGetString(a, 0, nullptr));
+      ok =
+          tag == IPP_TAG_KEYWORD && count == 1 && isSupportedColorMode(ippGetString(a, 0, nullptr));
       if (ok) {
         t.color_mode = ippGetString(a, 0, nullptr);
         t.color_given = true;
@@ -142,7 +142,8 @@ Ticket readTicket(ipp_t* req, bool queue_holds) {
       // Held queues hold every job until its owner releases it: "no-hold"
       // is substituted with indefinite and reported back in the
       // unsupported group, so the client knows. Timed holds are not offered.
-      std::string v = (tag == IPP_TAG_KEYWORD || tag == IPP_TAG_NAME) ? ippGetString(a, 0, nullptr) : "";
+      std::string v =
+          (tag == IPP_TAG_KEYWORD || tag == IPP_TAG_NAME) ? ippGetString(a, 0, nullptr) : "";
       ok = count == 1 && (queue_holds ? v == "indefinite" : v == "no-hold");
       if (count == 1 && v == "no-hold") t.no_hold = true;
     } else if (name == "printer-resolution" || name == "finishings" || name == "job-priority" ||
@@ -243,19 +244,31 @@ Job newJob(Context& c, const Ticket& t, const std::string& format) {
 }
 
 // Where a job goes once its last document is stored.
-JobState stateAfterReceive(const QueueInfo& q) { return q.hold ? JobState::kHeld : JobState::kPending; }
+JobState stateAfterReceive(const QueueInfo& q) {
+  return q.hold ? JobState::kHeld : JobState::kPending;
+}
 
 // ---------------------------------------------------------------------------
 // Document sink: streams one document to the spool, then commits it.
 
 class DocumentUpload final : public DocumentSink {
  public:
-  DocumentUpload(Context& c, Job job, int docno, std::unique_ptr<SpoolWriter> writer,
-                 bool last, bool abort_job_on_failure, ipp_status_t ok_status, Ticket ticket)
-      : s_(c.s), holder_(c.holder), peer_host_(c.host), tls_(c.peer.tls), admin_(c.admin),
-        user_(c.user), job_(std::move(job)), docno_(docno), writer_(std::move(writer)),
-        last_(last), abort_job_(abort_job_on_failure), ok_status_(ok_status),
-        ticket_(std::move(ticket)), queue_hold_(c.queue ? c.queue->hold : true) {
+  DocumentUpload(Context& c, Job job, int docno, std::unique_ptr<SpoolWriter> writer, bool last,
+                 bool abort_job_on_failure, ipp_status_t ok_status, Ticket ticket)
+      : s_(c.s),
+        holder_(c.holder),
+        peer_host_(c.host),
+        tls_(c.peer.tls),
+        admin_(c.admin),
+        user_(c.user),
+        job_(std::move(job)),
+        docno_(docno),
+        writer_(std::move(writer)),
+        last_(last),
+        abort_job_(abort_job_on_failure),
+        ok_status_(ok_status),
+        ticket_(std::move(ticket)),
+        queue_hold_(c.queue ? c.queue->hold : true) {
     const char* fmt = strAttr(holder_->get(), "document-format", IPP_TAG_OPERATION);
     format_ = fmt ? fmt : "application/octet-stream";
     const char* dn = strAttr(holder_->get(), "document-name", IPP_TAG_OPERATION);
@@ -272,9 +285,9 @@ class DocumentUpload final : public DocumentSink {
   Status write(const char* data, size_t size) override {
     if (writer_->size() + static_cast<std::int64_t>(size) > s_.config.max_document_bytes) {
       too_large_ = true;
-      return {StatusCode::kResourceExhausted,
-              "document is larger than the limit of " +
-                  std::to_string(s_.config.max_document_bytes) + " bytes"};
+      return {StatusCode::kResourceExhausted, "document is larger than the limit of " +
+                                                  std::to_string(s_.config.max_document_bytes) +
+                                                  " bytes"};
     }
     return writer_->write(data, size);
   }
@@ -303,15 +316,14 @@ class DocumentUpload final : public DocumentSink {
     ipp_status_t ok_status = ok_status_;
     Ticket ticket = ticket_;
     s_.jobs.documentReceived(
-        updated, doc, writer_->releaseFd(), last_, final_state, reasons,
-        [=](Status st) {
+        updated, doc, writer_->releaseFd(), last_, final_state, reasons, [=](Status st) {
           if (!st) {
             s->log.error("job.store-failed", {{"job", id}, {"error", st.toString()}});
             respond(errorBytes(holder->get(), ippStatusFor(st), st.message()));
             return;
           }
-          s->log.info("job.accepted", {{"job", id}, {"owner", user}, {"bytes", size},
-                                       {"sha256", sha}});
+          s->log.info("job.accepted",
+                      {{"job", id}, {"owner", user}, {"bytes", size}, {"sha256", sha}});
           std::optional<Job> job;
           if (auto jr = s->jobs.store().job(id); jr && jr->has_value()) job = **jr;
           ipp_t* resp = newResponse(holder->get(), ok_status, "");
@@ -399,12 +411,11 @@ bool applySubmitPolicy(Context& c, Job& job, Ticket& t) {
   job.ticket_json = t.extra.dump();
   if (d.denied) {
     std::string msg = d.deny_message.empty() ? "denied by print policy" : d.deny_message;
-    c.s.log.info("policy.denied", {{"job", job.id}, {"owner", job.owner},
-                                   {"rule", std::string(d.denied_by.name)}});
+    c.s.log.info("policy.denied",
+                 {{"job", job.id}, {"owner", job.owner}, {"rule", std::string(d.denied_by.name)}});
     auto ctx = std::make_shared<Context>(c);
-    c.s.jobs.recordDenied(job, msg, [ctx, msg](Status) {
-      ctx->error(IPP_STATUS_ERROR_NOT_AUTHORIZED, msg);
-    });
+    c.s.jobs.recordDenied(job, msg,
+                          [ctx, msg](Status) { ctx->error(IPP_STATUS_ERROR_NOT_AUTHORIZED, msg); });
     return false;
   }
   job.sides = std::string(policies::toKeyword(d.sides.value));
@@ -551,14 +562,16 @@ HandleResult closeJob(Context& c) {
   const QueueInfo* q = c.s.queueByName(job->queue);
   // A job closed without any document has nothing to print.
   JobState to = job->document_count == 0 ? JobState::kAborted : stateAfterReceive(*q);
-  std::string reasons = job->document_count == 0 ? "aborted-by-system"
-                        : (q->hold ? "job-hold-until-specified" : "");
+  std::string reasons =
+      job->document_count == 0 ? "aborted-by-system" : (q->hold ? "job-hold-until-specified" : "");
   auto ctx = std::make_shared<Context>(c);
   c.s.jobs.transition(job->id, to, reasons,
                       job->document_count == 0 ? "job closed without documents" : "", c.user,
                       [ctx, id = job->id](Status s) {
-                        if (!s) ctx->error(ippStatusFor(s), s.message());
-                        else replyWithJob(*ctx, IPP_STATUS_OK, "", id);
+                        if (!s)
+                          ctx->error(ippStatusFor(s), s.message());
+                        else
+                          replyWithJob(*ctx, IPP_STATUS_OK, "", id);
                       });
   return r;
 }
@@ -674,19 +687,17 @@ HandleResult holdOrReleaseJob(Context& c, bool hold) {
     });
     return r;
   }
-  c.s.jobs.transition(job->id, hold ? JobState::kHeld : JobState::kPending,
-                      hold ? "job-hold-until-specified" : "",
-                      hold ? "held by " + c.user
-                           : "released by " + c.user + "; waiting for the release engine",
-                      c.user, [ctx, id = job->id, hold](Status s) {
-                        if (!s) {
-                          ctx->error(ippStatusFor(s), s.message());
-                          return;
-                        }
-                        ctx->s.log.info(hold ? "job.held" : "job.released",
-                                        {{"job", id}, {"by", ctx->user}});
-                        ctx->reply(newResponse(ctx->req, IPP_STATUS_OK, ""));
-                      });
+  c.s.jobs.transition(
+      job->id, hold ? JobState::kHeld : JobState::kPending, hold ? "job-hold-until-specified" : "",
+      hold ? "held by " + c.user : "released by " + c.user + "; waiting for the release engine",
+      c.user, [ctx, id = job->id, hold](Status s) {
+        if (!s) {
+          ctx->error(ippStatusFor(s), s.message());
+          return;
+        }
+        ctx->s.log.info(hold ? "job.held" : "job.released", {{"job", id}, {"by", ctx->user}});
+        ctx->reply(newResponse(ctx->req, IPP_STATUS_OK, ""));
+      });
   return r;
 }
 
@@ -774,18 +785,30 @@ HandleResult getPrinterAttributes(Context& c) {
 
 HandleResult dispatchOperation(Context& c) {
   switch (c.op) {
-    case IPP_OP_PRINT_JOB: return printJob(c);
-    case IPP_OP_VALIDATE_JOB: return validateJob(c);
-    case IPP_OP_CREATE_JOB: return createJob(c);
-    case IPP_OP_SEND_DOCUMENT: return sendDocument(c);
-    case IPP_OP_CLOSE_JOB: return closeJob(c);
-    case IPP_OP_CANCEL_JOB: return cancelJob(c);
-    case IPP_OP_CANCEL_MY_JOBS: return cancelMyJobs(c);
-    case IPP_OP_HOLD_JOB: return holdOrReleaseJob(c, true);
-    case IPP_OP_RELEASE_JOB: return holdOrReleaseJob(c, false);
-    case IPP_OP_GET_JOB_ATTRIBUTES: return getJobAttributes(c);
-    case IPP_OP_GET_JOBS: return getJobs(c);
-    case IPP_OP_GET_PRINTER_ATTRIBUTES: return getPrinterAttributes(c);
+    case IPP_OP_PRINT_JOB:
+      return printJob(c);
+    case IPP_OP_VALIDATE_JOB:
+      return validateJob(c);
+    case IPP_OP_CREATE_JOB:
+      return createJob(c);
+    case IPP_OP_SEND_DOCUMENT:
+      return sendDocument(c);
+    case IPP_OP_CLOSE_JOB:
+      return closeJob(c);
+    case IPP_OP_CANCEL_JOB:
+      return cancelJob(c);
+    case IPP_OP_CANCEL_MY_JOBS:
+      return cancelMyJobs(c);
+    case IPP_OP_HOLD_JOB:
+      return holdOrReleaseJob(c, true);
+    case IPP_OP_RELEASE_JOB:
+      return holdOrReleaseJob(c, false);
+    case IPP_OP_GET_JOB_ATTRIBUTES:
+      return getJobAttributes(c);
+    case IPP_OP_GET_JOBS:
+      return getJobs(c);
+    case IPP_OP_GET_PRINTER_ATTRIBUTES:
+      return getPrinterAttributes(c);
     default: {
       c.error(IPP_STATUS_ERROR_OPERATION_NOT_SUPPORTED,
               std::string("operation ") + ippOpString(c.op) + " is not supported");

@@ -32,7 +32,6 @@ class IppRequest {
   ipp_t* ipp_;
 };
 
-
 // ippReadIO() source over a byte range: hands out bytes until they run out.
 struct MemSource {
   const char* data;
@@ -70,17 +69,28 @@ inline std::string encode(ipp_t* ipp) {
 // The single mapping from pullprint errors to IPP status codes.
 inline ipp_status_t ippStatusFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return IPP_STATUS_OK;
-    case StatusCode::kInvalidArgument: return IPP_STATUS_ERROR_BAD_REQUEST;
-    case StatusCode::kNotFound: return IPP_STATUS_ERROR_NOT_FOUND;
-    case StatusCode::kAlreadyExists: return IPP_STATUS_ERROR_NOT_POSSIBLE;
-    case StatusCode::kPermissionDenied: return IPP_STATUS_ERROR_NOT_AUTHORIZED;
-    case StatusCode::kUnauthenticated: return IPP_STATUS_ERROR_NOT_AUTHENTICATED;
-    case StatusCode::kFailedPrecondition: return IPP_STATUS_ERROR_NOT_POSSIBLE;
-    case StatusCode::kResourceExhausted: return IPP_STATUS_ERROR_TEMPORARY;
-    case StatusCode::kUnimplemented: return IPP_STATUS_ERROR_OPERATION_NOT_SUPPORTED;
-    case StatusCode::kUnavailable: return IPP_STATUS_ERROR_TEMPORARY;
-    case StatusCode::kInternal: return IPP_STATUS_ERROR_INTERNAL;
+    case StatusCode::kOk:
+      return IPP_STATUS_OK;
+    case StatusCode::kInvalidArgument:
+      return IPP_STATUS_ERROR_BAD_REQUEST;
+    case StatusCode::kNotFound:
+      return IPP_STATUS_ERROR_NOT_FOUND;
+    case StatusCode::kAlreadyExists:
+      return IPP_STATUS_ERROR_NOT_POSSIBLE;
+    case StatusCode::kPermissionDenied:
+      return IPP_STATUS_ERROR_NOT_AUTHORIZED;
+    case StatusCode::kUnauthenticated:
+      return IPP_STATUS_ERROR_NOT_AUTHENTICATED;
+    case StatusCode::kFailedPrecondition:
+      return IPP_STATUS_ERROR_NOT_POSSIBLE;
+    case StatusCode::kResourceExhausted:
+      return IPP_STATUS_ERROR_TEMPORARY;
+    case StatusCode::kUnimplemented:
+      return IPP_STATUS_ERROR_OPERATION_NOT_SUPPORTED;
+    case StatusCode::kUnavailable:
+      return IPP_STATUS_ERROR_TEMPORARY;
+    case StatusCode::kInternal:
+      return IPP_STATUS_ERROR_INTERNAL;
   }
   return IPP_STATUS_ERROR_INTERNAL;
 }
@@ -90,13 +100,12 @@ inline ipp_t* newResponse(ipp_t* request, ipp_status_t status, const std::string
   if (!request) {
     ippSetVersion(resp, 2, 0);
     ippAddString(resp, IPP_TAG_OPERATION, IPP_TAG_CHARSET, "attributes-charset", nullptr, "utf-8");
-    ippAddString(resp, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language",
-                 nullptr, "en");
+    ippAddString(resp, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr,
+                 "en");
   }
   ippSetStatusCode(resp, status);
   if (!message.empty())
-    ippAddString(resp, IPP_TAG_OPERATION, IPP_TAG_TEXT, "status-message", nullptr,
-                 message.c_str());
+    ippAddString(resp, IPP_TAG_OPERATION, IPP_TAG_TEXT, "status-message", nullptr, message.c_str());
   return resp;
 }
 
@@ -131,7 +140,6 @@ inline std::string uriResource(const char* uri) {
   return path.substr(0, path.find('?'));
 }
 
-
 // ---------------------------------------------------------------------------
 // Impl
 
@@ -144,7 +152,7 @@ struct IppService::Impl {
   std::vector<QueueInfo> queues;
   UnixSeconds started_at;
   ReleaseEngine* release = nullptr;  // null in unit tests
-  std::mutex policy_mu;               // guards policy
+  std::mutex policy_mu;              // guards policy
   std::shared_ptr<const policies::Policy> policy;
   std::shared_ptr<const policies::Policy> currentPolicy() {
     std::lock_guard lock(policy_mu);
@@ -182,20 +190,21 @@ struct Context {
   Peer peer;
   Respond respond;
   ipp_op_t op;
-  const QueueInfo* queue = nullptr;     // target queue (printer-uri), if any
-  JobId job_id = 0;                     // target job, if any
-  std::string user;                     // effective requesting user; "" = anonymous
+  const QueueInfo* queue = nullptr;  // target queue (printer-uri), if any
+  JobId job_id = 0;                  // target job, if any
+  std::string user;                  // effective requesting user; "" = anonymous
   bool admin = false;
-  std::string host;                     // for URIs in responses
+  std::string host;  // for URIs in responses
 
   void reply(ipp_t* resp) { respond(toBytes(resp)); }
   void error(ipp_status_t status, const std::string& msg) {
-    s.log.info("ipp.error", {{"op", ippOpString(op)}, {"status", ippErrorString(status)},
-                             {"message", msg}, {"peer", peer.address}});
+    s.log.info("ipp.error", {{"op", ippOpString(op)},
+                             {"status", ippErrorString(status)},
+                             {"message", msg},
+                             {"peer", peer.address}});
     reply(newResponse(req, status, msg));
   }
 };
-
 
 // Handlers, one per operation (ipp_handlers.cpp).
 HandleResult dispatchOperation(Context& c);

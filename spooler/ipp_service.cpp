@@ -65,10 +65,11 @@ HandleResult IppService::handle(const std::shared_ptr<IppRequest>& request, cons
                                 Respond respond) {
   HandleResult result;
   ipp_t* req = request->get();
-  Context c{*impl_, req, request, peer, std::move(respond), ippGetOperation(req), nullptr, 0, "", false, ""};
-  c.host = peer.host.empty() ? impl_->config.listen_host + ":" +
-                                   std::to_string(impl_->config.listen_port)
-                             : peer.host;
+  Context c{*impl_, req, request, peer, std::move(respond), ippGetOperation(req), nullptr,
+            0,      "",  false,   ""};
+  c.host = peer.host.empty()
+               ? impl_->config.listen_host + ":" + std::to_string(impl_->config.listen_port)
+               : peer.host;
 
   // --- Common checks (RFC 8011 4.1) ---
   int minor = 0;
@@ -90,7 +91,8 @@ HandleResult IppService::handle(const std::shared_ptr<IppRequest>& request, cons
     return result;
   }
   if (!second || ippGetGroupTag(second) != IPP_TAG_OPERATION ||
-      std::strcmp(ippGetName(second) ? ippGetName(second) : "", "attributes-natural-language") != 0 ||
+      std::strcmp(ippGetName(second) ? ippGetName(second) : "", "attributes-natural-language") !=
+          0 ||
       ippGetValueTag(second) != IPP_TAG_LANGUAGE) {
     c.error(IPP_STATUS_ERROR_BAD_REQUEST,
             "attributes-natural-language must be the second attribute");
@@ -141,11 +143,13 @@ HandleResult IppService::handle(const std::shared_ptr<IppRequest>& request, cons
   // --- Identity ---
   if (peer.basic_user) {
     auto u = impl_->auth.authenticate(*peer.basic_user, peer.basic_password.value_or(""));
-    bool transport_ok = peer.tls || isLoopbackAddress(peer.address) ||
-                        impl_->config.allow_basic_without_tls;
+    bool transport_ok =
+        peer.tls || isLoopbackAddress(peer.address) || impl_->config.allow_basic_without_tls;
     if (!u || !transport_ok) {
-      impl_->log.warn("ipp.auth-failed", {{"user", *peer.basic_user}, {"peer", peer.address},
-                                          {"reason", u ? "basic auth needs TLS" : "bad credentials"}});
+      impl_->log.warn("ipp.auth-failed",
+                      {{"user", *peer.basic_user},
+                       {"peer", peer.address},
+                       {"reason", u ? "basic auth needs TLS" : "bad credentials"}});
       result.needs_authentication = true;
       return result;
     }

@@ -43,18 +43,18 @@ class IppRequest;
 
 // Who is asking, as the HTTP layer saw it.
 struct Peer {
-  std::string address;          // client IP, text form
-  bool tls = false;             // the connection is TLS
-  std::string host;             // HTTP Host header (sanitised), for URIs we return
-  std::optional<std::string> basic_user;      // from Authorization: Basic
+  std::string address;                    // client IP, text form
+  bool tls = false;                       // the connection is TLS
+  std::string host;                       // HTTP Host header (sanitised), for URIs we return
+  std::optional<std::string> basic_user;  // from Authorization: Basic
   std::optional<std::string> basic_password;
 };
 
 struct ParseResult {
   enum class Kind { kNeedMore, kMalformed, kComplete };
   Kind kind = Kind::kNeedMore;
-  size_t consumed = 0;          // bytes of the IPP message (document data follows)
-  std::string error;            // why it is malformed
+  size_t consumed = 0;  // bytes of the IPP message (document data follows)
+  std::string error;    // why it is malformed
   std::shared_ptr<IppRequest> request;
 };
 
@@ -76,8 +76,8 @@ class DocumentSink {
 };
 
 struct HandleResult {
-  bool needs_authentication = false;     // answer HTTP 401
-  std::unique_ptr<DocumentSink> sink;    // stream the rest of the body here
+  bool needs_authentication = false;   // answer HTTP 401
+  std::unique_ptr<DocumentSink> sink;  // stream the rest of the body here
 };
 
 class IppService {

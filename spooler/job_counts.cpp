@@ -13,7 +13,8 @@ analysis::Ticket ticketForJob(const Job& job, const std::string& sides_override)
   if (extra.is_object()) {
     if (extra.contains("number-up") && extra["number-up"].is_number_integer())
       t.number_up = extra["number-up"].get<std::int64_t>();
-    if (extra.contains("multiple-document-handling") && extra["multiple-document-handling"].is_string())
+    if (extra.contains("multiple-document-handling") &&
+        extra["multiple-document-handling"].is_string())
       if (auto m = analysis::parseMultipleDocumentHandling(
               extra["multiple-document-handling"].get<std::string>()))
         t.multiple_document_handling = *m;

@@ -23,9 +23,10 @@ Result<RecoveryReport> JobService::recover() {
     if (j.state == JobState::kReceiving) {
       // The upload never finished: nothing was acknowledged for this document.
       Status s = committer_.submitAndWait([&](StoreWriter& w) {
-        if (Status e = w.updateJobState(j.id, JobState::kAborted, "aborted-by-system",
-                                        "document upload did not complete before the server stopped",
-                                        now); !e)
+        if (Status e =
+                w.updateJobState(j.id, JobState::kAborted, "aborted-by-system",
+                                 "document upload did not complete before the server stopped", now);
+            !e)
           return e;
         return w.insertEvent({j.id, now, jobStateName(j.state), "aborted", "recovery", "system"});
       });
@@ -169,8 +170,9 @@ Status JobService::transitionAndWait(JobId id, JobState to, const std::string& r
                                      std::function<Status(StoreWriter&)> extra) {
   std::promise<Status> p;
   auto f = p.get_future();
-  transition(id, to, reasons, message, actor, [&p](Status s) { p.set_value(std::move(s)); },
-             std::move(extra));
+  transition(
+      id, to, reasons, message, actor, [&p](Status s) { p.set_value(std::move(s)); },
+      std::move(extra));
   return f.get();
 }
 
@@ -187,35 +189,37 @@ void JobService::transition(JobId id, JobState to, const std::string& reasons,
     }
     if (!canTransition(it->second.state, to)) {
       if (done)
-        done(Status(StatusCode::kFailedPrecondition,
-                    std::string("job is ") + jobStateName(it->second.state) + ", cannot become " +
-                        jobStateName(to)));
+        done(Status(StatusCode::kFailedPrecondition, std::string("job is ") +
+                                                         jobStateName(it->second.state) +
+                                                         ", cannot become " + jobStateName(to)));
       return;
     }
     before = it->second;
-    if (isTerminal(to)) active_.erase(it);
-    else it->second.state = to;
+    if (isTerminal(to))
+      active_.erase(it);
+    else
+      it->second.state = to;
   }
   UnixSeconds now = clock_.now();
-  committer_.submit(
-      {[=](StoreWriter& w) {
-         if (Status s = w.updateJobState(id, to, reasons, message, now); !s) return s;
-         if (extra) {
-           if (Status s = extra(w); !s) return s;
-         }
-         return w.insertEvent({id, now, jobStateName(before.state), jobStateName(to), reasons, actor});
-       },
-       {},
-       [this, id, to, before, done = std::move(done)](Status s) {
-         if (!s) {
-           std::lock_guard lock(mu_);
-           active_[id] = before;
-         } else if (isTerminal(to)) {
-           // Never printed or printed: either way the document is no longer needed.
-           removeDocuments(id, before.documents + (before.receiving ? 1 : 0));
-         }
-         if (done) done(s);
-       }});
+  committer_.submit({[=](StoreWriter& w) {
+                       if (Status s = w.updateJobState(id, to, reasons, message, now); !s) return s;
+                       if (extra) {
+                         if (Status s = extra(w); !s) return s;
+                       }
+                       return w.insertEvent(
+                           {id, now, jobStateName(before.state), jobStateName(to), reasons, actor});
+                     },
+                     {},
+                     [this, id, to, before, done = std::move(done)](Status s) {
+                       if (!s) {
+                         std::lock_guard lock(mu_);
+                         active_[id] = before;
+                       } else if (isTerminal(to)) {
+                         // Never printed or printed: either way the document is no longer needed.
+                         removeDocuments(id, before.documents + (before.receiving ? 1 : 0));
+                       }
+                       if (done) done(s);
+                     }});
 }
 
 void JobService::removeDocuments(JobId id, int count) {
@@ -234,8 +238,7 @@ size_t JobService::abortStaleIncoming(UnixSeconds timeout) {
   size_t n = 0;
   for (JobId id : stale) {
     if (transitionAndWait(id, JobState::kAborted, "aborted-by-system",
-                          "no document arrived within the multiple-operation-time-out",
-                          "system")) {
+                          "no document arrived within the multiple-operation-time-out", "system")) {
       ++n;
       log_.warn("job.incoming-timeout", {{"job", id}});
     }

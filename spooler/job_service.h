@@ -33,15 +33,15 @@ struct ActiveJob {
   JobState state = JobState::kReceiving;
   std::string owner;
   std::string queue;
-  int documents = 0;          // documents stored so far
-  bool receiving = false;     // a document upload is in progress
+  int documents = 0;       // documents stored so far
+  bool receiving = false;  // a document upload is in progress
   UnixSeconds created_at = 0;
 };
 
 struct RecoveryReport {
-  int active = 0;             // held/pending/sending/printing jobs recovered
-  int aborted = 0;            // half-received jobs marked aborted
-  int orphans_removed = 0;    // spool files no job claims
+  int active = 0;           // held/pending/sending/printing jobs recovered
+  int aborted = 0;          // half-received jobs marked aborted
+  int orphans_removed = 0;  // spool files no job claims
 };
 
 class JobService {
@@ -119,7 +119,7 @@ class JobService {
   std::atomic<JobId> next_id_{1};
   std::function<void(JobId, const std::string&)> pending_hook_;  // set before serving
   std::function<void(JobId)> received_hook_;                     // set before serving
-  mutable std::mutex mu_;  // guards active_
+  mutable std::mutex mu_;                                        // guards active_
   std::unordered_map<JobId, ActiveJob> active_;
 };
 

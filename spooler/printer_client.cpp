@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 namespace pullprint::spooler {
 
@@ -67,7 +67,8 @@ ipp_t* request(ipp_op_t op, const std::string& uri, const std::string& user) {
 
 Status statusFromIpp(const char* what) {
   ipp_status_t s = cupsLastError();
-  std::string msg = std::string(what) + ": " + ippErrorString(s) + " (" + cupsLastErrorString() + ")";
+  std::string msg =
+      std::string(what) + ": " + ippErrorString(s) + " (" + cupsLastErrorString() + ")";
   if (s <= IPP_STATUS_OK_EVENTS_COMPLETE) return Status::ok();
   if (s == IPP_STATUS_ERROR_BUSY || s == IPP_STATUS_ERROR_SERVICE_UNAVAILABLE ||
       s == IPP_STATUS_ERROR_TEMPORARY || s == IPP_STATUS_ERROR_INTERNAL ||
@@ -101,11 +102,16 @@ bool PrinterCapabilities::supportsDuplex() const {
 }
 
 std::string PrinterCapabilities::toJson() const {
-  nlohmann::json j = {{"formats", formats},   {"sides", sides},
-                      {"color_modes", color_modes}, {"media", media},
-                      {"color", color},       {"make_and_model", make_and_model},
-                      {"state", state},       {"state_message", state_message},
-                      {"state_reasons", state_reasons}, {"accepting", accepting}};
+  nlohmann::json j = {{"formats", formats},
+                      {"sides", sides},
+                      {"color_modes", color_modes},
+                      {"media", media},
+                      {"color", color},
+                      {"make_and_model", make_and_model},
+                      {"state", state},
+                      {"state_message", state_message},
+                      {"state_reasons", state_reasons},
+                      {"accepting", accepting}};
   return j.dump();
 }
 
@@ -132,22 +138,30 @@ Result<PrinterCapabilities> PrinterClient::capabilities(const std::string& uri) 
   auto http = connect(*t, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_GET_PRINTER_ATTRIBUTES, uri, "pullprint");
-  static const char* const want[] = {"document-format-supported", "sides-supported",
-                                     "print-color-mode-supported", "media-supported",
-                                     "color-supported", "printer-make-and-model", "printer-state",
-                                     "printer-state-message", "printer-state-reasons",
+  static const char* const want[] = {"document-format-supported",
+                                     "sides-supported",
+                                     "print-color-mode-supported",
+                                     "media-supported",
+                                     "color-supported",
+                                     "printer-make-and-model",
+                                     "printer-state",
+                                     "printer-state-message",
+                                     "printer-state-reasons",
                                      "printer-is-accepting-jobs"};
   ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
                 sizeof want / sizeof want[0], nullptr, want);
   IppPtr resp(cupsDoRequest(http->get(), req, t->resource.c_str()));
-  if (!resp) return Status(StatusCode::kUnavailable, std::string("Get-Printer-Attributes: ") + cupsLastErrorString());
+  if (!resp)
+    return Status(StatusCode::kUnavailable,
+                  std::string("Get-Printer-Attributes: ") + cupsLastErrorString());
   if (Status s = statusFromIpp("Get-Printer-Attributes"); !s) return s;
   PrinterCapabilities c;
   c.formats = strings(resp.get(), "document-format-supported");
   c.sides = strings(resp.get(), "sides-supported");
   c.color_modes = strings(resp.get(), "print-color-mode-supported");
   c.media = strings(resp.get(), "media-supported");
-  if (auto* a = ippFindAttribute(resp.get(), "color-supported", IPP_TAG_BOOLEAN)) c.color = ippGetBoolean(a, 0);
+  if (auto* a = ippFindAttribute(resp.get(), "color-supported", IPP_TAG_BOOLEAN))
+    c.color = ippGetBoolean(a, 0);
   if (auto v = strings(resp.get(), "printer-make-and-model"); !v.empty()) c.make_and_model = v[0];
   if (auto* a = ippFindAttribute(resp.get(), "printer-state", IPP_TAG_ENUM)) {
     int s = ippGetInteger(a, 0);
@@ -168,12 +182,16 @@ Result<std::int64_t> PrinterClient::createJob(const std::string& uri, const Send
   ipp_t* req = request(IPP_OP_CREATE_JOB, uri, t.user);
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, t.job_name.c_str());
   if (t.copies > 1) ippAddInteger(req, IPP_TAG_JOB, IPP_TAG_INTEGER, "copies", t.copies);
-  if (!t.sides.empty()) ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "sides", nullptr, t.sides.c_str());
+  if (!t.sides.empty())
+    ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "sides", nullptr, t.sides.c_str());
   if (!t.color_mode.empty() && t.color_mode != "auto")
-    ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "print-color-mode", nullptr, t.color_mode.c_str());
-  if (!t.media.empty()) ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "media", nullptr, t.media.c_str());
+    ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "print-color-mode", nullptr,
+                 t.color_mode.c_str());
+  if (!t.media.empty())
+    ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "media", nullptr, t.media.c_str());
   IppPtr resp(cupsDoRequest(http->get(), req, target->resource.c_str()));
-  if (!resp) return Status(StatusCode::kUnavailable, std::string("Create-Job: ") + cupsLastErrorString());
+  if (!resp)
+    return Status(StatusCode::kUnavailable, std::string("Create-Job: ") + cupsLastErrorString());
   if (Status s = statusFromIpp("Create-Job"); !s) return s;
   auto* id = ippFindAttribute(resp.get(), "job-id", IPP_TAG_INTEGER);
   if (!id) return Status(StatusCode::kFailedPrecondition, "Create-Job: printer returned no job-id");
@@ -195,12 +213,14 @@ Status PrinterClient::sendDocument(const std::string& uri, std::int64_t job_id,
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_SEND_DOCUMENT, uri, user);
   ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(job_id));
-  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr, format.c_str());
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
+               format.c_str());
   ippAddBoolean(req, IPP_TAG_OPERATION, "last-document", last_document ? 1 : 0);
   off_t size = ::lseek(fd, 0, SEEK_END);
   ::lseek(fd, 0, SEEK_SET);
-  http_status_t hs = cupsSendRequest(http->get(), req, target->resource.c_str(),
-                                     static_cast<size_t>(ippLength(req)) + static_cast<size_t>(size));
+  http_status_t hs =
+      cupsSendRequest(http->get(), req, target->resource.c_str(),
+                      static_cast<size_t>(ippLength(req)) + static_cast<size_t>(size));
   ippDelete(req);
   if (hs != HTTP_STATUS_CONTINUE)
     return {StatusCode::kUnavailable, std::string("Send-Document: ") + httpStatus(hs)};
@@ -208,11 +228,12 @@ Status PrinterClient::sendDocument(const std::string& uri, std::int64_t job_id,
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof buf)) > 0) {
     if (cupsWriteRequestData(http->get(), buf, static_cast<size_t>(n)) != HTTP_STATUS_CONTINUE)
-      return {StatusCode::kUnavailable, std::string("Send-Document: printer stopped reading: ") +
-                                            cupsLastErrorString()};
+      return {StatusCode::kUnavailable,
+              std::string("Send-Document: printer stopped reading: ") + cupsLastErrorString()};
   }
   IppPtr resp(cupsGetResponse(http->get(), target->resource.c_str()));
-  if (!resp) return {StatusCode::kUnavailable, std::string("Send-Document: ") + cupsLastErrorString()};
+  if (!resp)
+    return {StatusCode::kUnavailable, std::string("Send-Document: ") + cupsLastErrorString()};
   return statusFromIpp("Send-Document");
 }
 
@@ -228,10 +249,13 @@ Result<PrinterJobStatus> PrinterClient::jobStatus(const std::string& uri, std::i
                                      "job-impressions-completed", "job-media-sheets-completed"};
   ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 5, nullptr, want);
   IppPtr resp(cupsDoRequest(http->get(), req, target->resource.c_str()));
-  if (!resp) return Status(StatusCode::kUnavailable, std::string("Get-Job-Attributes: ") + cupsLastErrorString());
+  if (!resp)
+    return Status(StatusCode::kUnavailable,
+                  std::string("Get-Job-Attributes: ") + cupsLastErrorString());
   if (Status s = statusFromIpp("Get-Job-Attributes"); !s) return s;
   PrinterJobStatus st;
-  if (auto* a = ippFindAttribute(resp.get(), "job-state", IPP_TAG_ENUM)) st.state = ippGetInteger(a, 0);
+  if (auto* a = ippFindAttribute(resp.get(), "job-state", IPP_TAG_ENUM))
+    st.state = ippGetInteger(a, 0);
   st.reasons = strings(resp.get(), "job-state-reasons");
   if (auto v = strings(resp.get(), "job-state-message"); !v.empty()) st.message = v[0];
   if (auto* a = ippFindAttribute(resp.get(), "job-impressions-completed", IPP_TAG_INTEGER))
@@ -253,7 +277,8 @@ Result<std::optional<std::int64_t>> PrinterClient::findJobByName(const std::stri
   static const char* const want[] = {"job-id", "job-name"};
   ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 2, nullptr, want);
   IppPtr resp(cupsDoRequest(http->get(), req, target->resource.c_str()));
-  if (!resp) return Status(StatusCode::kUnavailable, std::string("Get-Jobs: ") + cupsLastErrorString());
+  if (!resp)
+    return Status(StatusCode::kUnavailable, std::string("Get-Jobs: ") + cupsLastErrorString());
   if (Status s = statusFromIpp("Get-Jobs"); !s) return s;
   std::optional<std::int64_t> found;
   int id = 0;

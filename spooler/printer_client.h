@@ -25,16 +25,16 @@
 namespace pullprint::spooler {
 
 struct PrinterCapabilities {
-  std::vector<std::string> formats;       // document-format-supported
-  std::vector<std::string> sides;         // sides-supported
-  std::vector<std::string> color_modes;   // print-color-mode-supported
-  std::vector<std::string> media;         // media-supported
-  bool color = false;                     // color-supported
+  std::vector<std::string> formats;      // document-format-supported
+  std::vector<std::string> sides;        // sides-supported
+  std::vector<std::string> color_modes;  // print-color-mode-supported
+  std::vector<std::string> media;        // media-supported
+  bool color = false;                    // color-supported
   std::string make_and_model;
-  std::string state = "unknown";          // idle | processing | stopped
+  std::string state = "unknown";  // idle | processing | stopped
   std::string state_message;
   std::vector<std::string> state_reasons;
-  bool accepting = true;                  // printer-is-accepting-jobs
+  bool accepting = true;  // printer-is-accepting-jobs
 
   bool supportsFormat(const std::string& mime) const;
   bool supportsDuplex() const;
@@ -46,16 +46,16 @@ struct PrinterCapabilities {
 // engine exists, the job's own attributes).
 struct SendTicket {
   std::string job_name;
-  std::string user;           // requesting-user-name
-  std::string format;         // document-format
+  std::string user;    // requesting-user-name
+  std::string format;  // document-format
   int copies = 1;
-  std::string sides;          // "" = printer default
-  std::string color_mode;     // "" = printer default
-  std::string media;          // "" = printer default
+  std::string sides;       // "" = printer default
+  std::string color_mode;  // "" = printer default
+  std::string media;       // "" = printer default
 };
 
 struct PrinterJobStatus {
-  int state = 0;                          // IPP job-state (3..9)
+  int state = 0;  // IPP job-state (3..9)
   std::vector<std::string> reasons;
   std::string message;
   std::optional<std::int64_t> impressions_completed;
@@ -80,8 +80,7 @@ class PrinterClient {
   Result<PrinterJobStatus> jobStatus(const std::string& uri, std::int64_t job_id,
                                      const std::string& user) const;
   // The id of a job (any state) whose job-name is exactly `name`.
-  Result<std::optional<std::int64_t>> findJobByName(const std::string& uri,
-                                                    const std::string& name,
+  Result<std::optional<std::int64_t>> findJobByName(const std::string& uri, const std::string& name,
                                                     const std::string& user) const;
   Status cancelJob(const std::string& uri, std::int64_t job_id, const std::string& user) const;
 

@@ -107,9 +107,8 @@ Status ReleaseEngine::refreshPrinter(const std::string& name) {
   UnixSeconds now = clock_.now();
   if (!caps) {
     std::string msg = caps.status().message();
-    (void)jobs_.committer().submitAndWait([=](StoreWriter& w) {
-      return w.updatePrinterState(name, "unreachable", msg, 0, now);
-    });
+    (void)jobs_.committer().submitAndWait(
+        [=](StoreWriter& w) { return w.updatePrinterState(name, "unreachable", msg, 0, now); });
     return caps.status();
   }
   std::string json = caps->toJson();
@@ -150,22 +149,28 @@ Result<ReleaseSummary> ReleaseEngine::release(const std::string& user, const std
       continue;
     }
     summary.jobs.push_back(j.id);
-    if (summary.pages && j.pages) *summary.pages += *j.pages * j.copies;
-    else summary.pages.reset();
-    if (summary.sheets && j.sheets) *summary.sheets += *j.sheets;
-    else summary.sheets.reset();
+    if (summary.pages && j.pages)
+      *summary.pages += *j.pages * j.copies;
+    else
+      summary.pages.reset();
+    if (summary.sheets && j.sheets)
+      *summary.sheets += *j.sheets;
+    else
+      summary.sheets.reset();
     enqueue(j.id, printer);
   }
   if (summary.jobs.empty())
     return Status(StatusCode::kNotFound, which.empty() ? "no held jobs for " + user
                                                        : "none of those jobs can be released here");
-  log_.info("release.requested", {{"user", user}, {"printer", printer}, {"actor", actor},
+  log_.info("release.requested", {{"user", user},
+                                  {"printer", printer},
+                                  {"actor", actor},
                                   {"jobs", static_cast<int>(summary.jobs.size())}});
   return summary;
 }
 
-void ReleaseEngine::releaseJobAsync(JobId id, const std::string& printer,
-                                    const std::string& actor, std::function<void(Status)> done) {
+void ReleaseEngine::releaseJobAsync(JobId id, const std::string& printer, const std::string& actor,
+                                    std::function<void(Status)> done) {
   // Keep the attempt count (as release() does): the printer-side job name
   // "(pullprint <job>.<attempt>)" must never repeat an earlier attempt's.
   int attempt = 0;
@@ -293,15 +298,17 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
     policies::Decision d = policies::evaluate(f, &pf, *policy, clock_.now());
     if (d.denied) {
       backToHold(id, JobState::kPending, "job-denied-by-policy",
-                 d.deny_message.empty() ? "the print policy does not allow this job on " + printer_name
-                                        : d.deny_message);
+                 d.deny_message.empty()
+                     ? "the print policy does not allow this job on " + printer_name
+                     : d.deny_message);
       return printerDone(printer_name);
     }
     job.sides = std::string(policies::toKeyword(d.sides.value));
     job.color_mode = std::string(policies::toKeyword(d.color_mode.value));
     job.copies = static_cast<int>(d.copies.value);
-    log_.info("policy.release", {{"job", id}, {"printer", printer_name},
-                                 {"decision", policies::describeDecision(d)}});
+    log_.info(
+        "policy.release",
+        {{"job", id}, {"printer", printer_name}, {"decision", policies::describeDecision(d)}});
   }
 
   int attempt = job.release_attempt + 1;
@@ -357,9 +364,9 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   if (sent && docs->empty()) sent = Status(StatusCode::kNotFound, "job has no documents");
   for (size_t i = 0; sent && i < docs->size(); ++i) {
     const Document& d = (*docs)[i];
-    sent = client_.sendDocument(printer.uri, pjid, job.owner,
-                                jobs_.spool().documentPath(id, d.number),
-                                d.format.empty() ? t.format : d.format, i + 1 == docs->size());
+    sent =
+        client_.sendDocument(printer.uri, pjid, job.owner, jobs_.spool().documentPath(id, d.number),
+                             d.format.empty() ? t.format : d.format, i + 1 == docs->size());
   }
   if (!sent) {
     (void)client_.cancelJob(printer.uri, pjid, job.owner);
@@ -375,8 +382,8 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   s = jobs_.transitionAndWait(id, JobState::kPrinting, "job-printing",
                               "printing on " + printer_name, "system");
   if (!s) return printerDone(printer_name);
-  log_.info("release.sent", {{"job", id}, {"printer", printer_name}, {"printer_job", pjid},
-                             {"attempt", attempt}});
+  log_.info("release.sent",
+            {{"job", id}, {"printer", printer_name}, {"printer_job", pjid}, {"attempt", attempt}});
   {
     std::lock_guard lock(mu_);
     tracked_.push_back({id, printer_name, printer.uri, pjid, job.owner, t.sides, t.copies,
@@ -431,8 +438,8 @@ void ReleaseEngine::pollTracked() {
       }
       auto first = client_.jobStatus(t.uri, t.printer_job_id, t.user);
       auto has = [&](const char* r) {
-        return first && std::find(first->reasons.begin(), first->reasons.end(), r) !=
-                            first->reasons.end();
+        return first &&
+               std::find(first->reasons.begin(), first->reasons.end(), r) != first->reasons.end();
       };
       if (first && !first->terminal() && (has("job-incoming") || has("job-data-insufficient"))) {
         (void)client_.cancelJob(t.uri, t.printer_job_id, t.user);
@@ -501,7 +508,8 @@ void ReleaseEngine::finish(const Tracked& t, const PrinterJobStatus& st) {
     Status s = jobs_.transitionAndWait(job.id, JobState::kCompleted, "job-completed-successfully",
                                        "printed on " + t.printer, "system",
                                        [u](StoreWriter& w) { return w.insertUsage(u); });
-    if (s) log_.info("job.completed", {{"job", job.id}, {"printer", t.printer}, {"source", u.source}});
+    if (s)
+      log_.info("job.completed", {{"job", job.id}, {"printer", t.printer}, {"source", u.source}});
   } else if (st.state == 0) {
     backToHold(job.id, JobState::kPrinting, "printer-lost-job",
                "printer " + t.printer + " no longer knows the job; release it again");
@@ -530,7 +538,8 @@ Status ReleaseEngine::reconcile() {
     if (j.state != JobState::kSending && j.state != JobState::kPrinting) continue;
     auto pr = jobs_.store().printer(j.printer);
     if (!pr || !pr->has_value()) {
-      backToHold(j.id, j.state, "printer-lost-job", "printer " + j.printer + " is no longer registered");
+      backToHold(j.id, j.state, "printer-lost-job",
+                 "printer " + j.printer + " is no longer registered");
       continue;
     }
     std::string uri = (*pr)->uri;
@@ -562,7 +571,8 @@ Status ReleaseEngine::reconcile() {
     bool incomplete_upload =
         j.state == JobState::kSending && st && !st->terminal() &&
         (std::find(st->reasons.begin(), st->reasons.end(), "job-incoming") != st->reasons.end() ||
-         std::find(st->reasons.begin(), st->reasons.end(), "job-data-insufficient") != st->reasons.end());
+         std::find(st->reasons.begin(), st->reasons.end(), "job-data-insufficient") !=
+             st->reasons.end());
     if (incomplete_upload) {
       (void)client_.cancelJob(uri, pjid, j.owner);
       backToHold(j.id, j.state, "job-hold-until-specified",
@@ -573,8 +583,9 @@ Status ReleaseEngine::reconcile() {
       (void)jobs_.transitionAndWait(j.id, JobState::kPrinting, "job-printing",
                                     "printing on " + j.printer, "recovery");
     }
-    Tracked t{j.id, j.printer, uri, pjid, j.owner, j.sides, j.copies, j.color_mode,
-              printerJobName(j, j.release_attempt)};
+    Tracked t{j.id,     j.printer,    uri,
+              pjid,     j.owner,      j.sides,
+              j.copies, j.color_mode, printerJobName(j, j.release_attempt)};
     {
       std::lock_guard lock(mu_);
       busy_.insert(j.printer);
@@ -602,9 +613,9 @@ size_t ReleaseEngine::expireDue() {
     if (!due || due->empty()) break;
     size_t before = n;
     for (const Job& j : *due) {
-      Status s = jobs_.transitionAndWait(j.id, JobState::kExpired, "job-hold-expired",
-                                         "not released before the hold timeout; never printed",
-                                         "system");
+      Status s =
+          jobs_.transitionAndWait(j.id, JobState::kExpired, "job-hold-expired",
+                                  "not released before the hold timeout; never printed", "system");
       if (s) {
         ++n;
         log_.info("job.expired", {{"job", j.id}, {"owner", j.owner}});

@@ -47,16 +47,16 @@
 namespace pullprint::spooler {
 
 struct ReleaseOptions {
-  std::chrono::milliseconds poll_interval{500};       // Get-Job-Attributes while printing
-  std::chrono::milliseconds busy_retry_for{30000};    // keep retrying a busy printer this long
-  std::chrono::milliseconds expiry_interval{30000};   // hold-timeout sweep
-  std::chrono::milliseconds refresh_interval{300000}; // capabilities and state refresh
+  std::chrono::milliseconds poll_interval{500};        // Get-Job-Attributes while printing
+  std::chrono::milliseconds busy_retry_for{30000};     // keep retrying a busy printer this long
+  std::chrono::milliseconds expiry_interval{30000};    // hold-timeout sweep
+  std::chrono::milliseconds refresh_interval{300000};  // capabilities and state refresh
   int workers = 2;
 };
 
 struct ReleaseSummary {
-  std::vector<JobId> jobs;                  // released, oldest first
-  std::optional<std::int64_t> pages;        // known pages (nullopt if any unknown)
+  std::vector<JobId> jobs;            // released, oldest first
+  std::optional<std::int64_t> pages;  // known pages (nullopt if any unknown)
   std::optional<std::int64_t> sheets;
 };
 
@@ -110,9 +110,9 @@ class ReleaseEngine {
     std::string uri;
     std::int64_t printer_job_id;
     std::string user;
-    std::string sides;  // as sent: accounting follows what was printed
-    int copies = 1;     // as sent
-    std::string color_mode;  // as sent
+    std::string sides;             // as sent: accounting follows what was printed
+    int copies = 1;                // as sent
+    std::string color_mode;        // as sent
     std::string printer_job_name;  // to find the job when its id was never stored
   };
 

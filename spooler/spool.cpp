@@ -21,11 +21,14 @@ void UniqueFd::reset() {
 Result<std::unique_ptr<SpoolDir>> SpoolDir::open(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Status(StatusCode::kUnavailable, dir.string() + ": cannot create spool directory: " + ec.message());
+  if (ec)
+    return Status(StatusCode::kUnavailable,
+                  dir.string() + ": cannot create spool directory: " + ec.message());
   ::chmod(dir.c_str(), 0700);
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return Status(StatusCode::kUnavailable, dir.string() + ": cannot open spool directory: " + std::strerror(errno));
+    return Status(StatusCode::kUnavailable,
+                  dir.string() + ": cannot open spool directory: " + std::strerror(errno));
   return std::unique_ptr<SpoolDir>(new SpoolDir(dir, UniqueFd(fd)));
 }
 
@@ -40,7 +43,8 @@ Result<std::unique_ptr<SpoolWriter>> SpoolDir::create(JobId job, int document) {
   int fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) {
     int e = errno;
-    StatusCode code = (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
+    StatusCode code =
+        (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
     return Status(code, "spool: cannot create document file: " + std::string(std::strerror(e)));
   }
   return std::make_unique<SpoolWriter>(p, UniqueFd(fd));
@@ -56,7 +60,8 @@ std::vector<std::pair<JobId, int>> SpoolDir::list() const {
     long long job = 0;
     int doc = 0;
     char tail[8] = {0};
-    if (std::sscanf(e->d_name, "%lld-%d.%4s", &job, &doc, tail) == 3 && std::strcmp(tail, "doc") == 0)
+    if (std::sscanf(e->d_name, "%lld-%d.%4s", &job, &doc, tail) == 3 &&
+        std::strcmp(tail, "doc") == 0)
       out.emplace_back(job, doc);
   }
   ::closedir(d);
@@ -71,7 +76,8 @@ std::int64_t SpoolDir::freeBytes() const {
 
 Status SpoolDir::syncDirectory() const {
   if (::fsync(dirfd_.get()) != 0)
-    return {StatusCode::kUnavailable, std::string("spool: fsync directory: ") + std::strerror(errno)};
+    return {StatusCode::kUnavailable,
+            std::string("spool: fsync directory: ") + std::strerror(errno)};
   return Status::ok();
 }
 
@@ -90,8 +96,7 @@ Status SpoolWriter::write(const void* data, size_t size) {
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
-      if (e == ENOSPC || e == EDQUOT)
-        return {StatusCode::kResourceExhausted, "spool disk is full"};
+      if (e == ENOSPC || e == EDQUOT) return {StatusCode::kResourceExhausted, "spool disk is full"};
       return {StatusCode::kInternal, std::string("spool write failed: ") + std::strerror(e)};
     }
     p += n;

@@ -10,18 +10,18 @@
 // PostScript file made by ps2write. Command-line tools are timed as processes
 // (posix_spawn + wait, output read through a pipe), start-up included.
 
-#include <qpdf/QPDF.hh>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <qpdf/QPDF.hh>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -107,8 +107,9 @@ bool haveTool(const std::string& name) {
 }
 
 std::string pages(const analysis::DocumentAnalysis& a) {
-  return a.pages ? std::to_string(*a.pages) + " (" + std::string(analysis::toString(a.confidence)) + ")"
-                 : "unknown: " + a.reason;
+  return a.pages
+             ? std::to_string(*a.pages) + " (" + std::string(analysis::toString(a.confidence)) + ")"
+             : "unknown: " + a.reason;
 }
 
 }  // namespace
@@ -118,8 +119,10 @@ int main(int argc, char** argv) {
   int npages = 500;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--runs") runs = std::max(1, std::atoi(argv[i + 1]));
-    else if (arg == "--pages") npages = std::max(1, std::atoi(argv[i + 1]));
+    if (arg == "--runs")
+      runs = std::max(1, std::atoi(argv[i + 1]));
+    else if (arg == "--pages")
+      npages = std::max(1, std::atoi(argv[i + 1]));
   }
 
   // --- Generate the files -------------------------------------------------
@@ -176,8 +179,9 @@ int main(int argc, char** argv) {
       q.processFile(file.c_str());
       return std::to_string(q.getAllPages().size());
     });
-    add(name, "qpdf --show-npages",
-        [&] { return firstNumber(runTool({"qpdf", "--show-npages", file.string()})); });
+    add(name, "qpdf --show-npages", [&] {
+      return firstNumber(runTool({"qpdf", "--show-npages", file.string()}));
+    });
     // Built with append: GCC 12 warns falsely (-Wrestrict) on "(" + std::string.
     std::string program = "(";
     program.append(file.string()).append(") (r) file runpdfbegin pdfpagecount = quit");
@@ -190,22 +194,29 @@ int main(int argc, char** argv) {
   const int slow_runs = std::max(3, runs / 3);
   add("PostScript (ps2write)", "pullprint analyzeFile, DSC (in-process)",
       [&] { return pages(analysis::analyzeFile(ps, "application/postscript", defaults)); });
-  add("PostScript (ps2write)", "pullprint analyzeFile, always interpret (gs inkcov)",
+  add(
+      "PostScript (ps2write)", "pullprint analyzeFile, always interpret (gs inkcov)",
       [&] { return pages(analysis::analyzeFile(ps, "application/postscript", interpret)); },
       slow_runs);
-  add("PostScript (ps2write)", "gs -sDEVICE=bbox, count %%BoundingBox", [&] {
-    return countLines(runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=bbox",
-                               "-sOutputFile=/dev/null", ps.string()}),
-                      "%%BoundingBox");
-  }, slow_runs);
-  add("PostScript (ps2write)", "gs -sDEVICE=nullpage (no count, floor)", [&] {
-    runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=nullpage", ps.string()});
-    return std::string("-");
-  }, slow_runs);
+  add(
+      "PostScript (ps2write)", "gs -sDEVICE=bbox, count %%BoundingBox",
+      [&] {
+        return countLines(runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=bbox",
+                                   "-sOutputFile=/dev/null", ps.string()}),
+                          "%%BoundingBox");
+      },
+      slow_runs);
+  add(
+      "PostScript (ps2write)", "gs -sDEVICE=nullpage (no count, floor)",
+      [&] {
+        runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=nullpage", ps.string()});
+        return std::string("-");
+      },
+      slow_runs);
   std::cerr << "\n";
 
-  std::cout << "Page counting, " << npages << "-page files, median of " << runs
-            << " runs (" << slow_runs << " for Ghostscript on PostScript), ms per count\n\n";
+  std::cout << "Page counting, " << npages << "-page files, median of " << runs << " runs ("
+            << slow_runs << " for Ghostscript on PostScript), ms per count\n\n";
   std::cout << "| file | tool | ms | pages counted |\n|---|---|---:|---|\n";
   for (const auto& r : rows) {
     char ms[32];

@@ -173,8 +173,10 @@ int main(int argc, char** argv) {
       continue;
     }
     auto first = *proxy->first();
-    fromConnect.push_back(std::chrono::duration<double, std::milli>(first - card.insertedAt()).count());
-    fromDetect.push_back(std::chrono::duration<double, std::milli>(first - card.poweredAt()).count());
+    fromConnect.push_back(
+        std::chrono::duration<double, std::milli>(first - card.insertedAt()).count());
+    fromDetect.push_back(
+        std::chrono::duration<double, std::milli>(first - card.poweredAt()).count());
     stack.printer().waitForJobs(i + 1 - failures, 20s);
   }
   if (fromConnect.empty()) {
@@ -182,9 +184,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("taps: %d measured, %d failed\n", static_cast<int>(fromConnect.size()), failures);
-  std::printf("card connect  -> first byte at printer: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n",
-              pct(fromConnect, 50), pct(fromConnect, 90), pct(fromConnect, 99), pct(fromConnect, 100));
-  std::printf("card detected -> first byte at printer: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n",
-              pct(fromDetect, 50), pct(fromDetect, 90), pct(fromDetect, 99), pct(fromDetect, 100));
+  std::printf(
+      "card connect  -> first byte at printer: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f "
+      "ms\n",
+      pct(fromConnect, 50), pct(fromConnect, 90), pct(fromConnect, 99), pct(fromConnect, 100));
+  std::printf(
+      "card detected -> first byte at printer: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f "
+      "ms\n",
+      pct(fromDetect, 50), pct(fromDetect, 90), pct(fromDetect, 99), pct(fromDetect, 100));
   return failures == 0 ? 0 : 1;
 }

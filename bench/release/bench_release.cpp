@@ -321,8 +321,8 @@ int runCupsd(const Options& o, TcpProxy& proxy, const fs::path& pdf, std::vector
     http_t* http = httpConnect2("127.0.0.1", cups.port(), nullptr, AF_INET,
                                 HTTP_ENCRYPTION_IF_REQUESTED, 1, 10000, nullptr);
     ipp_t* req = ippNewRequest(IPP_OP_RELEASE_JOB);
-    std::string uri = "ipp://127.0.0.1:" + std::to_string(cups.port()) + "/jobs/" +
-                      std::to_string(ids[k]);
+    std::string uri =
+        "ipp://127.0.0.1:" + std::to_string(cups.port()) + "/jobs/" + std::to_string(ids[k]);
     ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", nullptr, uri.c_str());
     ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, "root");
     ipp_t* resp = cupsDoRequest(http, req, "/jobs");
@@ -353,10 +353,10 @@ void printTable(const std::vector<Summary>& rows, std::ostream& out) {
          "release call answered p50 | p99 | printer's own time p50 |\n"
          "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line,
-                  "| %s | %d | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms |\n",
-                  r.name.c_str(), r.n, r.e2e50, r.e2e99, r.srv50, r.srv99, r.ans50, r.ans99,
-                  r.prn50);
+    std::snprintf(
+        line, sizeof line,
+        "| %s | %d | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms |\n",
+        r.name.c_str(), r.n, r.e2e50, r.e2e99, r.srv50, r.srv99, r.ans50, r.ans99, r.prn50);
     out << line;
   }
 }
@@ -369,13 +369,20 @@ int run(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--jobs") o.jobs = std::stoi(next());
-    else if (a == "--users") o.users = std::stoi(next());
-    else if (a == "--releases") o.releases = std::stoi(next());
-    else if (a == "--warmup") o.warmup = std::stoi(next());
-    else if (a == "--poll-ms") o.pollMs = std::stoi(next());
-    else if (a == "--skip-cupsd") o.cupsd = false;
-    else if (a == "--markdown") o.markdown = next();
+    if (a == "--jobs")
+      o.jobs = std::stoi(next());
+    else if (a == "--users")
+      o.users = std::stoi(next());
+    else if (a == "--releases")
+      o.releases = std::stoi(next());
+    else if (a == "--warmup")
+      o.warmup = std::stoi(next());
+    else if (a == "--poll-ms")
+      o.pollMs = std::stoi(next());
+    else if (a == "--skip-cupsd")
+      o.cupsd = false;
+    else if (a == "--markdown")
+      o.markdown = next();
     else {
       std::cerr << "usage: bench_release [--jobs N] [--users U] [--releases R] [--warmup W] "
                    "[--poll-ms MS] [--skip-cupsd] [--markdown FILE]\n";
@@ -405,15 +412,14 @@ int run(int argc, char** argv) {
   std::vector<Summary> rows;
   std::vector<Sample> pp;
   if (int rc = runPullprint(o, proxy, pdf, &pp); rc != 0) return rc;
-  rows.push_back(summarize("pullprint: POST /api/v1/release, " + std::to_string(o.jobs) +
-                               " held jobs in the store",
-                           pp));
+  rows.push_back(summarize(
+      "pullprint: POST /api/v1/release, " + std::to_string(o.jobs) + " held jobs in the store",
+      pp));
   if (o.cupsd) {
     std::vector<Sample> cs;
     if (int rc = runCupsd(o, proxy, pdf, &cs); rc != 0) return rc;
-    rows.push_back(summarize("cupsd 2.4: IPP Release-Job, " +
-                                 std::to_string(o.warmup + o.releases) + " held jobs",
-                             cs));
+    rows.push_back(summarize(
+        "cupsd 2.4: IPP Release-Job, " + std::to_string(o.warmup + o.releases) + " held jobs", cs));
   }
   std::ostringstream table;
   printTable(rows, table);

@@ -92,13 +92,15 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "bench_spooler: %s\n"
-               "usage: bench_spooler [--jobs N] [--rounds R] [--clients C] [--pages P] [--memory-jobs M]\n"
-               "                     [--big-mb B] [--rss-limit-mb L] [--skip-cupsd] [--skip-sync] [--skip-dirty0]\n"
-               "                     [--skip-pullprint] [--skip-memory] [--skip-throughput]\n"
-               "                     [--pullprintd PATH]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "bench_spooler: %s\n"
+      "usage: bench_spooler [--jobs N] [--rounds R] [--clients C] [--pages P] [--memory-jobs M]\n"
+      "                     [--big-mb B] [--rss-limit-mb L] [--skip-cupsd] [--skip-sync] "
+      "[--skip-dirty0]\n"
+      "                     [--skip-pullprint] [--skip-memory] [--skip-throughput]\n"
+      "                     [--pullprintd PATH]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -113,22 +115,38 @@ Options parseOptions(int argc, char** argv) {
       if (!end || *end || v <= 0) usage("bad value for " + a);
       return v;
     };
-    if (a == "--jobs") o.jobs = static_cast<int>(num());
-    else if (a == "--rounds") o.rounds = static_cast<int>(num());
-    else if (a == "--clients") o.clients = static_cast<int>(num());
-    else if (a == "--pages") o.pages = static_cast<int>(num());
-    else if (a == "--memory-jobs") o.memoryJobs = static_cast<int>(num());
-    else if (a == "--big-mb") o.bigMb = static_cast<int>(num());
-    else if (a == "--rss-limit-mb") o.rssLimitMb = num();
-    else if (a == "--skip-cupsd") o.cupsd = false;
-    else if (a == "--skip-pullprint") o.pullprint = false;
-    else if (a == "--skip-sync") o.cupsdSync = false;
-    else if (a == "--skip-dirty0") o.cupsdDirty0 = false;
-    else if (a == "--skip-memory") o.memory = false;
-    else if (a == "--skip-throughput") o.throughput = false;
-    else if (a == "--pullprintd" && i + 1 < argc) o.pullprintd = argv[++i];
-    else if (a == "--help" || a == "-h") usage("help");
-    else usage("unknown argument '" + a + "'");
+    if (a == "--jobs")
+      o.jobs = static_cast<int>(num());
+    else if (a == "--rounds")
+      o.rounds = static_cast<int>(num());
+    else if (a == "--clients")
+      o.clients = static_cast<int>(num());
+    else if (a == "--pages")
+      o.pages = static_cast<int>(num());
+    else if (a == "--memory-jobs")
+      o.memoryJobs = static_cast<int>(num());
+    else if (a == "--big-mb")
+      o.bigMb = static_cast<int>(num());
+    else if (a == "--rss-limit-mb")
+      o.rssLimitMb = num();
+    else if (a == "--skip-cupsd")
+      o.cupsd = false;
+    else if (a == "--skip-pullprint")
+      o.pullprint = false;
+    else if (a == "--skip-sync")
+      o.cupsdSync = false;
+    else if (a == "--skip-dirty0")
+      o.cupsdDirty0 = false;
+    else if (a == "--skip-memory")
+      o.memory = false;
+    else if (a == "--skip-throughput")
+      o.throughput = false;
+    else if (a == "--pullprintd" && i + 1 < argc)
+      o.pullprintd = argv[++i];
+    else if (a == "--help" || a == "-h")
+      usage("help");
+    else
+      usage("unknown argument '" + a + "'");
   }
   return o;
 }
@@ -176,8 +194,13 @@ class Pullprintd {
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = testing::pickFreePort();
       testing::ProcessOptions po;
-      po.argv = {binary, "--listen", "127.0.0.1:" + std::to_string(port_), "--state-dir",
-                 (dir_ / "state").string(), "--config", (dir_ / "pullprint.toml").string()};
+      po.argv = {binary,
+                 "--listen",
+                 "127.0.0.1:" + std::to_string(port_),
+                 "--state-dir",
+                 (dir_ / "state").string(),
+                 "--config",
+                 (dir_ / "pullprint.toml").string()};
       po.logDir = dir_.path();
       po.logName = "pullprintd";
       process_ = std::make_unique<Process>(std::move(po));
@@ -280,8 +303,8 @@ JobOutcome printJob(http_t* http, const Target& t, const Body& body, const std::
   out.ms = msSince(t0);
   ippDelete(req);
   if (!resp) {
-    out.error = hs == HTTP_STATUS_CONTINUE ? cupsLastErrorString()
-                                           : std::string("HTTP ") + httpStatus(hs);
+    out.error =
+        hs == HTTP_STATUS_CONTINUE ? cupsLastErrorString() : std::string("HTTP ") + httpStatus(hs);
     return out;
   }
   ipp_status_t st = ippGetStatusCode(resp);
@@ -336,7 +359,8 @@ LoadResult runLoad(const Target& t, const std::string& doc, int jobs, int client
       for (int i = next.fetch_add(1); i < jobs; i = next.fetch_add(1)) {
         JobOutcome o = printJob(http, t, body, tag + "-" + std::to_string(i), "application/pdf");
         mine.ms.push_back(o.ms);
-        if (o.ok) ++mine.ok;
+        if (o.ok)
+          ++mine.ok;
         else {
           ++mine.failed;
           if (mine.firstError.empty()) mine.firstError = o.error;
@@ -418,8 +442,9 @@ class Cupsd {
       f << "SyncOnClose Yes\n";
     }
     testing::ProcessOptions po;
-    po.argv = {"cupsd", "-f", "-c", (cups_->dir() / "cupsd.conf").string(), "-s",
-               (cups_->dir() / "cups-files.conf").string()};
+    po.argv = {"cupsd", "-f",
+               "-c",    (cups_->dir() / "cupsd.conf").string(),
+               "-s",    (cups_->dir() / "cups-files.conf").string()};
     po.logDir = cups_->dir();
     po.logName = "cupsd-sync";
     own_ = std::make_unique<Process>(std::move(po));
@@ -505,14 +530,16 @@ double median(std::vector<double> v) {
 void printRounds(const std::vector<Row>& rows, const Options& o) {
   std::printf("\n## Every round (%d Print-Jobs per server and round, %d clients, keep-alive)\n\n",
               o.jobs, o.clients);
-  std::printf("| round | server | ok | failed | held at ack | held after | wall s | jobs/s | p50 ms | p99 ms | max ms | server CPU ms/job | server RSS MiB (peak) |\n");
+  std::printf(
+      "| round | server | ok | failed | held at ack | held after | wall s | jobs/s | p50 ms | p99 "
+      "ms | max ms | server CPU ms/job | server RSS MiB (peak) |\n");
   std::printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
-    std::printf("| %d | %s | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.2f | %.1f | %.2f | %.1f (%.1f) |\n",
-                r.round, r.label.c_str(), r.load.ok, r.load.failed, r.load.heldAtAck, r.heldAfter,
-                r.load.wallS, r.load.perSecond(), r.load.percentile(0.50),
-                r.load.percentile(0.99), r.load.max(), r.cpuMsPerJob, mib(r.mem.rssKb),
-                mib(r.mem.hwmKb));
+    std::printf(
+        "| %d | %s | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.2f | %.1f | %.2f | %.1f (%.1f) |\n",
+        r.round, r.label.c_str(), r.load.ok, r.load.failed, r.load.heldAtAck, r.heldAfter,
+        r.load.wallS, r.load.perSecond(), r.load.percentile(0.50), r.load.percentile(0.99),
+        r.load.max(), r.cpuMsPerJob, mib(r.mem.rssKb), mib(r.mem.hwmKb));
   }
   std::fflush(stdout);
 }
@@ -522,8 +549,8 @@ struct Summary {
   double jobsPerS = 0, p50 = 0, p99 = 0, cpu = 0;
 };
 
-std::vector<Summary> printSummary(const std::vector<Row>& rows, const std::vector<std::string>& labels,
-                                  const Options& o) {
+std::vector<Summary> printSummary(const std::vector<Row>& rows,
+                                  const std::vector<std::string>& labels, const Options& o) {
   std::vector<Summary> out;
   std::printf("\n## Median of %d round(s): %d Print-Jobs per server and round, %d clients\n\n",
               o.rounds, o.jobs, o.clients);
@@ -550,8 +577,8 @@ std::vector<Summary> printSummary(const std::vector<Row>& rows, const std::vecto
 bool checkRow(const Row& r, int jobs) {
   bool ok = r.load.ok == jobs && r.load.failed == 0 && r.heldAfter == jobs;
   if (!ok)
-    std::printf("FAIL %s (round %d): %d/%d accepted, %d held after the run%s%s\n",
-                r.label.c_str(), r.round, r.load.ok, jobs, r.heldAfter,
+    std::printf("FAIL %s (round %d): %d/%d accepted, %d held after the run%s%s\n", r.label.c_str(),
+                r.round, r.load.ok, jobs, r.heldAfter,
                 r.load.firstError.empty() ? "" : "; first error: ", r.load.firstError.c_str());
   return ok;
 }
@@ -601,7 +628,8 @@ int run(const Options& o) {
         std::string tag = "r" + std::to_string(round) + "-" + std::to_string(k);
         if (label == ppLabel) {
           auto pp = std::make_unique<Pullprintd>(o.pullprintd, pullprintConfig(512LL << 20));
-          Row row = measure(makeTarget(label, pp->port(), "followme", pp->pid()), doc, o, round, tag);
+          Row row =
+              measure(makeTarget(label, pp->port(), "followme", pp->pid()), doc, o, round, tag);
           if (!checkRow(row, o.jobs)) {
             allOk = false;
             std::printf("%s\n", pp->describe().c_str());
@@ -645,7 +673,8 @@ int run(const Options& o) {
 
   if (o.memory) {
     std::int64_t big = static_cast<std::int64_t>(o.bigMb) * 1000 * 1000;
-    Pullprintd pp(o.pullprintd, pullprintConfig(std::max<std::int64_t>(512LL << 20, big + (16 << 20))));
+    Pullprintd pp(o.pullprintd,
+                  pullprintConfig(std::max<std::int64_t>(512LL << 20, big + (16 << 20))));
     Target t = makeTarget("pullprint", pp.port(), "followme", pp.pid());
     Memory start = readMemory(pp.pid());
     LoadResult load = runLoad(t, doc, o.memoryJobs, o.clients, "mem");
@@ -693,9 +722,10 @@ int run(const Options& o) {
     std::printf("\n## pullprintd memory (VmRSS / VmHWM from /proc/PID/status)\n\n");
     std::printf("| step | VmRSS MiB | VmHWM MiB |\n|---|---:|---:|\n");
     std::printf("| started, idle | %.1f | %.1f |\n", mib(start.rssKb), mib(start.hwmKb));
-    std::printf("| %d held jobs (%d accepted in %.1f s, %.0f jobs/s, p99 %.2f ms) | %.1f | %.1f |\n",
-                held, load.ok, load.wallS, load.perSecond(), load.percentile(0.99),
-                mib(afterJobs.rssKb), mib(afterJobs.hwmKb));
+    std::printf(
+        "| %d held jobs (%d accepted in %.1f s, %.0f jobs/s, p99 %.2f ms) | %.1f | %.1f |\n", held,
+        load.ok, load.wallS, load.perSecond(), load.percentile(0.99), mib(afterJobs.rssKb),
+        mib(afterJobs.hwmKb));
     std::printf("| during one %d MB upload (max of %d samples, every 5 ms) | %.1f | |\n", o.bigMb,
                 samples, mib(peakDuring));
     std::printf("| after it (%s in %.1f s, %.0f MB/s) | %.1f | %.1f |\n",

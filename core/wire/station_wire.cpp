@@ -99,9 +99,8 @@ std::optional<std::vector<std::uint8_t>> decimalToBytes(std::string_view s, std:
 
 }  // namespace
 
-std::string stringToSign(std::string_view method, std::string_view path,
-                         std::string_view timestamp, std::string_view nonce,
-                         std::string_view body) {
+std::string stringToSign(std::string_view method, std::string_view path, std::string_view timestamp,
+                         std::string_view nonce, std::string_view body) {
   std::string s;
   s.reserve(128 + path.size());
   s.append(kSignatureScheme).append("\n");

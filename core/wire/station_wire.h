@@ -43,9 +43,8 @@ inline constexpr const char* kReleasePath = "/api/v1/stations/release";
 inline constexpr const char* kSignatureScheme = "PULLPRINT-HMAC-SHA256";
 
 // The exact bytes that are signed.
-std::string stringToSign(std::string_view method, std::string_view path,
-                         std::string_view timestamp, std::string_view nonce,
-                         std::string_view body);
+std::string stringToSign(std::string_view method, std::string_view path, std::string_view timestamp,
+                         std::string_view nonce, std::string_view body);
 // hex(HMAC-SHA256(secret, stringToSign(...))), lower case.
 std::string signRequest(std::string_view secret, std::string_view method, std::string_view path,
                         std::string_view timestamp, std::string_view nonce, std::string_view body);

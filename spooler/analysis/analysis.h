@@ -90,7 +90,7 @@ struct DocumentAnalysis {
 };
 
 struct AnalysisLimits {
-  std::chrono::milliseconds time{10000};        // wall clock for one document
+  std::chrono::milliseconds time{10000};              // wall clock for one document
   std::size_t memory_bytes = std::size_t{512} << 20;  // address space (isolated runs, Ghostscript)
   int64_t max_pages = 1'000'000;  // more pages than this -> unknown, reason kPageLimit
 };

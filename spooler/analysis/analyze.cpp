@@ -96,7 +96,8 @@ DocumentAnalysis analyzePdf(const std::filesystem::path& file, const AnalysisOpt
 // ---- PostScript ----------------------------------------------------------
 
 // Why the DSC count cannot be used; empty when it can.
-std::string whyInterpret(const DscSummary& d, PostScriptMode mode, std::optional<int64_t>& claimed) {
+std::string whyInterpret(const DscSummary& d, PostScriptMode mode,
+                         std::optional<int64_t>& claimed) {
   claimed = d.header_atend ? d.trailer_pages : d.header_pages;
   if (mode == PostScriptMode::kAlwaysInterpret) return "configured to always interpret PostScript";
   if (!d.conforming) return "not DSC-conforming (no %!PS-Adobe- header)";
@@ -149,9 +150,8 @@ DocumentAnalysis analyzePostScript(const std::filesystem::path& file,
   }
 
   // Fallback: interpret the program.
-  const GhostscriptCount gs = countWithGhostscript(options.ghostscript, file, deadline,
-                                                   options.limits.memory_bytes,
-                                                   options.limits.max_pages);
+  const GhostscriptCount gs = countWithGhostscript(
+      options.ghostscript, file, deadline, options.limits.memory_bytes, options.limits.max_pages);
   const std::string after = " (" + std::to_string(gs.pages.value_or(0)) + " pages emitted)";
   if (!gs.started)
     return unknown(format, reason::kInterpreterFailed, why + "; Ghostscript: " + gs.error);
@@ -250,10 +250,10 @@ DocumentAnalysis analyzeText(const std::filesystem::path& file, const AnalysisOp
   a.method = "text-lines";
   a.color = false;
   const int lines = options.text.lines_per_page > 0 ? options.text.lines_per_page : 60;
-  a.note = std::to_string(lines) + " lines per page, form feed ends a page, " +
-           (options.text.columns > 0 ? "wrapped at " + std::to_string(options.text.columns) +
-                                           " columns"
-                                     : std::string("no wrapping"));
+  a.note =
+      std::to_string(lines) + " lines per page, form feed ends a page, " +
+      (options.text.columns > 0 ? "wrapped at " + std::to_string(options.text.columns) + " columns"
+                                : std::string("no wrapping"));
   return a;
 }
 
@@ -264,8 +264,8 @@ DocumentAnalysis analyzeChecked(const std::filesystem::path& file, std::string_v
   {
     FileSource probe(file);
     if (!probe.isOpen())
-      return unknown("", reason::kUnreadable, "cannot open " + file.string() + ": " +
-                                                  std::strerror(errno));
+      return unknown("", reason::kUnreadable,
+                     "cannot open " + file.string() + ": " + std::strerror(errno));
     head.resize(kSniffBytes);
     std::size_t got = 0;
     while (got < head.size()) {
@@ -289,21 +289,27 @@ DocumentAnalysis analyzeChecked(const std::filesystem::path& file, std::string_v
                    "document-format " + std::string(mime) + " not supported");
   } else if (!magicMatches(format, head)) {
     const Format seen = sniffFormat(head);
-    return unknown(std::string(mimeOf(format)), reason::kFormatMismatch,
-                   "declared " + std::string(mimeOf(format)) + " but the content " +
-                       (seen == Format::kUnknown ? std::string("is not")
-                                                 : "is " + std::string(mimeOf(seen))));
+    return unknown(
+        std::string(mimeOf(format)), reason::kFormatMismatch,
+        "declared " + std::string(mimeOf(format)) + " but the content " +
+            (seen == Format::kUnknown ? std::string("is not") : "is " + std::string(mimeOf(seen))));
   }
 
   switch (format) {
-    case Format::kPdf: return analyzePdf(file, options, deadline);
-    case Format::kPostScript: return analyzePostScript(file, options, deadline);
+    case Format::kPdf:
+      return analyzePdf(file, options, deadline);
+    case Format::kPostScript:
+      return analyzePostScript(file, options, deadline);
     case Format::kPwgRaster:
-    case Format::kUrf: return analyzeRaster(file, format, options, deadline);
+    case Format::kUrf:
+      return analyzeRaster(file, format, options, deadline);
     case Format::kJpeg:
-    case Format::kPng: return analyzeImage(file, format);
-    case Format::kText: return analyzeText(file, options, deadline);
-    case Format::kUnknown: break;
+    case Format::kPng:
+      return analyzeImage(file, format);
+    case Format::kText:
+      return analyzeText(file, options, deadline);
+    case Format::kUnknown:
+      break;
   }
   return unknown("", reason::kUnsupportedFormat, "content not recognised");
 }
@@ -312,9 +318,12 @@ DocumentAnalysis analyzeChecked(const std::filesystem::path& file, std::string_v
 
 std::string_view toString(Confidence confidence) {
   switch (confidence) {
-    case Confidence::kExact: return "exact";
-    case Confidence::kEstimated: return "estimated";
-    case Confidence::kUnknown: return "unknown";
+    case Confidence::kExact:
+      return "exact";
+    case Confidence::kEstimated:
+      return "estimated";
+    case Confidence::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -335,8 +344,8 @@ DocumentAnalysis analyzeFile(const std::filesystem::path& file, std::string_view
 DocumentAnalysis analyzeBuffer(std::string_view data, std::string_view mime,
                                const AnalysisOptions& options) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                     "/pullprint-analysis-XXXXXX";
+  std::string path =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pullprint-analysis-XXXXXX";
   const int fd = mkstemp(path.data());
   if (fd < 0) return unknown("", reason::kUnreadable, "cannot create a temporary file");
   std::size_t written = 0;

@@ -56,30 +56,40 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) return usage();
     const char* value = argv[++i];
     long long n = 0;
-    if (arg == "--mime") mime = value;
-    else if (arg == "--gs") options.ghostscript = value;
+    if (arg == "--mime")
+      mime = value;
+    else if (arg == "--gs")
+      options.ghostscript = value;
     else if (arg == "--postscript")
       options.postscript = std::string(value) == "interpret"
                                ? analysis::PostScriptMode::kAlwaysInterpret
                                : analysis::PostScriptMode::kDscWhenConsistent;
-    else if (!number(value, n) || n < 0) return usage();
-    else if (arg == "--time-ms") options.limits.time = std::chrono::milliseconds(n);
-    else if (arg == "--memory") options.limits.memory_bytes = static_cast<std::size_t>(n);
-    else if (arg == "--max-pages") options.limits.max_pages = n;
-    else if (arg == "--lines") options.text.lines_per_page = static_cast<int>(n);
-    else if (arg == "--columns") options.text.columns = static_cast<int>(n);
-    else if (arg == "--tab") options.text.tab_width = static_cast<int>(n);
-    else return usage();
+    else if (!number(value, n) || n < 0)
+      return usage();
+    else if (arg == "--time-ms")
+      options.limits.time = std::chrono::milliseconds(n);
+    else if (arg == "--memory")
+      options.limits.memory_bytes = static_cast<std::size_t>(n);
+    else if (arg == "--max-pages")
+      options.limits.max_pages = n;
+    else if (arg == "--lines")
+      options.text.lines_per_page = static_cast<int>(n);
+    else if (arg == "--columns")
+      options.text.columns = static_cast<int>(n);
+    else if (arg == "--tab")
+      options.text.tab_width = static_cast<int>(n);
+    else
+      return usage();
   }
   if (file.empty()) return usage();
 
   const analysis::DocumentAnalysis a = analysis::analyzeFile(file, mime, options);
   if (text) {
-    std::cout << "format: " << a.format << "\npages: "
-              << (a.pages ? std::to_string(*a.pages) : std::string("unknown"))
+    std::cout << "format: " << a.format
+              << "\npages: " << (a.pages ? std::to_string(*a.pages) : std::string("unknown"))
               << "\nconfidence: " << analysis::toString(a.confidence) << "\nmethod: " << a.method
-              << "\nreason: " << a.reason << "\nnote: " << a.note << "\ncolor: "
-              << (a.color ? (*a.color ? "yes" : "no") : "unknown") << "\n";
+              << "\nreason: " << a.reason << "\nnote: " << a.note
+              << "\ncolor: " << (a.color ? (*a.color ? "yes" : "no") : "unknown") << "\n";
     for (const auto& s : a.sizes)
       std::cout << "size: " << s.width_pt << "x" << s.height_pt << " pt: " << s.pages << "\n";
     if (a.pages_of_other_sizes > 0) std::cout << "other sizes: " << a.pages_of_other_sizes << "\n";

@@ -25,7 +25,9 @@ class Deadline {
   using Clock = std::chrono::steady_clock;
   Deadline() = default;
   explicit Deadline(Clock::time_point at) : at_(at), enabled_(true) {}
-  static Deadline after(std::chrono::milliseconds budget) { return Deadline(Clock::now() + budget); }
+  static Deadline after(std::chrono::milliseconds budget) {
+    return Deadline(Clock::now() + budget);
+  }
 
   bool expired() const { return enabled_ && Clock::now() >= at_; }
   // Time left (zero if expired); a large value when the deadline is disabled.

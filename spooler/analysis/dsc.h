@@ -26,13 +26,13 @@
 namespace pullprint::spooler::analysis {
 
 struct DscSummary {
-  bool conforming = false;  // first line starts with "%!PS-Adobe-"
-  bool eps = false;         // header line says EPSF
-  std::optional<int64_t> header_pages;  // numeric %%Pages: in the header
-  bool header_atend = false;            // %%Pages: (atend) in the header
+  bool conforming = false;               // first line starts with "%!PS-Adobe-"
+  bool eps = false;                      // header line says EPSF
+  std::optional<int64_t> header_pages;   // numeric %%Pages: in the header
+  bool header_atend = false;             // %%Pages: (atend) in the header
   std::optional<int64_t> trailer_pages;  // numeric %%Pages: after %%Trailer
-  int64_t page_markers = 0;             // %%Page: lines at depth 0
-  int64_t media_entries = 0;            // %%DocumentMedia: entries (incl. %%+ lines)
+  int64_t page_markers = 0;              // %%Page: lines at depth 0
+  int64_t media_entries = 0;             // %%DocumentMedia: entries (incl. %%+ lines)
   std::optional<double> media_width_pt;  // first %%DocumentMedia: entry
   std::optional<double> media_height_pt;
   int64_t lines = 0;
@@ -55,9 +55,9 @@ class DscScanner {
   std::string line_;          // current line, at most kMaxLine bytes kept
   bool previous_cr_ = false;  // last byte was CR (so a following LF ends nothing)
   bool in_trailer_ = false;
-  bool in_header_ = true;     // until %%EndComments or the first non-comment line
+  bool in_header_ = true;        // until %%EndComments or the first non-comment line
   bool last_was_media_ = false;  // %%+ continues %%DocumentMedia:
-  int depth_ = 0;             // %%BeginDocument nesting
+  int depth_ = 0;                // %%BeginDocument nesting
   bool finished_ = false;
 };
 

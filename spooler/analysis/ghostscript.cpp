@@ -85,10 +85,19 @@ GhostscriptCount countWithGhostscript(const std::string& executable,
   GhostscriptCount result;
   std::error_code ec;
   const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
-  const std::vector<std::string> argv = {
-      executable, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dNOINTERPOLATE", "-r10",
-      "-sDEVICE=inkcov", "-sOutputFile=/dev/fd/3", "-c", kEndPageHook, "-f",
-      ec ? file.string() : absolute.string()};
+  const std::vector<std::string> argv = {executable,
+                                         "-q",
+                                         "-dSAFER",
+                                         "-dBATCH",
+                                         "-dNOPAUSE",
+                                         "-dNOINTERPOLATE",
+                                         "-r10",
+                                         "-sDEVICE=inkcov",
+                                         "-sOutputFile=/dev/fd/3",
+                                         "-c",
+                                         kEndPageHook,
+                                         "-f",
+                                         ec ? file.string() : absolute.string()};
 
   int out_pipe[2], err_pipe[2], ink_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -139,8 +148,8 @@ GhostscriptCount countWithGhostscript(const std::string& executable,
 
   if (parsed.err_tail.size() > kMaxErrorTail)
     parsed.err_tail.erase(0, parsed.err_tail.size() - kMaxErrorTail);
-  result.error = parsed.first_error.empty() ? parsed.err_tail
-                                            : parsed.first_error + "; " + parsed.err_tail;
+  result.error =
+      parsed.first_error.empty() ? parsed.err_tail : parsed.first_error + "; " + parsed.err_tail;
   if (exit.exit_code == 127) {
     result.error = "could not run " + executable;
     return result;

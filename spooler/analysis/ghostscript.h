@@ -26,16 +26,16 @@
 namespace pullprint::spooler::analysis {
 
 struct GhostscriptCount {
-  bool started = false;           // the executable ran
-  std::optional<int64_t> pages;   // pages emitted by the device (set even after an error)
-  bool clean_exit = false;        // exit status 0
+  bool started = false;          // the executable ran
+  std::optional<int64_t> pages;  // pages emitted by the device (set even after an error)
+  bool clean_exit = false;       // exit status 0
   bool timed_out = false;
-  bool out_of_memory = false;     // VMerror or killed under RLIMIT_AS
+  bool out_of_memory = false;  // VMerror or killed under RLIMIT_AS
   bool hit_page_limit = false;
-  std::string error;              // tail of Ghostscript's messages, or why it did not run
+  std::string error;  // tail of Ghostscript's messages, or why it did not run
   SizeTally sizes;
-  bool sizes_complete = false;    // one size per counted page
-  std::optional<bool> color;      // true or unknown, see above
+  bool sizes_complete = false;  // one size per counted page
+  std::optional<bool> color;    // true or unknown, see above
 };
 
 GhostscriptCount countWithGhostscript(const std::string& executable,

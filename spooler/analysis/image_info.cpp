@@ -24,8 +24,8 @@ ImageInfo inspectJpeg(ByteSource& source) {
     if (hi < 0 || lo < 0) break;
     const int length = (hi << 8) | lo;
     if (length < 2) break;
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                     marker != 0xCC;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       std::array<uint8_t, 6> frame{};  // precision, height(2), width(2), components
       if (length < 8 || !in.readExact(frame.data(), frame.size())) break;
@@ -53,10 +53,15 @@ ImageInfo inspectPng(ByteSource& source) {
   info.valid = true;
   switch (head[16 + 9]) {  // colour type
     case 0:
-    case 4: info.color = false; break;
+    case 4:
+      info.color = false;
+      break;
     case 2:
-    case 6: info.color = true; break;
-    default: break;  // palette: colour not known without reading it
+    case 6:
+      info.color = true;
+      break;
+    default:
+      break;  // palette: colour not known without reading it
   }
   return info;
 }

@@ -18,8 +18,8 @@ namespace pullprint::spooler::analysis {
 inline constexpr uint64_t kMaxImageScan = 4 << 20;
 
 struct ImageInfo {
-  bool valid = false;          // header found and well-formed
-  std::optional<bool> color;   // declared colour, if cheap to tell
+  bool valid = false;         // header found and well-formed
+  std::optional<bool> color;  // declared colour, if cheap to tell
   std::string error;
 };
 

@@ -109,7 +109,9 @@ struct Frame {
 class TreeWalker {
  public:
   TreeWalker(PdfScan& scan, const Deadline& deadline, int64_t max_pages)
-      : scan_(scan), deadline_(deadline), max_pages_(max_pages),
+      : scan_(scan),
+        deadline_(deadline),
+        max_pages_(max_pages),
         node_budget_(kBaseNodeBudget + 2 * max_pages) {}
 
   // Returns the page count, or nullopt if a limit stopped the walk.
@@ -166,7 +168,8 @@ class TreeWalker {
       ++scan_.cycles;
       return;
     }
-    stack_.push_back(Frame{kids, 0, kids.getArrayNItems(), node.isIndirect() ? id : QPDFObjGen(), box});
+    stack_.push_back(
+        Frame{kids, 0, kids.getArrayNItems(), node.isIndirect() ? id : QPDFObjGen(), box});
   }
 
   void countPage(QPDFObjectHandle page, const Box& box) {

@@ -39,12 +39,12 @@ struct PdfScan {
   bool out_of_memory = false;
   bool hit_deadline = false;
   bool hit_page_limit = false;
-  bool recovered = false;      // qpdf had to repair the file
-  int64_t cycles = 0;          // kids skipped because they loop
-  int64_t bad_kids = 0;        // kids that are not dictionaries / /Pages without /Kids
-  std::string error;           // why pages is unknown
-  std::string warning;         // first qpdf warning when recovered
-  std::string version;         // PDF version from the header
+  bool recovered = false;  // qpdf had to repair the file
+  int64_t cycles = 0;      // kids skipped because they loop
+  int64_t bad_kids = 0;    // kids that are not dictionaries / /Pages without /Kids
+  std::string error;       // why pages is unknown
+  std::string warning;     // first qpdf warning when recovered
+  std::string version;     // PDF version from the header
   bool encrypted = false;
   SizeTally sizes;
 };

@@ -33,8 +33,8 @@ ChildExit decode(int status) {
 
 }  // namespace
 
-pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd,
-                      int fd3, const SpawnLimits& limits) {
+pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, int fd3,
+                      const SpawnLimits& limits) {
   if (argv.empty()) return -1;
   // Everything the child needs is prepared before fork: it may only call
   // async-signal-safe functions afterwards.
@@ -56,7 +56,8 @@ pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int s
   const int err = stderr_fd >= 0 ? fcntl(stderr_fd, F_DUPFD, 10) : null_fd;
   const int three = fd3 >= 0 ? fcntl(fd3, F_DUPFD, 10) : null_fd;
   if (null_fd < 0 || out < 0 || err < 0 || three < 0) _exit(126);
-  if (dup2(null_fd, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(three, 3) < 0) _exit(126);
+  if (dup2(null_fd, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(three, 3) < 0)
+    _exit(126);
   closeRange(4);
   if (limits.new_process_group) setpgid(0, 0);
   struct rlimit core = {0, 0};

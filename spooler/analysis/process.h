@@ -37,16 +37,16 @@ struct ChildOutput {
 
 struct ChildExit {
   bool started = false;
-  bool timed_out = false;      // killed by us at the deadline
-  bool stopped = false;        // killed by us because a sink asked (see `stop`)
+  bool timed_out = false;  // killed by us at the deadline
+  bool stopped = false;    // killed by us because a sink asked (see `stop`)
   std::optional<int> exit_code;
-  std::optional<int> signal;   // terminating signal, if any
+  std::optional<int> signal;  // terminating signal, if any
 };
 
 // Starts `argv` with the given pipe write ends as its fd 1, 2 and 3 (-1 =
 // /dev/null). Returns the PID or -1.
-pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd,
-                      int fd3, const SpawnLimits& limits);
+pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, int fd3,
+                      const SpawnLimits& limits);
 
 // Reads the outputs until all reach EOF and the child exits, or the deadline
 // passes, or *stop becomes true (then the child is killed). Closes the fds.

@@ -72,9 +72,7 @@ bool finishPage(RasterScan& scan, DataResult result, double width_pt, double hei
   return false;
 }
 
-void noteColor(RasterScan& scan, bool color) {
-  scan.color = scan.color.value_or(false) || color;
-}
+void noteColor(RasterScan& scan, bool color) { scan.color = scan.color.value_or(false) || color; }
 
 }  // namespace
 
@@ -136,11 +134,16 @@ RasterScan scanPwgRaster(ByteSource& source, const RasterLimits& limits) {
     const uint64_t expected_bpl = (static_cast<uint64_t>(width) * bits_per_pixel + 7) / 8;
     const uint32_t bytes_per_pixel = (bits_per_pixel + 7) / 8;
     std::string bad;
-    if (width == 0 || height == 0) bad = "zero width or height";
-    else if (bits_per_pixel == 0 || bits_per_pixel > 240) bad = "bad cupsBitsPerPixel";
-    else if (color_order != 0) bad = "cupsColorOrder is not chunky";
-    else if (bytes_per_line != expected_bpl) bad = "cupsBytesPerLine does not match width";
-    else if (bytes_per_line % bytes_per_pixel != 0) bad = "cupsBytesPerLine not a whole pixel";
+    if (width == 0 || height == 0)
+      bad = "zero width or height";
+    else if (bits_per_pixel == 0 || bits_per_pixel > 240)
+      bad = "bad cupsBitsPerPixel";
+    else if (color_order != 0)
+      bad = "cupsColorOrder is not chunky";
+    else if (bytes_per_line != expected_bpl)
+      bad = "cupsBytesPerLine does not match width";
+    else if (bytes_per_line % bytes_per_pixel != 0)
+      bad = "cupsBytesPerLine not a whole pixel";
     if (!bad.empty()) {
       scan.stopped_on_error = true;
       scan.error = "page header " + std::to_string(page_number) + ": " + bad;
@@ -198,10 +201,14 @@ RasterScan scanUrf(ByteSource& source, const RasterLimits& limits) {
     const uint32_t dpi = be32(header.data() + 20);
 
     std::string bad;
-    if (bits_per_pixel == 0 || bits_per_pixel % 8 != 0 || bits_per_pixel > 64) bad = "bad bits per pixel";
-    else if (width == 0 || height == 0) bad = "zero width or height";
-    else if (dpi == 0) bad = "zero resolution";
-    else if (static_cast<uint64_t>(width) * (bits_per_pixel / 8) > 0xFFFFFFFFu) bad = "line too long";
+    if (bits_per_pixel == 0 || bits_per_pixel % 8 != 0 || bits_per_pixel > 64)
+      bad = "bad bits per pixel";
+    else if (width == 0 || height == 0)
+      bad = "zero width or height";
+    else if (dpi == 0)
+      bad = "zero resolution";
+    else if (static_cast<uint64_t>(width) * (bits_per_pixel / 8) > 0xFFFFFFFFu)
+      bad = "line too long";
     if (!bad.empty()) {
       scan.stopped_on_error = true;
       scan.error = "page header " + std::to_string(page_number) + ": " + bad;
@@ -212,8 +219,8 @@ RasterScan scanUrf(ByteSource& source, const RasterLimits& limits) {
     const bool mono = color_space == 0 || color_space == 4 || color_space > 6;
     noteColor(scan, !mono);
     const uint32_t bytes_per_pixel = bits_per_pixel / 8;
-    const DataResult data = skipCompressedPage(in, height, width * bytes_per_pixel,
-                                               bytes_per_pixel, limits.deadline);
+    const DataResult data =
+        skipCompressedPage(in, height, width * bytes_per_pixel, bytes_per_pixel, limits.deadline);
     if (!finishPage(scan, data, width * 72.0 / dpi, height * 72.0 / dpi, page_number)) return scan;
   }
 }

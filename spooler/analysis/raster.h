@@ -25,16 +25,16 @@
 namespace pullprint::spooler::analysis {
 
 struct RasterScan {
-  bool valid_header = false;           // sync word / file header recognised
-  int64_t complete_pages = 0;          // pages whose header and data were complete
-  bool truncated_page = false;         // a further page started but its data ended early
-  bool stopped_on_error = false;       // a page header was invalid; walking stopped there
+  bool valid_header = false;      // sync word / file header recognised
+  int64_t complete_pages = 0;     // pages whose header and data were complete
+  bool truncated_page = false;    // a further page started but its data ended early
+  bool stopped_on_error = false;  // a page header was invalid; walking stopped there
   bool hit_deadline = false;
   bool hit_page_limit = false;
   std::optional<int64_t> declared_pages;  // URF file header claim (informational)
-  std::string error;                   // first problem, for the analysis note
-  SizeTally sizes;                     // per complete (or truncated) page
-  std::optional<bool> color;           // true if any page uses a colour space
+  std::string error;                      // first problem, for the analysis note
+  SizeTally sizes;                        // per complete (or truncated) page
+  std::optional<bool> color;              // true if any page uses a colour space
 };
 
 struct RasterLimits {

@@ -73,16 +73,26 @@ std::vector<std::string> helperArgs(const std::filesystem::path& helper,
                                     const std::filesystem::path& file, std::string_view mime,
                                     const AnalysisOptions& o) {
   return {helper.string(),
-          "--mime", std::string(mime),
-          "--time-ms", std::to_string(o.limits.time.count()),
-          "--memory", std::to_string(o.limits.memory_bytes),
-          "--max-pages", std::to_string(o.limits.max_pages),
-          "--postscript", o.postscript == PostScriptMode::kAlwaysInterpret ? "interpret" : "dsc",
-          "--lines", std::to_string(o.text.lines_per_page),
-          "--columns", std::to_string(o.text.columns),
-          "--tab", std::to_string(o.text.tab_width),
-          "--gs", o.ghostscript,
-          "--", file.string()};
+          "--mime",
+          std::string(mime),
+          "--time-ms",
+          std::to_string(o.limits.time.count()),
+          "--memory",
+          std::to_string(o.limits.memory_bytes),
+          "--max-pages",
+          std::to_string(o.limits.max_pages),
+          "--postscript",
+          o.postscript == PostScriptMode::kAlwaysInterpret ? "interpret" : "dsc",
+          "--lines",
+          std::to_string(o.text.lines_per_page),
+          "--columns",
+          std::to_string(o.text.columns),
+          "--tab",
+          std::to_string(o.text.tab_width),
+          "--gs",
+          o.ghostscript,
+          "--",
+          file.string()};
 }
 
 DocumentAnalysis failure(std::string_view why, std::string note) {
@@ -125,8 +135,10 @@ DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std:
   bool too_big = false;
   std::vector<ChildOutput> outputs;
   outputs.push_back({fds[0], [&](std::string_view chunk) {
-                       if (reply.size() + chunk.size() > kMaxEncodedAnalysis) too_big = true;
-                       else reply.append(chunk);
+                       if (reply.size() + chunk.size() > kMaxEncodedAnalysis)
+                         too_big = true;
+                       else
+                         reply.append(chunk);
                      }});
   const Deadline deadline = Deadline::after(options.limits.time + options_.grace);
   const ChildExit exit = superviseChild(pid, std::move(outputs), deadline, &too_big,

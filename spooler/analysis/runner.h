@@ -42,8 +42,8 @@
 namespace pullprint::spooler::analysis {
 
 struct RunnerOptions {
-  std::filesystem::path helper;             // pullprint-analyze; empty = fork without exec
-  std::chrono::milliseconds grace{1000};    // wall-clock slack before the kill
+  std::filesystem::path helper;           // pullprint-analyze; empty = fork without exec
+  std::chrono::milliseconds grace{1000};  // wall-clock slack before the kill
 };
 
 inline constexpr std::size_t kHelperBaseline = std::size_t{64} << 20;

@@ -11,8 +11,10 @@ namespace {
 std::string normalise(std::string_view mime) {
   const auto semicolon = mime.find(';');
   if (semicolon != std::string_view::npos) mime = mime.substr(0, semicolon);
-  while (!mime.empty() && std::isspace(static_cast<unsigned char>(mime.front()))) mime.remove_prefix(1);
-  while (!mime.empty() && std::isspace(static_cast<unsigned char>(mime.back()))) mime.remove_suffix(1);
+  while (!mime.empty() && std::isspace(static_cast<unsigned char>(mime.front())))
+    mime.remove_prefix(1);
+  while (!mime.empty() && std::isspace(static_cast<unsigned char>(mime.back())))
+    mime.remove_suffix(1);
   std::string out(mime);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -37,14 +39,22 @@ bool isPostScript(std::string_view head) {
 
 std::string_view mimeOf(Format format) {
   switch (format) {
-    case Format::kPdf: return "application/pdf";
-    case Format::kPostScript: return "application/postscript";
-    case Format::kPwgRaster: return "image/pwg-raster";
-    case Format::kUrf: return "image/urf";
-    case Format::kJpeg: return "image/jpeg";
-    case Format::kPng: return "image/png";
-    case Format::kText: return "text/plain";
-    case Format::kUnknown: break;
+    case Format::kPdf:
+      return "application/pdf";
+    case Format::kPostScript:
+      return "application/postscript";
+    case Format::kPwgRaster:
+      return "image/pwg-raster";
+    case Format::kUrf:
+      return "image/urf";
+    case Format::kJpeg:
+      return "image/jpeg";
+    case Format::kPng:
+      return "image/png";
+    case Format::kText:
+      return "text/plain";
+    case Format::kUnknown:
+      break;
   }
   return "";
 }
@@ -75,14 +85,22 @@ bool looksLikeText(std::string_view head) {
 
 bool magicMatches(Format format, std::string_view head) {
   switch (format) {
-    case Format::kPdf: return isPdf(head);
-    case Format::kPostScript: return isPostScript(head);
-    case Format::kPwgRaster: return startsWith(head, "RaS2");
-    case Format::kUrf: return startsWith(head, std::string_view("UNIRAST\0", 8));
-    case Format::kJpeg: return startsWith(head, "\xFF\xD8\xFF");
-    case Format::kPng: return startsWith(head, "\x89PNG\r\n\x1A\n");
-    case Format::kText: return true;
-    case Format::kUnknown: return false;
+    case Format::kPdf:
+      return isPdf(head);
+    case Format::kPostScript:
+      return isPostScript(head);
+    case Format::kPwgRaster:
+      return startsWith(head, "RaS2");
+    case Format::kUrf:
+      return startsWith(head, std::string_view("UNIRAST\0", 8));
+    case Format::kJpeg:
+      return startsWith(head, "\xFF\xD8\xFF");
+    case Format::kPng:
+      return startsWith(head, "\x89PNG\r\n\x1A\n");
+    case Format::kText:
+      return true;
+    case Format::kUnknown:
+      return false;
   }
   return false;
 }

@@ -77,9 +77,12 @@ std::optional<MultipleDocumentHandling> parseMultipleDocumentHandling(std::strin
 
 std::string_view toKeyword(Sides sides) {
   switch (sides) {
-    case Sides::kOneSided: return "one-sided";
-    case Sides::kTwoSidedLongEdge: return "two-sided-long-edge";
-    case Sides::kTwoSidedShortEdge: return "two-sided-short-edge";
+    case Sides::kOneSided:
+      return "one-sided";
+    case Sides::kTwoSidedLongEdge:
+      return "two-sided-long-edge";
+    case Sides::kTwoSidedShortEdge:
+      return "two-sided-short-edge";
   }
   return "one-sided";
 }
@@ -87,10 +90,14 @@ std::string_view toKeyword(Sides sides) {
 std::string_view toKeyword(MultipleDocumentHandling h) {
   using M = MultipleDocumentHandling;
   switch (h) {
-    case M::kSeparateDocumentsUncollatedCopies: return "separate-documents-uncollated-copies";
-    case M::kSeparateDocumentsCollatedCopies: return "separate-documents-collated-copies";
-    case M::kSingleDocument: return "single-document";
-    case M::kSingleDocumentNewSheet: return "single-document-new-sheet";
+    case M::kSeparateDocumentsUncollatedCopies:
+      return "separate-documents-uncollated-copies";
+    case M::kSeparateDocumentsCollatedCopies:
+      return "separate-documents-collated-copies";
+    case M::kSingleDocument:
+      return "single-document";
+    case M::kSingleDocumentNewSheet:
+      return "single-document-new-sheet";
   }
   return "separate-documents-collated-copies";
 }
@@ -108,9 +115,9 @@ Counts applyTicket(const std::vector<std::optional<int64_t>>& pages_per_document
   }
 
   const Ranges ranges = normalise(ticket.page_ranges);
-  const bool combined = ticket.multiple_document_handling == MultipleDocumentHandling::kSingleDocument ||
-                        ticket.multiple_document_handling ==
-                            MultipleDocumentHandling::kSingleDocumentNewSheet;
+  const bool combined =
+      ticket.multiple_document_handling == MultipleDocumentHandling::kSingleDocument ||
+      ticket.multiple_document_handling == MultipleDocumentHandling::kSingleDocumentNewSheet;
   // Pages each document contributes after page-ranges.
   std::vector<int64_t> selected;
   int64_t offset = 0;  // pages before this document in the combined document

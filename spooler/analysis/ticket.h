@@ -67,9 +67,9 @@ struct Ticket {
 struct Counts {
   std::optional<int64_t> impressions_per_copy;  // IPP job-impressions
   std::optional<int64_t> sheets_per_copy;
-  std::optional<int64_t> impressions_total;     // accounting: printed sides
-  std::optional<int64_t> sheets_total;          // IPP job-media-sheets; accounting: paper
-  std::string note;                             // why unknown
+  std::optional<int64_t> impressions_total;  // accounting: printed sides
+  std::optional<int64_t> sheets_total;       // IPP job-media-sheets; accounting: paper
+  std::string note;                          // why unknown
   bool known() const { return sheets_total.has_value(); }
 };
 

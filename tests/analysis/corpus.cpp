@@ -268,8 +268,7 @@ fs::path writePdf(const std::string& name, const PdfSpec& spec) {
       std::vector<int> next;
       for (std::size_t i = 0; i < top.size(); i += spec.fanout) {
         const int id = reserve();
-        std::vector<int> kids(top.begin() + i,
-                              top.begin() + std::min(top.size(), i + spec.fanout));
+        std::vector<int> kids(top.begin() + i, top.begin() + std::min(top.size(), i + spec.fanout));
         pagesNode(id, kids, static_cast<int64_t>(kids.size()));  // subtree counts not needed
         next.push_back(id);
       }

@@ -40,8 +40,8 @@ TEST_CASE("PostScript infinite loop hits the time limit and returns promptly", "
   CHECK(b.reason == reason::kTimeLimit);
 
   // Loop after lying DSC: the fallback runs and is cut off just the same.
-  const auto lying = writeFile("lying-loop.ps",
-                               "%!PS-Adobe-3.0\n%%Pages: 1\n%%EndComments\n{} loop\n%%EOF\n");
+  const auto lying =
+      writeFile("lying-loop.ps", "%!PS-Adobe-3.0\n%%Pages: 1\n%%EndComments\n{} loop\n%%EOF\n");
   CHECK(analyzeFile(lying, "", options).reason == reason::kTimeLimit);
 }
 

@@ -33,7 +33,8 @@ TEST_CASE("DSC scanner: header, trailer, markers, nesting", "[dsc]") {
   // Same summary for every chunking (CR/LF pairs split across chunks too).
   for (std::size_t step : {1, 2, 5, 13}) {
     DscScanner scanner;
-    for (std::size_t i = 0; i < ps.size(); i += step) scanner.feed(std::string_view(ps).substr(i, step));
+    for (std::size_t i = 0; i < ps.size(); i += step)
+      scanner.feed(std::string_view(ps).substr(i, step));
     const DscSummary& s = scanner.finish();
     CHECK(s.page_markers == d.page_markers);
     CHECK(s.trailer_pages == d.trailer_pages);
@@ -45,7 +46,8 @@ TEST_CASE("DSC scanner: header, trailer, markers, nesting", "[dsc]") {
   // A %%Pages: after the header (in the body) is not the header's claim.
   CHECK_FALSE(scanDsc("%!PS-Adobe-3.0\n%%EndComments\n%%Pages: 3\n").header_pages.has_value());
   // Very long lines are truncated, not buffered.
-  CHECK(scanDsc("%!PS-Adobe-3.0\n" + std::string(1 << 20, 'x') + "\n%%Page: 1 1\n").page_markers == 1);
+  CHECK(scanDsc("%!PS-Adobe-3.0\n" + std::string(1 << 20, 'x') + "\n%%Page: 1 1\n").page_markers ==
+        1);
 }
 
 TEST_CASE("wire encoding round-trips and rejects garbage", "[runner]") {
@@ -68,7 +70,8 @@ TEST_CASE("wire encoding round-trips and rejects garbage", "[runner]") {
   CHECK(back->sizes == a.sizes);
   CHECK(back->pages_of_other_sizes == 3);
   CHECK(back->color == std::optional<bool>(false));
-  for (std::size_t cut = 0; cut < wire.size(); ++cut) CHECK_FALSE(decodeAnalysis(wire.substr(0, cut)));
+  for (std::size_t cut = 0; cut < wire.size(); ++cut)
+    CHECK_FALSE(decodeAnalysis(wire.substr(0, cut)));
   CHECK_FALSE(decodeAnalysis(wire + "x"));
 }
 

@@ -36,7 +36,8 @@ TEST_CASE("PDF variants made by Ghostscript and qpdf count exactly", "[pdf]") {
       {qpdfVariant(plain, "linear7.pdf", "--linearize"), "linearized"},
       {qpdfVariant(plain, "enc-empty7.pdf", "--encrypt '' owner 256 --"),
        "AES-256, empty user password"},
-      {qpdfVariant(plain, "enc-rc4-7.pdf", "--allow-weak-crypto --encrypt '' owner 128 --use-aes=n --"),
+      {qpdfVariant(plain, "enc-rc4-7.pdf",
+                   "--allow-weak-crypto --encrypt '' owner 128 --use-aes=n --"),
        "RC4-128, empty user password"},
       {qpdfVariant(plain, "pdf20-7.pdf", "--force-version=2.0"), "PDF 2.0"},
   };
@@ -143,7 +144,8 @@ TEST_CASE("PDF that cannot be opened or parsed is unknown with a reason", "[pdf]
   CHECK(a.confidence == Confidence::kUnknown);
   CHECK(a.reason == reason::kPasswordRequired);
 
-  const auto garbage = analyzeFile(writeFile("garbage.pdf", "%PDF-1.4\nnothing here\n"), "application/pdf");
+  const auto garbage =
+      analyzeFile(writeFile("garbage.pdf", "%PDF-1.4\nnothing here\n"), "application/pdf");
   CHECK_FALSE(garbage.pages.has_value());
   CHECK(garbage.reason == reason::kMalformed);
 }

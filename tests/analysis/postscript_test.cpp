@@ -12,7 +12,8 @@ using namespace testing;
 // Independent count: Ghostscript's bbox device prints one %%BoundingBox per page.
 int64_t gsBboxCount(const std::filesystem::path& file) {
   std::string out;
-  run("gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=bbox -sOutputFile=/dev/null " + file.string(), &out);
+  run("gs -q -dSAFER -dBATCH -dNOPAUSE -sDEVICE=bbox -sOutputFile=/dev/null " + file.string(),
+      &out);
   int64_t n = 0;
   for (std::size_t at = out.find("%%BoundingBox"); at != std::string::npos;
        at = out.find("%%BoundingBox", at + 1))
@@ -29,7 +30,8 @@ std::string dscFile(const std::string& header_pages, int markers, int showpages,
     if (i <= markers) ps += "%%Page: " + std::to_string(i) + " " + std::to_string(i) + "\n";
     ps += "newpath 72 72 moveto 200 200 lineto stroke showpage\n";
   }
-  for (int i = showpages + 1; i <= markers; ++i) ps += "%%Page: " + std::to_string(i) + " " + std::to_string(i) + "\n";
+  for (int i = showpages + 1; i <= markers; ++i)
+    ps += "%%Page: " + std::to_string(i) + " " + std::to_string(i) + "\n";
   if (!trailer_pages.empty()) ps += "%%Trailer\n%%Pages: " + trailer_pages + "\n";
   return ps + "%%EOF\n";
 }

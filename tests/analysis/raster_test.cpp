@@ -27,7 +27,7 @@ std::vector<RasterPageSpec> pages(int n, uint32_t color_space, uint32_t bpp = 8)
 
 TEST_CASE("PWG raster pages are walked and counted", "[raster]") {
   auto spec = pages(5, 18);
-  spec[4].width = 140;   // ~A3 at 12 dpi: 840 x 1191 pt
+  spec[4].width = 140;  // ~A3 at 12 dpi: 840 x 1191 pt
   spec[4].height = 198;
   const auto a = analyzeBuffer(pwgRaster(spec), "image/pwg-raster");
   CHECK(a.format == "image/pwg-raster");

@@ -62,7 +62,8 @@ TEST_CASE("text counter gives the same answer for any chunking", "[text]") {
   const int64_t whole = countTextPages(text, layout);
   for (std::size_t step : {1, 2, 3, 7, 64}) {
     TextPageCounter counter(layout);
-    for (std::size_t i = 0; i < text.size(); i += step) counter.feed(std::string_view(text).substr(i, step));
+    for (std::size_t i = 0; i < text.size(); i += step)
+      counter.feed(std::string_view(text).substr(i, step));
     CHECK(counter.finish() == whole);
   }
 }

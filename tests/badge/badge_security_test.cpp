@@ -42,10 +42,13 @@ TEST_CASE("station requests that are not genuine, fresh and in scope are refused
   {
     std::string nonce = wire::randomHex(16);
     std::string ts = std::to_string(std::time(nullptr));
-    std::string sig = wire::signRequest(secret, "POST", wire::kReleasePath, ts, nonce, body("lib-1", "0411223344"));
+    std::string sig = wire::signRequest(secret, "POST", wire::kReleasePath, ts, nonce,
+                                        body("lib-1", "0411223344"));
     r = stack.call("POST", wire::kReleasePath, ok, "",
-                   {{wire::kHeaderStation, "st-1"}, {wire::kHeaderTimestamp, ts},
-                    {wire::kHeaderNonce, nonce}, {wire::kHeaderSignature, sig}});
+                   {{wire::kHeaderStation, "st-1"},
+                    {wire::kHeaderTimestamp, ts},
+                    {wire::kHeaderNonce, nonce},
+                    {wire::kHeaderSignature, sig}});
     CHECK(r.status == 401);
   }
   // Stale, both ways.
@@ -94,7 +97,8 @@ TEST_CASE("station requests that are not genuine, fresh and in scope are refused
   CHECK(log.find("04A21B3C") == std::string::npos);
 }
 
-TEST_CASE("unknown cards: 404 with a hint, rate-limited per station, self-registration", "[security]") {
+TEST_CASE("unknown cards: 404 with a hint, rate-limited per station, self-registration",
+          "[security]") {
   StackOptions so;
   so.stationsToml = "failed_reads_per_minute = 5";
   Stack stack(so);
@@ -127,7 +131,9 @@ TEST_CASE("unknown cards: 404 with a hint, rate-limited per station, self-regist
 
   // Guessing card numbers: after 5 failed reads a minute the station is throttled...
   for (int i = 0; i < 3; ++i)
-    CHECK(stack.signedRelease("st-1", secret, body("lib-1", "0500000" + std::to_string(i))).status == 404);
+    CHECK(
+        stack.signedRelease("st-1", secret, body("lib-1", "0500000" + std::to_string(i))).status ==
+        404);
   r = stack.signedRelease("st-1", secret, body("lib-1", "05000009"));
   CHECK(r.status == 429);
   // ...even for a known card, while another station is not.
@@ -136,7 +142,8 @@ TEST_CASE("unknown cards: 404 with a hint, rate-limited per station, self-regist
   CHECK(stack.server().log().find("reason=rate-limited") != std::string::npos);
 }
 
-TEST_CASE("cards: admin add in any notation, CSV import, revoke; several cards per user", "[cards]") {
+TEST_CASE("cards: admin add in any notation, CSV import, revoke; several cards per user",
+          "[cards]") {
   Stack stack;
   // Decimal as printed on the card (little-endian reading) is the same card as its hex UID.
   Api r = stack.call("POST", "/api/v1/cards", R"({"uid":"decle:1008443908","user":"alice"})");
@@ -145,15 +152,17 @@ TEST_CASE("cards: admin add in any notation, CSV import, revoke; several cards p
   CHECK(r.json("decimal_be") == "77732668");
   CHECK(stack.call("POST", "/api/v1/cards", R"({"uid":"04a21b3c","user":"bob"})").status == 409);
   CHECK(stack.call("POST", "/api/v1/cards", R"({"uid":"04a21b","user":"bob"})").status == 400);
-  CHECK(stack.call("POST", "/api/v1/cards", R"({"uid":"04112233","user":"bob"})", "alice:alicepw").status == 403);
+  CHECK(stack.call("POST", "/api/v1/cards", R"({"uid":"04112233","user":"bob"})", "alice:alicepw")
+            .status == 403);
 
   // Import: a bad line refuses the whole file.
   std::string bad = "uid,username,format\n04:11:22:33:44:55:66,alice\nzz,bob\n";
   r = stack.call("POST", "/api/v1/cards/import", bad, "admin:adminpw", {}, "text/csv");
   CHECK(r.status == 400);
   CHECK(r.body.find("\"line\":3") != std::string::npos);
-  std::string good = "uid,username,format\n04:11:22:33:44:55:66,alice\n77732669,bob,dec\n"
-                     "3C1BA205,bob,rev\n";
+  std::string good =
+      "uid,username,format\n04:11:22:33:44:55:66,alice\n77732669,bob,dec\n"
+      "3C1BA205,bob,rev\n";
   r = stack.call("POST", "/api/v1/cards/import", good, "admin:adminpw", {}, "text/csv");
   REQUIRE(r.status == 200);
   CHECK(r.json("imported") == "3");

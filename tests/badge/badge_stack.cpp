@@ -45,12 +45,19 @@ Stack::Stack(StackOptions options) : work_("pullprint-badge-stack") {
   testing::IppEvePrinterOptions po;
   po.formats = {"application/pdf"};
   printer_ = std::make_unique<testing::IppEvePrinter>(po);
-  const std::string uri = options.printerUri ? options.printerUri(printer_->uri()) : printer_->uri();
+  const std::string uri =
+      options.printerUri ? options.printerUri(printer_->uri()) : printer_->uri();
   itest::ServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 20\n"
-            "[stations]\n" + options.stationsToml + "\n"
-            "[[printer]]\nname = \"lib-1\"\nuri = \"" + uri + "\"\n"
-            "[[printer]]\nname = \"lib-2\"\nuri = \"" + uri + "\"\n";
+  so.toml =
+      "[release]\npoll_interval_ms = 20\n"
+      "[stations]\n" +
+      options.stationsToml +
+      "\n"
+      "[[printer]]\nname = \"lib-1\"\nuri = \"" +
+      uri +
+      "\"\n"
+      "[[printer]]\nname = \"lib-2\"\nuri = \"" +
+      uri + "\"\n";
   server_ = std::make_unique<itest::PullprintServer>(so);
   server_->start();
   server_->addUser("admin", "adminpw", "admin");
@@ -82,14 +89,18 @@ Api Stack::signedRelease(const std::string& station, const std::string& secret,
   std::string ts = std::to_string(static_cast<long long>(std::time(nullptr)) + tsOffset);
   std::string sig = wire::signRequest(secret, "POST", wire::kReleasePath, ts, nonce, body);
   return call("POST", wire::kReleasePath, body, "",
-              {{wire::kHeaderStation, station}, {wire::kHeaderTimestamp, ts},
-               {wire::kHeaderNonce, nonce}, {wire::kHeaderSignature, sig}});
+              {{wire::kHeaderStation, station},
+               {wire::kHeaderTimestamp, ts},
+               {wire::kHeaderNonce, nonce},
+               {wire::kHeaderSignature, sig}});
 }
 
-std::string Stack::createStation(const std::string& name, const std::vector<std::string>& printers) {
+std::string Stack::createStation(const std::string& name,
+                                 const std::vector<std::string>& printers) {
   nlohmann::json b = {{"name", name}, {"printers", printers}};
   Api r = call("POST", "/api/v1/stations", b.dump());
-  if (r.status != 201) throw std::runtime_error("create station: " + std::to_string(r.status) + " " + r.body);
+  if (r.status != 201)
+    throw std::runtime_error("create station: " + std::to_string(r.status) + " " + r.body);
   std::string secret = r.json("secret");
   testing::writeFile(secretFile(name), secret + "\n");
   ::chmod(secretFile(name).c_str(), 0600);
@@ -102,7 +113,8 @@ std::filesystem::path Stack::secretFile(const std::string& station) const {
 
 void Stack::addCard(const std::string& uid, const std::string& user) {
   Api r = call("POST", "/api/v1/cards", nlohmann::json{{"uid", uid}, {"user", user}}.dump());
-  if (r.status != 201) throw std::runtime_error("add card: " + std::to_string(r.status) + " " + r.body);
+  if (r.status != 201)
+    throw std::runtime_error("add card: " + std::to_string(r.status) + " " + r.body);
 }
 
 int Stack::holdJob(const std::string& user, const std::string& label) {
@@ -124,11 +136,16 @@ BadgeAgent::BadgeAgent(Stack& stack, const PrivatePcscd& pcscd, const std::strin
     : dir_("pullprint-badge-agent") {
   testing::ProcessOptions po;
   po.argv = {badgeBinary().string(),
-             "--server", "http://127.0.0.1:" + std::to_string(stack.server().port()),
-             "--station", station,
-             "--secret-file", stack.secretFile(station).string(),
-             "--printer", "lib-1",
-             "--debounce-ms", "300",
+             "--server",
+             "http://127.0.0.1:" + std::to_string(stack.server().port()),
+             "--station",
+             station,
+             "--secret-file",
+             stack.secretFile(station).string(),
+             "--printer",
+             "lib-1",
+             "--debounce-ms",
+             "300",
              "--verbose"};
   for (auto& a : extraArgs) po.argv.push_back(a);
   po.env.set = {{"PCSCLITE_CSOCK_NAME", pcscd.socketPath()}};
@@ -136,8 +153,11 @@ BadgeAgent::BadgeAgent(Stack& stack, const PrivatePcscd& pcscd, const std::strin
   po.logName = "badge";
   process_ = std::make_unique<testing::Process>(po);
   // Ready when it has seen pcscd's readers.
-  testing::waitFor([&] { return stderrText().find("reader added") != std::string::npos || !process_->running(); },
-                   10s, 10ms);
+  testing::waitFor(
+      [&] {
+        return stderrText().find("reader added") != std::string::npos || !process_->running();
+      },
+      10s, 10ms);
   if (!process_->running()) throw std::runtime_error("pullprint-badge exited: " + describe());
 }
 
@@ -162,7 +182,8 @@ std::string BadgeAgent::waitLine(size_t n, std::chrono::milliseconds timeout) co
 std::string BadgeAgent::stderrText() const { return process_->stderrText(); }
 
 std::string BadgeAgent::describe() const {
-  return process_->describe() + "\nstdout:\n" + process_->stdoutText() + "\nstderr:\n" + stderrText();
+  return process_->describe() + "\nstdout:\n" + process_->stdoutText() + "\nstderr:\n" +
+         stderrText();
 }
 
 }  // namespace pullprint::badgetest

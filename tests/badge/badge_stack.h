@@ -43,8 +43,8 @@ class Stack {
            const std::vector<std::pair<std::string, std::string>>& headers = {},
            const std::string& contentType = "application/json");
   // A station request signed with `secret` (timestamp offset, fixed nonce if given).
-  Api signedRelease(const std::string& station, const std::string& secret,
-                    const std::string& body, long long tsOffset = 0, std::string nonce = "");
+  Api signedRelease(const std::string& station, const std::string& secret, const std::string& body,
+                    long long tsOffset = 0, std::string nonce = "");
 
   // POST /api/v1/stations; returns the secret and writes it to a 0600 file.
   std::string createStation(const std::string& name, const std::vector<std::string>& printers);
@@ -72,7 +72,7 @@ class BadgeAgent {
   BadgeAgent(Stack& stack, const PrivatePcscd& pcscd, const std::string& station,
              std::vector<std::string> extraArgs = {});
   ~BadgeAgent();
-  std::vector<std::string> lines() const;     // stdout so far
+  std::vector<std::string> lines() const;  // stdout so far
   // Waits until stdout has at least n lines; returns line n-1 ("" on timeout).
   std::string waitLine(size_t n, std::chrono::milliseconds timeout = 15s) const;
   std::string stderrText() const;

@@ -10,8 +10,8 @@ using namespace pullprint;
 using namespace pullprint::badgetest;
 
 namespace {
-const CardOptions kAlice{bytesOf("04A21B3C5D6E80")};   // 7-byte UID
-const CardOptions kBob{bytesOf("0411AA22")};           // 4-byte UID
+const CardOptions kAlice{bytesOf("04A21B3C5D6E80")};  // 7-byte UID
+const CardOptions kBob{bytesOf("0411AA22")};          // 4-byte UID
 const CardOptions kStranger{bytesOf("08FFEEDD")};
 
 // Insert, wait for the agent's line, remove.
@@ -62,8 +62,9 @@ TEST_CASE("unknown card: nothing released, a message, then registration by tappi
   CHECK(tap(pcscd, agent, kStranger) == "unknown card 08FF…: register it in the portal");
   CHECK(stack.printer().receivedJobs().empty());
 
-  REQUIRE(stack.call("POST", "/api/v1/cards/register-intent", R"({"printer":"lib-1"})",
-                     "alice:alicepw").status == 201);
+  REQUIRE(
+      stack.call("POST", "/api/v1/cards/register-intent", R"({"printer":"lib-1"})", "alice:alicepw")
+          .status == 201);
   CHECK(tap(pcscd, agent, kStranger) == "alice: card registered; 1 job, 1 page released at lib-1");
   REQUIRE(stack.printer().waitForJobs(1, 20s));
 }
@@ -152,9 +153,10 @@ TEST_CASE("the agent refuses a bad configuration and a server that says no", "[t
   Stack stack;
   PrivatePcscd pcscd;
   // Bad configuration: exits 2 with a message naming the problem.
-  auto r = testing::runCommand({badgeBinary().string(), "--server", "http://127.0.0.1:1", "--station",
-                                "st-1", "--printer", "lib-1", "--secret-file", "/nonexistent"},
-                               10s);
+  auto r =
+      testing::runCommand({badgeBinary().string(), "--server", "http://127.0.0.1:1", "--station",
+                           "st-1", "--printer", "lib-1", "--secret-file", "/nonexistent"},
+                          10s);
   CHECK(r.exitCode == 2);
   CHECK(r.err.find("/nonexistent: cannot read the secret file") != std::string::npos);
 

@@ -58,21 +58,24 @@ TEST_CASE("card numbers: bad input is refused with a reason", "[wire]") {
   CHECK(canon("04G21B3C").rfind("ERR: not a hex digit", 0) == 0);
   CHECK(canon("dec:12a").rfind("ERR: not a decimal digit", 0) == 0);
   CHECK(canon("dec:").rfind("ERR:", 0) == 0);
-  CHECK(canon("dec:99999999999999999999999999").rfind("ERR: decimal card number is larger", 0) == 0);
+  CHECK(canon("dec:99999999999999999999999999").rfind("ERR: decimal card number is larger", 0) ==
+        0);
   CHECK(canon("").rfind("ERR:", 0) == 0);
   CHECK(canon("0102030405060708090A0B").rfind("ERR: a card UID has 4 to 10 bytes", 0) == 0);
 }
 
 TEST_CASE("card numbers: logs and screens see only a prefix", "[wire]") {
   CHECK(wire::redactUid("04A21B3C5D6E80") == "04A2…");
-  CHECK(wire::uidFromBytes(reinterpret_cast<const std::uint8_t*>("\x04\xa2\x1b\x3c"), 4) == "04A21B3C");
+  CHECK(wire::uidFromBytes(reinterpret_cast<const std::uint8_t*>("\x04\xa2\x1b\x3c"), 4) ==
+        "04A21B3C");
 }
 
 TEST_CASE("signing: HMAC-SHA256 and the string to sign", "[wire]") {
   // RFC 4231 test case 2.
   CHECK(wire::hmacSha256Hex("Jefe", "what do ya want for nothing?") ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  CHECK(wire::stringToSign("POST", "/api/v1/stations/release", "1700000000", "n0nce-n0nce-n0nce", "") ==
+  CHECK(wire::stringToSign("POST", "/api/v1/stations/release", "1700000000", "n0nce-n0nce-n0nce",
+                           "") ==
         "PULLPRINT-HMAC-SHA256\nPOST\n/api/v1/stations/release\n1700000000\nn0nce-n0nce-n0nce\n"
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   std::string a = wire::signRequest("secret", "POST", "/p", "1", "abcdefabcdefabcdef", "{}");
@@ -98,7 +101,8 @@ TEST_CASE("store: stations, cards, registrations and the nonce cache", "[store]"
   st.printers = {"lib-1", "lib-1b"};
   st.created_at = 100;
   REQUIRE(s.write([&](StoreWriter& w) { return w.insertStation(st); }));
-  CHECK(s.write([&](StoreWriter& w) { return w.insertStation(st); }).code() == StatusCode::kAlreadyExists);
+  CHECK(s.write([&](StoreWriter& w) { return w.insertStation(st); }).code() ==
+        StatusCode::kAlreadyExists);
   auto got = s.station("lib-1");
   REQUIRE(got);
   REQUIRE(got->has_value());
@@ -106,12 +110,14 @@ TEST_CASE("store: stations, cards, registrations and the nonce cache", "[store]"
   CHECK((*got)->printers == std::vector<std::string>{"lib-1", "lib-1b"});
   REQUIRE(s.write([&](StoreWriter& w) { return w.revokeStation("lib-1", 200); }));
   CHECK((*s.station("lib-1"))->revoked_at == 200);
-  CHECK(s.write([&](StoreWriter& w) { return w.revokeStation("lib-1", 201); }).code() == StatusCode::kNotFound);
+  CHECK(s.write([&](StoreWriter& w) { return w.revokeStation("lib-1", 201); }).code() ==
+        StatusCode::kNotFound);
 
   Card c{"04A21B3C", "alice", 100, 0, "admin"};
   REQUIRE(s.write([&](StoreWriter& w) { return w.upsertCard(c); }));
   Card other{"04A21B3C", "bob", 101, 0, "admin"};
-  CHECK(s.write([&](StoreWriter& w) { return w.upsertCard(other); }).code() == StatusCode::kAlreadyExists);
+  CHECK(s.write([&](StoreWriter& w) { return w.upsertCard(other); }).code() ==
+        StatusCode::kAlreadyExists);
   REQUIRE(s.write([&](StoreWriter& w) { return w.revokeCard("04A21B3C", 150); }));
   REQUIRE(s.write([&](StoreWriter& w) { return w.upsertCard(other); }));  // a revoked card can move
   CHECK((*s.card("04A21B3C"))->user == "bob");
@@ -125,8 +131,9 @@ TEST_CASE("store: stations, cards, registrations and the nonce cache", "[store]"
   CHECK(s.pendingCardRegistrations(220)->empty());
 
   REQUIRE(s.write([&](StoreWriter& w) { return w.insertStationNonce("lib-1", "n1", 160, 100); }));
-  CHECK(s.write([&](StoreWriter& w) { return w.insertStationNonce("lib-1", "n1", 160, 100); }).code() ==
-        StatusCode::kAlreadyExists);
+  CHECK(s.write([&](StoreWriter& w) {
+           return w.insertStationNonce("lib-1", "n1", 160, 100);
+         }).code() == StatusCode::kAlreadyExists);
   CHECK(s.write([&](StoreWriter& w) { return w.insertStationNonce("lib-2", "n1", 160, 100); }));
   // Expired entries are pruned (the timestamp check refuses such requests anyway).
   CHECK(s.write([&](StoreWriter& w) { return w.insertStationNonce("lib-1", "n1", 400, 300); }));
@@ -146,9 +153,10 @@ TEST_CASE("agent config: a bad configuration is refused with a clear message", "
     return ok ? std::optional<badge::AgentConfig>(c) : std::nullopt;
   };
   std::string err;
-  auto ok = parse({"--server", "https://print.example.org:8631", "--station", "lib-1", "--secret-file",
-                   secret.string(), "--printer", "lib-1", "--reader-printer", "Spare=lib-2"},
-                  &err);
+  auto ok =
+      parse({"--server", "https://print.example.org:8631", "--station", "lib-1", "--secret-file",
+             secret.string(), "--printer", "lib-1", "--reader-printer", "Spare=lib-2"},
+            &err);
   REQUIRE(ok);
   CHECK(ok->url.tls);
   CHECK(ok->url.port == "8631");
@@ -156,21 +164,28 @@ TEST_CASE("agent config: a bad configuration is refused with a clear message", "
   CHECK(ok->printerFor("Spare PCD 00 00") == "lib-2");
   CHECK(ok->printerFor("Virtual PCD 00 00") == "lib-1");
 
-  CHECK_FALSE(parse({"--server", "ftp://x", "--station", "a", "--secret-file", secret.string(), "--printer", "p"}, &err));
+  CHECK_FALSE(parse(
+      {"--server", "ftp://x", "--station", "a", "--secret-file", secret.string(), "--printer", "p"},
+      &err));
   CHECK(err.find("http:// or https://") != std::string::npos);
   CHECK_FALSE(parse({"--server", "http://x", "--station", "a", "--printer", "p"}, &err));
   CHECK(err.find("secret_file") != std::string::npos);
   ::chmod(secret.c_str(), 0644);
-  CHECK_FALSE(parse({"--server", "http://x", "--station", "a", "--secret-file", secret.string(), "--printer", "p"}, &err));
+  CHECK_FALSE(parse({"--server", "http://x", "--station", "a", "--secret-file", secret.string(),
+                     "--printer", "p"},
+                    &err));
   CHECK(err.find("chmod 600") != std::string::npos);
   ::chmod(secret.c_str(), 0600);
 
-  testing::writeFile(dir / "badge.toml", "server = \"http://127.0.0.1:1\"\nstation = \"lib-1\"\nprinterr = \"x\"\n");
+  testing::writeFile(dir / "badge.toml",
+                     "server = \"http://127.0.0.1:1\"\nstation = \"lib-1\"\nprinterr = \"x\"\n");
   CHECK_FALSE(parse({"--config", (dir / "badge.toml").string()}, &err));
   CHECK(err == (dir / "badge.toml").string() + ":3:1: unknown key 'printerr'");
-  testing::writeFile(dir / "badge.toml", "server = \"http://127.0.0.1:1\"\nstation = \"lib-1\"\n"
-                                         "printer = \"lib-1\"\nsecret_file = \"" + secret.string() +
-                                         "\"\ndebounce_ms = 250\n[reader_printers]\n\"Spare\" = \"lib-2\"\n");
+  testing::writeFile(dir / "badge.toml",
+                     "server = \"http://127.0.0.1:1\"\nstation = \"lib-1\"\n"
+                     "printer = \"lib-1\"\nsecret_file = \"" +
+                         secret.string() +
+                         "\"\ndebounce_ms = 250\n[reader_printers]\n\"Spare\" = \"lib-2\"\n");
   auto fromFile = parse({"--config", (dir / "badge.toml").string(), "--debounce-ms", "100"}, &err);
   REQUIRE(fromFile);
   CHECK(fromFile->debounce_ms == 100);  // flags win
@@ -186,7 +201,8 @@ TEST_CASE("agent: status words and tap lines read well", "[agent]") {
   badge::ReleaseReply none{200, R"({"user":"alice","jobs":0,"pages":0})", ""};
   CHECK(badge::tapLine(none, "lib-1", "04A21B3C") == "alice: no held jobs");
   badge::ReleaseReply unknown{404, R"({"error":"unknown card"})", ""};
-  CHECK(badge::tapLine(unknown, "lib-1", "04A21B3C") == "unknown card 04A2…: register it in the portal");
+  CHECK(badge::tapLine(unknown, "lib-1", "04A21B3C") ==
+        "unknown card 04A2…: register it in the portal");
   badge::ReleaseReply refused{403, R"({"error":"station revoked"})", ""};
   CHECK(badge::tapLine(refused, "lib-1", "04A21B3C") == "refused: station revoked");
   badge::ReleaseReply down{0, "", "connecting to http://x: Connection refused"};

@@ -62,18 +62,19 @@ void PrivatePcscd::start() {
   std::filesystem::remove(dir_ / "run" / "pcscd.comm");
   if (options_.readers) testing::writeFile(dir_ / "conf" / "vpcd", kVpcd);
   const std::string run = (dir_ / "run").string();
-  const std::string script = "ip link set lo up && { [ -d /run/pcscd ] || mkdir -p /run/pcscd; } && "
-                             "mount --bind '" + run + "' /run/pcscd && exec pcscd -f -c '" +
-                             (dir_ / "conf").string() + "'";
+  const std::string script =
+      "ip link set lo up && { [ -d /run/pcscd ] || mkdir -p /run/pcscd; } && "
+      "mount --bind '" +
+      run + "' /run/pcscd && exec pcscd -f -c '" + (dir_ / "conf").string() + "'";
   testing::ProcessOptions po;
   po.argv = {"unshare", "--mount", "--net", "--propagation", "private", "/bin/sh", "-c", script};
   po.logDir = dir_.path();
   po.logName = "pcscd";
   process_ = std::make_unique<testing::Process>(po);
   // Ready when the socket exists and every configured reader is listed.
-  bool up = testing::waitFor([&] {
-    return !process_->running() || std::filesystem::exists(dir_ / "run" / "pcscd.comm");
-  }, 10s, 10ms);
+  bool up = testing::waitFor(
+      [&] { return !process_->running() || std::filesystem::exists(dir_ / "run" / "pcscd.comm"); },
+      10s, 10ms);
   if (!up || !process_->running())
     throw std::runtime_error("pcscd did not start: " + process_->describe() + "\n" + log());
   // Readers appear just after the socket; VirtualCard retries its connect.
@@ -99,7 +100,8 @@ std::string PrivatePcscd::netns() const {
 }
 
 std::string PrivatePcscd::log() const {
-  return testing::tailFile(dir_ / "pcscd.stdout", 4000) + testing::tailFile(dir_ / "pcscd.stderr", 4000);
+  return testing::tailFile(dir_ / "pcscd.stdout", 4000) +
+         testing::tailFile(dir_ / "pcscd.stderr", 4000);
 }
 
 // ---------------------------------------------------------------------------
@@ -169,7 +171,8 @@ void VirtualCard::serve() {
     if (n == 1) {
       if (in[0] == 1 || in[0] == 4) {
         std::lock_guard lock(mu_);
-        if (powered_ == std::chrono::steady_clock::time_point{}) powered_ = std::chrono::steady_clock::now();
+        if (powered_ == std::chrono::steady_clock::time_point{})
+          powered_ = std::chrono::steady_clock::now();
       }
       if (in[0] != 4) continue;  // power off/on, reset: no answer
       out = kAtr;
@@ -184,7 +187,8 @@ void VirtualCard::serve() {
     std::vector<std::uint8_t> msg = {static_cast<std::uint8_t>(out.size() >> 8),
                                      static_cast<std::uint8_t>(out.size() & 0xff)};
     msg.insert(msg.end(), out.begin(), out.end());
-    if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(msg.size())) return;
+    if (::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(msg.size()))
+      return;
   }
 }
 

@@ -55,8 +55,8 @@ class PrivatePcscd {
   void stop();
   bool running() const;
 
-  std::string socketPath() const;             // for PCSCLITE_CSOCK_NAME
-  std::string netns() const;                  // /proc/PID/ns/net of the running pcscd
+  std::string socketPath() const;  // for PCSCLITE_CSOCK_NAME
+  std::string netns() const;       // /proc/PID/ns/net of the running pcscd
   std::string log() const;
 
  private:
@@ -72,7 +72,7 @@ inline constexpr std::uint16_t kVirtualSlot1 = 35964;
 
 struct CardOptions {
   std::vector<std::uint8_t> uid;
-  std::uint16_t sw = 0x9000;   // status word for GET DATA (0x6A81: not supported...)
+  std::uint16_t sw = 0x9000;  // status word for GET DATA (0x6A81: not supported...)
 };
 
 class VirtualCard {

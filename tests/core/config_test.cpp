@@ -34,7 +34,8 @@ timeout_seconds = 3600
 name = "lib-1"
 printer_uri = "ipp://printer.example/ipp/print"
 location = "Library"
-)", "t.toml");
+)",
+                       "t.toml");
   REQUIRE(c.isOk());
   CHECK(c->listen_host == "0.0.0.0");
   CHECK(c->listen_port == 9100);
@@ -58,8 +59,10 @@ TEST_CASE("config errors name the file, line and problem") {
       {"[server]\nlisten = \"nohost\"\n", "t.toml:2:10: listen address must be HOST:PORT"},
       {"[hold]\ntimeout_seconds = 5\n", "[hold].timeout_seconds must be at least 60"},
       {"[[queue]]\nname = \"bad name\"\nprinter_uri = \"ipp://x\"\n", "[[queue]].name must be"},
-      {"[[queue]]\nname = \"followme\"\nprinter_uri = \"ipp://x\"\n", "queue name 'followme' is used twice"},
-      {"[[queue]]\nname = \"a\"\nprinter_uri = \"http://x\"\n", "printer_uri must start with ipp://"},
+      {"[[queue]]\nname = \"followme\"\nprinter_uri = \"ipp://x\"\n",
+       "queue name 'followme' is used twice"},
+      {"[[queue]]\nname = \"a\"\nprinter_uri = \"http://x\"\n",
+       "printer_uri must start with ipp://"},
       {"[tls]\ncertificate = \"a.pem\"\n", "[tls] needs both certificate and private_key"},
       {"[server\n", "t.toml:1:"},
   };

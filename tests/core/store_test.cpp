@@ -110,7 +110,9 @@ TEST_CASE("updateJobState sets times and events are kept in order") {
   auto s = std::move(*openSqliteStore(t.path));
   REQUIRE(s->write([](StoreWriter& w) { return w.insertJob(makeJob(1, "a")); }).isOk());
   REQUIRE(s->write([](StoreWriter& w) {
-             if (Status e = w.updateJobState(1, JobState::kCanceled, "job-canceled-by-user", "bye", 5000); !e)
+             if (Status e =
+                     w.updateJobState(1, JobState::kCanceled, "job-canceled-by-user", "bye", 5000);
+                 !e)
                return e;
              if (Status e = w.insertEvent({1, 4000, "receiving", "held", "", "a"}); !e) return e;
              return w.insertEvent({1, 5000, "held", "canceled", "job-canceled-by-user", "a"});

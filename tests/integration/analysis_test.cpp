@@ -39,13 +39,15 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
   SECTION("3 pages, 2 copies, two-sided: 3 impressions per copy, 4 sheets in all") {
     TempDir work("pullprint-analysis");
     makePdf(work / "three.pdf", 3, "analysis");
-    int id = submit(server, readFile(work / "three.pdf"), "application/pdf", 2,
-                    "two-sided-long-edge");
+    int id =
+        submit(server, readFile(work / "three.pdf"), "application/pdf", 2, "two-sided-long-edge");
     IppReply job;
-    bool counted = waitFor([&] {
-      job = getJob(server.port(), id, "alice");
-      return job.ipp.integer("job-media-sheets").has_value();
-    }, 20s);
+    bool counted = waitFor(
+        [&] {
+          job = getJob(server.port(), id, "alice");
+          return job.ipp.integer("job-media-sheets").has_value();
+        },
+        20s);
     INFO(server.log());
     REQUIRE(counted);
     CHECK(job.ipp.integer("job-pages") == 3);
@@ -58,16 +60,18 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
     std::string loop = "%!PS\n{ 1 pop } loop\nshowpage\n";
     int id = submit(server, loop, "application/postscript", 1, "one-sided");
     IppReply job;
-    bool flagged = waitFor([&] {
-      job = getJob(server.port(), id, "alice");
-      auto reasons = job.ipp.strings("job-state-reasons");
-      return std::find(reasons.begin(), reasons.end(), "analysis-time-limit") != reasons.end();
-    }, 30s);
+    bool flagged = waitFor(
+        [&] {
+          job = getJob(server.port(), id, "alice");
+          auto reasons = job.ipp.strings("job-state-reasons");
+          return std::find(reasons.begin(), reasons.end(), "analysis-time-limit") != reasons.end();
+        },
+        30s);
     INFO(server.log());
     REQUIRE(flagged);
-    CHECK_FALSE(job.ipp.has("job-pages"));        // unknown, never 0
+    CHECK_FALSE(job.ipp.has("job-pages"));  // unknown, never 0
     CHECK_FALSE(job.ipp.has("job-media-sheets"));
-    CHECK(job.ipp.integer("job-state") == 4);     // held all the same
+    CHECK(job.ipp.integer("job-state") == 4);  // held all the same
     CHECK(printerAnswers(server.port()));
   }
 }

@@ -170,7 +170,8 @@ TEST_CASE("wrong attribute syntax", "[bad-input]") {
     ippSetOperation(raw, IPP_OP_GET_PRINTER_ATTRIBUTES);
     ippSetRequestId(raw, 7);
     ippSetVersion(raw, 2, 0);
-    ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr, "en");
+    ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr,
+                 "en");
     ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, srv.uri().c_str());
     IppReply r = ippPost(srv.port(), Ipp(raw));
     REQUIRE(r.ipp);
@@ -181,7 +182,8 @@ TEST_CASE("wrong attribute syntax", "[bad-input]") {
     ippSetOperation(raw, IPP_OP_GET_PRINTER_ATTRIBUTES);
     ippSetRequestId(raw, 7);
     ippSetVersion(raw, 2, 0);
-    ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr, "en");
+    ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr,
+                 "en");
     ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_CHARSET, "attributes-charset", nullptr, "utf-8");
     ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, srv.uri().c_str());
     IppReply r = ippPost(srv.port(), Ipp(raw));
@@ -194,7 +196,8 @@ TEST_CASE("wrong attribute syntax", "[bad-input]") {
     ippSetRequestId(raw, 7);
     ippSetVersion(raw, 2, 0);
     ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_TEXT, "attributes-charset", nullptr, "utf-8");
-    ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr, "en");
+    ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr,
+                 "en");
     ippAddString(raw, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, srv.uri().c_str());
     IppReply r = ippPost(srv.port(), Ipp(raw));
     REQUIRE(r.ipp);
@@ -288,8 +291,8 @@ TEST_CASE("document larger than max_document_bytes", "[bad-input]") {
   CHECK(j.ipp.integer("job-state") == 8);
   CHECK_FALSE(fs::exists(srv.documentPath(row->id)));
   // Exactly the limit is still accepted.
-  PrintResult ok = printJob(srv.port(), "alice", randomBytes(65536, 12), "followme",
-                            "application/octet-stream");
+  PrintResult ok =
+      printJob(srv.port(), "alice", randomBytes(65536, 12), "followme", "application/octet-stream");
   CHECK(ok.jobId > 0);
   checkIntact(srv, earlier, /*extraFiles=*/1);
 }

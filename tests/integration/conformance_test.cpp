@@ -63,16 +63,20 @@ void makeReferenceDocument(const fs::path& path) {
   const std::string ext = path.extension().string();
   const bool letter = name.find("letter") != std::string::npos;
   std::string device;
-  if (ext == ".pdf") device = "pdfwrite";
-  else if (ext == ".ps") device = "ps2write";
+  if (ext == ".pdf")
+    device = "pdfwrite";
+  else if (ext == ".ps")
+    device = "ps2write";
   else if (ext == ".jpg" || ext == ".jpeg")
     device = name.find("gray") != std::string::npos ? "jpeggray" : "jpeg";
-  else throw std::runtime_error("no generator for reference document " + name);
+  else
+    throw std::runtime_error("no generator for reference document " + name);
   const std::string ps =
       "/Helvetica findfont 36 scalefont setfont 72 600 moveto (" + path.stem().string() +
       ") show 1 0 0 setrgbcolor 72 500 moveto (pullprint conformance) show showpage\n";
-  std::vector<std::string> argv = {"gs", "-q", "-dBATCH", "-dNOPAUSE", "-dSAFER",
-                                   std::string("-sPAPERSIZE=") + (letter ? "letter" : "a4")};
+  std::vector<std::string> argv = {
+      "gs",        "-q",      "-dBATCH",
+      "-dNOPAUSE", "-dSAFER", std::string("-sPAPERSIZE=") + (letter ? "letter" : "a4")};
   if (device.rfind("jpeg", 0) == 0) argv.push_back("-r72");
   argv.insert(argv.end(), {"-sDEVICE=" + device, "-o", path.string(), "-"});
   auto r = runCommand(argv, 60s, RunOptions{{}, {}, ps});
@@ -157,9 +161,9 @@ struct Run {
   }
   std::string summary() const {
     std::ostringstream o;
-    o << label << ": " << steps.size() << " steps, " << count("PASS") << " pass, "
-      << count("FAIL") << " fail, " << count("SKIP") << " skip, " << cmd.elapsed.count()
-      << " ms, exit " << cmd.exitCode << (cmd.timedOut ? " (TIMED OUT)" : "") << "\n";
+    o << label << ": " << steps.size() << " steps, " << count("PASS") << " pass, " << count("FAIL")
+      << " fail, " << count("SKIP") << " skip, " << cmd.elapsed.count() << " ms, exit "
+      << cmd.exitCode << (cmd.timedOut ? " (TIMED OUT)" : "") << "\n";
     for (auto& f : failed()) o << "    FAIL: " << f << "\n";
     return o.str();
   }
@@ -225,17 +229,25 @@ TEST_CASE("ipptool ipp-1.1 / ipp-2.0 against the follow-me queue and a cupsd hel
   CupsHeldQueue cq11, cq20, cqm11;
 
   EnvChanges ppEnv;
-  ppEnv.set = {{"CUPS_SERVERROOT", (work / "client").string()}, {"HOME", (work / "client").string()}};
+  ppEnv.set = {{"CUPS_SERVERROOT", (work / "client").string()},
+               {"HOME", (work / "client").string()}};
   fs::create_directories(work / "client");
 
   std::vector<std::future<Run>> futures;
-  futures.push_back(startRun("pullprint ipp-1.1 (unmodified)", unmodified, pp11.uri(), "ipp-1.1.test", ppEnv));
-  futures.push_back(startRun("pullprint ipp-2.0 (unmodified)", unmodified, pp20.uri(), "ipp-2.0.test", ppEnv));
-  futures.push_back(startRun("cupsd held ipp-1.1 (unmodified)", unmodified, cq11.uri(), "ipp-1.1.test", cq11.cups.clientEnv()));
-  futures.push_back(startRun("cupsd held ipp-2.0 (unmodified)", unmodified, cq20.uri(), "ipp-2.0.test", cq20.cups.clientEnv()));
-  futures.push_back(startRun("pullprint ipp-1.1 (no completion wait)", modified, ppm11.uri(), "ipp-1.1.test", ppEnv));
-  futures.push_back(startRun("pullprint ipp-2.0 (no completion wait)", modified, ppm20.uri(), "ipp-2.0.test", ppEnv));
-  futures.push_back(startRun("cupsd held ipp-1.1 (no completion wait)", modified, cqm11.uri(), "ipp-1.1.test", cqm11.cups.clientEnv()));
+  futures.push_back(
+      startRun("pullprint ipp-1.1 (unmodified)", unmodified, pp11.uri(), "ipp-1.1.test", ppEnv));
+  futures.push_back(
+      startRun("pullprint ipp-2.0 (unmodified)", unmodified, pp20.uri(), "ipp-2.0.test", ppEnv));
+  futures.push_back(startRun("cupsd held ipp-1.1 (unmodified)", unmodified, cq11.uri(),
+                             "ipp-1.1.test", cq11.cups.clientEnv()));
+  futures.push_back(startRun("cupsd held ipp-2.0 (unmodified)", unmodified, cq20.uri(),
+                             "ipp-2.0.test", cq20.cups.clientEnv()));
+  futures.push_back(startRun("pullprint ipp-1.1 (no completion wait)", modified, ppm11.uri(),
+                             "ipp-1.1.test", ppEnv));
+  futures.push_back(startRun("pullprint ipp-2.0 (no completion wait)", modified, ppm20.uri(),
+                             "ipp-2.0.test", ppEnv));
+  futures.push_back(startRun("cupsd held ipp-1.1 (no completion wait)", modified, cqm11.uri(),
+                             "ipp-1.1.test", cqm11.cups.clientEnv()));
   std::vector<Run> runs;
   for (auto& f : futures) runs.push_back(f.get());
 
@@ -272,9 +284,8 @@ TEST_CASE("ipptool ipp-1.1 / ipp-2.0 against the follow-me queue and a cupsd hel
   for (const Run* r : {&pp11r, &ppm11r}) {
     for (const char* name : {"Print-Job with job-hold-until", "Release-Job"}) {
       INFO(r->label << ": " << name);
-      CHECK(std::any_of(r->steps.begin(), r->steps.end(), [&](const Step& s) {
-        return s.name == name && s.result == "PASS";
-      }));
+      CHECK(std::any_of(r->steps.begin(), r->steps.end(),
+                        [&](const Step& s) { return s.name == name && s.result == "PASS"; }));
     }
   }
 

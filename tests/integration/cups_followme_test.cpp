@@ -80,9 +80,9 @@ TEST_CASE("lp -U alice through a CUPS queue ends held in pullprint, document int
     CHECK(r.ipp.string("job-name") == "alice report");
 
     // --- ... and through ipptool's own Get-Jobs (a different IPP client) ---
-    auto gj = runIppTool({"-t", "-d", "requser=alice", srv.uri("followme"),
-                          "/usr/share/cups/ipptool/get-jobs.test"},
-                         20s);
+    auto gj = runIppTool(
+        {"-t", "-d", "requser=alice", srv.uri("followme"), "/usr/share/cups/ipptool/get-jobs.test"},
+        20s);
     INFO(gj.describe());
     CHECK(gj.ok());
 

@@ -71,9 +71,11 @@ TEST_CASE("every acknowledged job survives kill -9 and restart", "[durability]")
           PrintResult r = printJob(srv.port(), "user" + std::to_string(c), doc, "followme",
                                    "application/octet-stream");
           std::lock_guard lock(mu);
-          if (r.jobId > 0) acked.push_back({r.jobId, sha256Hex(doc), doc.size()});
-          else failures.push_back("HTTP " + std::to_string(r.reply.http.status) + " status " +
-                                  std::to_string(r.reply.status()));
+          if (r.jobId > 0)
+            acked.push_back({r.jobId, sha256Hex(doc), doc.size()});
+          else
+            failures.push_back("HTTP " + std::to_string(r.reply.http.status) + " status " +
+                               std::to_string(r.reply.status()));
         } catch (const std::exception& e) {
           std::lock_guard lock(mu);
           failures.push_back(e.what());

@@ -68,8 +68,9 @@ void PullprintServer::start() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (pickPort) port_ = testing::pickFreePort();
     testing::ProcessOptions po;
-    po.argv = {PULLPRINTD_PATH, "--listen", "127.0.0.1:" + std::to_string(port_), "--state-dir",
-               stateDir_.string(), "--config", configPath().string()};
+    po.argv = {PULLPRINTD_PATH,      "--listen",         "127.0.0.1:" + std::to_string(port_),
+               "--state-dir",        stateDir_.string(), "--config",
+               configPath().string()};
     po.logDir = dir_.path();
     po.logName = "pullprintd";
     process_ = std::make_unique<testing::Process>(po);
@@ -104,7 +105,8 @@ void PullprintServer::addUser(const std::string& name, const std::string& passwo
 }
 
 std::string PullprintServer::log() const {
-  return testing::readFile(dir_ / "pullprintd.stderr") + testing::readFile(dir_ / "pullprintd.stdout");
+  return testing::readFile(dir_ / "pullprintd.stderr") +
+         testing::readFile(dir_ / "pullprintd.stdout");
 }
 
 std::string PullprintServer::describe() const {
@@ -135,8 +137,7 @@ RawConn::RawConn(std::uint16_t port) {
     int e = errno;
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " +
-                             std::strerror(e));
+    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e));
   }
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -303,8 +304,7 @@ Ipp Ipp::request(ipp_op_t op, const std::string& printerUri, const std::string& 
   if (!printerUri.empty())
     ippAddString(r, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, printerUri.c_str());
   if (!user.empty())
-    ippAddString(r, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr,
-                 user.c_str());
+    ippAddString(r, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, user.c_str());
   return Ipp(r);
 }
 
@@ -398,8 +398,10 @@ std::string httpHead(std::uint16_t port, const std::string& resource, long long 
                      const std::string& extraHeaders) {
   std::string h = "POST " + resource + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                   "\r\nContent-Type: application/ipp\r\n";
-  if (bodyLength >= 0) h += "Content-Length: " + std::to_string(bodyLength) + "\r\n";
-  else h += "Transfer-Encoding: chunked\r\n";
+  if (bodyLength >= 0)
+    h += "Content-Length: " + std::to_string(bodyLength) + "\r\n";
+  else
+    h += "Transfer-Encoding: chunked\r\n";
   return h + extraHeaders + "\r\n";
 }
 
@@ -434,7 +436,8 @@ IppReply ippPost(std::uint16_t port, const Ipp& request, std::string_view docume
   std::string body = request.encode();
   body.append(document);
   std::string extra;
-  if (!options.basicAuth.empty()) extra += "Authorization: Basic " + base64(options.basicAuth) + "\r\n";
+  if (!options.basicAuth.empty())
+    extra += "Authorization: Basic " + base64(options.basicAuth) + "\r\n";
   RawConn conn(port);
   if (options.chunked) {
     conn.send(httpHead(port, options.resource, -1, extra) + chunk(body, 4096));

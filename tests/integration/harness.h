@@ -103,7 +103,7 @@ class PullprintServer {
 // Raw TCP / HTTP
 
 struct HttpResponse {
-  int status = 0;                              // 0: no response
+  int status = 0;  // 0: no response
   std::string reason;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;

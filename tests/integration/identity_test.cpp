@@ -22,7 +22,7 @@ using namespace pullprint::testing;
 namespace {
 
 IppReply jobOp(const PullprintServer& srv, ipp_op_t op, int id, const std::string& user,
-                const std::string& queue = "followme") {
+               const std::string& queue = "followme") {
   Ipp req = Ipp::request(op, srv.uri(queue), user);
   ippAddInteger(req.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", id);
   PostOptions po;
@@ -197,9 +197,11 @@ TEST_CASE("Cancel-My-Jobs cancels only the requester's jobs", "[identity]") {
   INFO(srv.describe());
   std::vector<int> alice, bob;
   for (int i = 0; i < 3; ++i)
-    alice.push_back(printJob(srv.port(), "alice", "a" + std::to_string(i), "followme", "text/plain").jobId);
+    alice.push_back(
+        printJob(srv.port(), "alice", "a" + std::to_string(i), "followme", "text/plain").jobId);
   for (int i = 0; i < 2; ++i)
-    bob.push_back(printJob(srv.port(), "bob", "b" + std::to_string(i), "followme", "text/plain").jobId);
+    bob.push_back(
+        printJob(srv.port(), "bob", "b" + std::to_string(i), "followme", "text/plain").jobId);
   for (int id : alice) REQUIRE(id > 0);
   for (int id : bob) REQUIRE(id > 0);
 
@@ -220,8 +222,9 @@ TEST_CASE("Release-Job by an admin sends a per-printer queue's job to its printe
           "[identity][release]") {
   IppEvePrinter printer;
   ServerOptions o;
-  o.toml = "[ipp]\nadmin_users = [\"root\", \"ops\"]\n\n[[queue]]\nname = \"lib1\"\nprinter_uri = \"" +
-           printer.uri() + "\"\n";
+  o.toml =
+      "[ipp]\nadmin_users = [\"root\", \"ops\"]\n\n[[queue]]\nname = \"lib1\"\nprinter_uri = \"" +
+      printer.uri() + "\"\n";
   PullprintServer srv(o);
   srv.start();
   INFO(srv.describe() << printer.describe());

@@ -28,8 +28,8 @@ HttpResponse apiPost(std::uint16_t port, const std::string& path, const std::str
   RawConn c(port);
   std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " +
                     basic("admin:secret") + "\r\nContent-Type: application/json\r\n" +
-                    "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
-                    body;
+                    "Content-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + body;
   REQUIRE(c.send(req));
   return c.readResponse(20s);
 }

@@ -42,7 +42,8 @@ TEST_CASE("HTTP keep-alive: several requests on one connection", "[protocol]") {
   RawConn c(srv.port());
   std::string gpa = Ipp::request(IPP_OP_GET_PRINTER_ATTRIBUTES, srv.uri()).encode();
   for (int i = 0; i < 3; ++i) {
-    REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size())) + gpa));
+    REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size())) +
+                   gpa));
     HttpResponse r = c.readResponse(10s);
     REQUIRE(r.status == 200);
     CHECK(r.header("connection") != "close");
@@ -53,7 +54,8 @@ TEST_CASE("HTTP keep-alive: several requests on one connection", "[protocol]") {
   // A Print-Job and then its Get-Job-Attributes, still on the same connection.
   std::string doc = randomBytes(70000, 21);
   std::string body = printBody(srv, "alice", doc);
-  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(body.size())) + body));
+  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(body.size())) +
+                 body));
   HttpResponse pr = c.readResponse(10s);
   REQUIRE(pr.status == 200);
   Ipp pj = Ipp::decode(pr.body);
@@ -63,15 +65,19 @@ TEST_CASE("HTTP keep-alive: several requests on one connection", "[protocol]") {
   Ipp gja = Ipp::request(IPP_OP_GET_JOB_ATTRIBUTES, srv.uri(), "alice");
   ippAddInteger(gja.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", id);
   std::string gjaBytes = gja.encode();
-  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gjaBytes.size())) + gjaBytes));
+  REQUIRE(
+      c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gjaBytes.size())) +
+             gjaBytes));
   HttpResponse jr = c.readResponse(10s);
   REQUIRE(jr.status == 200);
   Ipp j = Ipp::decode(jr.body);
   REQUIRE(j);
   CHECK(j.integer("job-state") == 4);
   // Two requests sent back to back (pipelined) are answered in order.
-  REQUIRE(c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size())) + gpa +
-                 httpHead(srv.port(), "/printers/followme", static_cast<long long>(gjaBytes.size())) + gjaBytes));
+  REQUIRE(
+      c.send(httpHead(srv.port(), "/printers/followme", static_cast<long long>(gpa.size())) + gpa +
+             httpHead(srv.port(), "/printers/followme", static_cast<long long>(gjaBytes.size())) +
+             gjaBytes));
   HttpResponse p1 = c.readResponse(10s);
   HttpResponse p2 = c.readResponse(10s);
   REQUIRE(p1.status == 200);
@@ -144,11 +150,11 @@ TEST_CASE("Expect: 100-continue", "[protocol]") {
 TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same port",
           "[protocol][tls]") {
   TempDir work("itest-tls");
-  auto gen = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                         (work / "server.key").string(), "-out", (work / "server.crt").string(),
-                         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                         "subjectAltName=IP:127.0.0.1,DNS:localhost"},
-                        60s);
+  auto gen = runCommand(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       (work / "server.key").string(), "-out", (work / "server.crt").string(), "-days", "2",
+       "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+      60s);
   REQUIRE(gen.ok());
   ServerOptions o;
   o.toml = "[tls]\ncertificate = \"" + (work / "server.crt").string() + "\"\nprivate_key = \"" +
@@ -176,14 +182,15 @@ TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same
   DISPLAY uri-security-supported
 })TEST");
 
-  auto tls = runIppTool({"-t", srv.uri("followme", true), (work / "security.test").string()}, 30s, env);
+  auto tls =
+      runIppTool({"-t", srv.uri("followme", true), (work / "security.test").string()}, 30s, env);
   INFO(tls.describe());
   CHECK(tls.ok());
   CHECK(ippToolValues(tls.out, "uri-security-supported") == std::vector<std::string>{"tls"});
 
-  auto stock = runIppTool({"-t", srv.uri("followme", true),
-                           "/usr/share/cups/ipptool/get-printer-attributes.test"},
-                          30s, env);
+  auto stock = runIppTool(
+      {"-t", srv.uri("followme", true), "/usr/share/cups/ipptool/get-printer-attributes.test"}, 30s,
+      env);
   INFO(stock.describe());
   CHECK(stock.ok());
 
@@ -194,12 +201,18 @@ TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same
   INFO(pj.describe());
   CHECK(pj.ok());
   std::vector<JobRow> rows;
-  REQUIRE(waitFor([&] { rows = jobRows(srv.database()); return !rows.empty(); }, 5s));
+  REQUIRE(waitFor(
+      [&] {
+        rows = jobRows(srv.database());
+        return !rows.empty();
+      },
+      5s));
   CHECK(rows.back().state == "held");
   CHECK(rows.back().sha256 == sha256File(work / "tls-doc.pdf"));
 
   // Plain ipp:// on the same port: ipptool, and a raw HTTP client.
-  auto plain = runIppTool({"-t", srv.uri("followme", false), (work / "security.test").string()}, 30s, env);
+  auto plain =
+      runIppTool({"-t", srv.uri("followme", false), (work / "security.test").string()}, 30s, env);
   INFO(plain.describe());
   CHECK(plain.ok());
   CHECK(ippToolValues(plain.out, "uri-security-supported") == std::vector<std::string>{"none"});

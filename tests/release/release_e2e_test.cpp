@@ -4,8 +4,8 @@
 //
 // Everything runs on 127.0.0.1 with picked ports; no fixed sleeps (every wait
 // is for a condition, with a deadline).
-#include <catch2/catch.hpp>
 #include <cups/ipp.h>
+#include <catch2/catch.hpp>
 
 #include "tests/release/release_support.h"
 #include "tests/support/ipp_eve_printer.h"
@@ -145,8 +145,7 @@ TEST_CASE("a released job reaches a printer through a private cupsd queue and co
   json done = waitJob(server.port(), kAlice, id, stateIs("completed"), 40s);
   INFO("job: " << done.dump());
   REQUIRE(done["state"] == "completed");
-  CHECK(cups.jobState(static_cast<int>(done["printer_job_id"].get<std::int64_t>())) ==
-        "completed");
+  CHECK(cups.jobState(static_cast<int>(done["printer_job_id"].get<std::int64_t>())) == "completed");
   REQUIRE(done["usage"].size() == 1);
   CHECK(done["usage"][0]["printer"] == "office");
   CHECK(done["usage"][0]["sheets"] == 2);
@@ -192,8 +191,10 @@ TEST_CASE("IPP Release-Job by an admin prints a per-printer queue's job on its p
           "[release][queue]") {
   IppEvePrinter printer;
   ReleaseServerOptions so;
-  so.toml = "[ipp]\nadmin_users = [\"root\", \"boss\"]\n\n[release]\npoll_interval_ms = 50\n\n"
-            "[[queue]]\nname = \"q1\"\nprinter_uri = \"" + printer.uri() + "\"\n";
+  so.toml =
+      "[ipp]\nadmin_users = [\"root\", \"boss\"]\n\n[release]\npoll_interval_ms = 50\n\n"
+      "[[queue]]\nname = \"q1\"\nprinter_uri = \"" +
+      printer.uri() + "\"\n";
   ReleaseServer server(so);
   startWithUsers(server);
   INFO(server.describe() << printer.describe());

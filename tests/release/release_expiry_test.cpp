@@ -3,8 +3,8 @@
 // threads: start(false)). Time only moves when the test says so.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <atomic>
+#include <filesystem>
 #include <future>
 
 #include "core/config.h"
@@ -109,8 +109,9 @@ TEST_CASE("expireDue expires exactly the held jobs past the hold timeout") {
   JobId later = f.submit("dave");  // its hold ends at kStart + 5400
 
   // The owner cancels one; another is released (pending for a printer).
-  REQUIRE(f.jobs->transitionAndWait(cancelled, JobState::kCanceled, "job-canceled-by-user",
-                                    "cancelled by its owner", "carol")
+  REQUIRE(f.jobs
+              ->transitionAndWait(cancelled, JobState::kCanceled, "job-canceled-by-user",
+                                  "cancelled by its owner", "carol")
               .isOk());
   REQUIRE(f.jobs->transitionAndWait(released, JobState::kPending, "", "released at eve", "erin")
               .isOk());
@@ -188,9 +189,10 @@ TEST_CASE("a large backlog expires in one call") {
   f.clock.advance(60);
   auto t0 = std::chrono::steady_clock::now();
   CHECK(f.engine->expireDue() == 700);  // more than one 500-job page
-  WARN("expireDue: 700 jobs in "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
-       << " ms");
+  WARN("expireDue: 700 jobs in " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - t0)
+                                        .count()
+                                 << " ms");
   CHECK(f.job(ids.front()).state == JobState::kExpired);
   CHECK(f.job(ids.back()).state == JobState::kExpired);
   CHECK(f.engine->expireDue() == 0);

@@ -281,8 +281,10 @@ TEST_CASE("IPP Release-Job after a failed attempt sends under a new attempt numb
           "[release][faults][queue]") {
   IppEvePrinter printer;
   ReleaseServerOptions so;
-  so.toml = "[ipp]\nadmin_users = [\"boss\"]\n\n[release]\npoll_interval_ms = 50\n\n"
-            "[[queue]]\nname = \"q1\"\nprinter_uri = \"" + printer.uri() + "\"\n";
+  so.toml =
+      "[ipp]\nadmin_users = [\"boss\"]\n\n[release]\npoll_interval_ms = 50\n\n"
+      "[[queue]]\nname = \"q1\"\nprinter_uri = \"" +
+      printer.uri() + "\"\n";
   ReleaseServer server(so);
   server.addUser("alice", "alice-password");
   server.start();

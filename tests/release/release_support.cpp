@@ -34,8 +34,8 @@ ReleaseServer::ReleaseServer(ReleaseServerOptions options)
   fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
                                    fs::perms::group_exec | fs::perms::others_read |
                                    fs::perms::others_exec);
-  std::string toml = "[server]\nlog_level = \"" + options_.logLevel + "\"\n" +
-                     options_.serverToml + "\n" + options_.toml + "\n";
+  std::string toml = "[server]\nlog_level = \"" + options_.logLevel + "\"\n" + options_.serverToml +
+                     "\n" + options_.toml + "\n";
   testing::writeFile(configPath(), toml);
 }
 
@@ -59,8 +59,9 @@ void ReleaseServer::start(std::chrono::milliseconds timeout) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (pickPort) port_ = testing::pickFreePort();
     testing::ProcessOptions po;
-    po.argv = {PULLPRINTD_PATH, "--listen", "127.0.0.1:" + std::to_string(port_), "--state-dir",
-               stateDir().string(), "--config", configPath().string()};
+    po.argv = {PULLPRINTD_PATH,      "--listen",          "127.0.0.1:" + std::to_string(port_),
+               "--state-dir",        stateDir().string(), "--config",
+               configPath().string()};
     po.logDir = dir_.path();
     po.logName = "pullprintd";
     process_ = std::make_unique<testing::Process>(po);
@@ -148,12 +149,12 @@ HttpResult httpRequest(std::uint16_t port, const std::string& method, const std:
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return result;
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                    std::to_string(port) + "\r\nConnection: close\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\n";
   if (!basicAuth.empty()) req += "Authorization: Basic " + base64(basicAuth) + "\r\n";
   if (!body.empty() || method == "POST")
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   for (size_t off = 0; off < req.size();) {
     ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
@@ -193,7 +194,8 @@ HttpResult httpRequest(std::uint16_t port, const std::string& method, const std:
   }
   if (head_end == std::string::npos || in.compare(0, 5, "HTTP/") != 0) return result;
   result.status = std::atoi(in.c_str() + in.find(' ') + 1);
-  result.body = in.substr(head_end + 4, length >= 0 ? static_cast<size_t>(length) : std::string::npos);
+  result.body =
+      in.substr(head_end + 4, length >= 0 ? static_cast<size_t>(length) : std::string::npos);
   return result;
 }
 
@@ -244,8 +246,7 @@ ipp_t* newRequest(ipp_op_t op, std::uint16_t port, const std::string& queue,
   ipp_t* req = ippNewRequest(op);
   std::string uri = "ipp://127.0.0.1:" + std::to_string(port) + "/printers/" + queue;
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, uri.c_str());
-  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr,
-               user.c_str());
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, user.c_str());
   return req;
 }
 
@@ -318,7 +319,8 @@ std::optional<std::vector<int>> printerJobIds(const std::string& printerUri) {
   if (!resp) return std::nullopt;
   std::vector<int> ids;
   for (ipp_attribute_t* a = ippFirstAttribute(resp); a; a = ippNextAttribute(resp))
-    if (ippGetName(a) && std::strcmp(ippGetName(a), "job-id") == 0) ids.push_back(ippGetInteger(a, 0));
+    if (ippGetName(a) && std::strcmp(ippGetName(a), "job-id") == 0)
+      ids.push_back(ippGetInteger(a, 0));
   ippDelete(resp);
   return ids;
 }

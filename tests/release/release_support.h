@@ -19,8 +19,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -104,8 +104,7 @@ HttpResult releaseJobs(std::uint16_t port, const std::string& auth, const std::s
 json getJob(std::uint16_t port, const std::string& auth, std::int64_t id);
 // Polls GET /api/v1/jobs/{id} until pred(job) holds; returns the last job read.
 json waitJob(std::uint16_t port, const std::string& auth, std::int64_t id,
-             const std::function<bool(const json&)>& pred,
-             std::chrono::milliseconds timeout = 30s);
+             const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout = 30s);
 // Shorthand predicates.
 std::function<bool(const json&)> stateIs(const std::string& state);
 std::function<bool(const json&)> analysed();

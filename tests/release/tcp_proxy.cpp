@@ -66,10 +66,12 @@ size_t ippAttributesEnd(const std::string& b) {
       continue;
     }
     if (p + 3 > b.size()) return std::string::npos;
-    size_t name_len = (static_cast<unsigned char>(b[p + 1]) << 8) | static_cast<unsigned char>(b[p + 2]);
+    size_t name_len =
+        (static_cast<unsigned char>(b[p + 1]) << 8) | static_cast<unsigned char>(b[p + 2]);
     size_t q = p + 3 + name_len;
     if (q + 2 > b.size()) return std::string::npos;
-    size_t value_len = (static_cast<unsigned char>(b[q]) << 8) | static_cast<unsigned char>(b[q + 1]);
+    size_t value_len =
+        (static_cast<unsigned char>(b[q]) << 8) | static_cast<unsigned char>(b[q + 1]);
     p = q + 2 + value_len;
   }
   return std::string::npos;
@@ -86,11 +88,11 @@ struct TcpProxy::Conn {
 
   enum class St { kHead, kBody, kChunkSize, kChunkData, kChunkCrlf, kTrailer };
   St st = St::kHead;
-  std::string head;         // request head being collected
-  std::uint64_t left = 0;   // bytes left in the body (Content-Length) or chunk
-  std::string line;         // chunk-size or trailer line
-  int req = -1;             // index into requests_ of the request being read
-  std::string ipp;          // body prefix until the end of the IPP attributes
+  std::string head;        // request head being collected
+  std::uint64_t left = 0;  // bytes left in the body (Content-Length) or chunk
+  std::string line;        // chunk-size or trailer line
+  int req = -1;            // index into requests_ of the request being read
+  std::string ipp;         // body prefix until the end of the IPP attributes
   bool in_document = false;
   bool not_ipp = false;
   std::deque<int> awaiting;  // complete requests without a response yet

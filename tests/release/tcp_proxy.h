@@ -38,9 +38,9 @@ namespace pullprint::rtest {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 struct ProxiedRequest {
-  int connection = 0;   // 1-based connection number
-  int op = -1;          // IPP operation-id (-1: not IPP or not parsed yet)
-  SteadyTime head;      // first byte of the HTTP request line
+  int connection = 0;  // 1-based connection number
+  int op = -1;         // IPP operation-id (-1: not IPP or not parsed yet)
+  SteadyTime head;     // first byte of the HTTP request line
   std::optional<SteadyTime> first_document_byte;
   std::optional<SteadyTime> body_complete;
   std::optional<SteadyTime> response;  // first response byte after the body was complete

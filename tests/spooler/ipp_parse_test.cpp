@@ -24,7 +24,8 @@ std::string printJobBytes() {
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr,
                "ipp://localhost/printers/followme");
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, "alice");
-  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, std::string(300, 'n').c_str());
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr,
+               std::string(300, 'n').c_str());
   std::string out;
   ippWriteIO(&out, appendTo, 1, nullptr, req);
   ippDelete(req);

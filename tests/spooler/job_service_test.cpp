@@ -95,13 +95,12 @@ TEST_CASE("a received job is held, durable and byte-identical") {
 TEST_CASE("transitions follow the table and cancel removes the document") {
   Fixture f;
   JobId id = f.submit("alice", "data");
-  auto bad = f.wait([&](auto done) {
-    f.jobs->transition(id, JobState::kCompleted, "", "", "x", done);
-  });
+  auto bad =
+      f.wait([&](auto done) { f.jobs->transition(id, JobState::kCompleted, "", "", "x", done); });
   CHECK(bad.code() == StatusCode::kFailedPrecondition);
   REQUIRE(f.wait([&](auto done) {
-            f.jobs->transition(id, JobState::kCanceled, "job-canceled-by-user", "", "alice", done);
-          }).isOk());
+             f.jobs->transition(id, JobState::kCanceled, "job-canceled-by-user", "", "alice", done);
+           }).isOk());
   CHECK_FALSE(f.jobs->active(id).has_value());
   CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(id, 1)));
   auto j = **f.store->job(id);
@@ -111,8 +110,8 @@ TEST_CASE("transitions follow the table and cancel removes the document") {
   CHECK(ev[2].actor == "alice");
   // A second cancel is refused: the job is finished.
   CHECK(f.wait([&](auto done) {
-          f.jobs->transition(id, JobState::kCanceled, "", "", "alice", done);
-        }).code() == StatusCode::kFailedPrecondition);
+           f.jobs->transition(id, JobState::kCanceled, "", "", "alice", done);
+         }).code() == StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("concurrent transitions on one job: exactly one wins") {
@@ -180,8 +179,9 @@ TEST_CASE("a document for a job cancelled during upload is dropped") {
   auto w = std::move(*f.spool->create(j.id, doc));
   REQUIRE(w->write("abc", 3).isOk());
   REQUIRE(f.wait([&](auto done) {
-            f.jobs->transition(j.id, JobState::kCanceled, "job-canceled-by-user", "", "alice", done);
-          }).isOk());
+             f.jobs->transition(j.id, JobState::kCanceled, "job-canceled-by-user", "", "alice",
+                                done);
+           }).isOk());
   Document d{j.id, doc, "text/plain", "x", 3, w->finishSha256(), std::nullopt};
   auto fd = w->releaseFd();
   Status s = f.wait([&](auto done) {
