@@ -24,9 +24,9 @@ PrinterState printerState(Context& c, const QueueInfo& q) {
   st.tls = c.peer.tls;
   st.server_name = c.s.config.server_name;
   st.max_document_bytes = c.s.config.max_document_bytes;
-  JobFilter f;
-  f.queue = q.name;
-  if (auto jobs = c.s.jobs.store().jobs(f)) st.queued_jobs = static_cast<int>(jobs->size());
+  // From the in-memory index: Get-Printer-Attributes is polled often and
+  // must not load every active job's row.
+  st.queued_jobs = static_cast<int>(c.s.jobs.activeCount(q.name));
   return st;
 }
 
@@ -259,7 +259,6 @@ class DocumentUpload final : public DocumentSink {
         holder_(c.holder),
         peer_host_(c.host),
         tls_(c.peer.tls),
-        admin_(c.admin),
         user_(c.user),
         job_(std::move(job)),
         docno_(docno),
@@ -304,11 +303,17 @@ class DocumentUpload final : public DocumentSink {
     Job updated = job_;
     JobState final_state = queue_hold_ ? JobState::kHeld : JobState::kPending;
     std::string reasons = queue_hold_ ? "job-hold-until-specified" : "";
+    // What the client is told once the commit is durable: built here, so the
+    // completion (on the committer thread) does not read the store.
+    Job shown = job_;
+    if (last_) {
+      shown.state = final_state;
+      shown.state_reasons = reasons;
+    }
     auto* s = &s_;
     auto holder = holder_;
     auto host = peer_host_;
     bool tls = tls_;
-    bool admin = admin_;
     std::string user = user_;
     JobId id = job_.id;
     std::int64_t size = doc.size_bytes;
@@ -324,22 +329,17 @@ class DocumentUpload final : public DocumentSink {
           }
           s->log.info("job.accepted",
                       {{"job", id}, {"owner", user}, {"bytes", size}, {"sha256", sha}});
-          std::optional<Job> job;
-          if (auto jr = s->jobs.store().job(id); jr && jr->has_value()) job = **jr;
           ipp_t* resp = newResponse(holder->get(), ok_status, "");
           addUnsupported(resp, ticket);
-          if (job) {
-            JobView v;
-            v.job = &*job;
-            v.host = host;
-            v.tls = tls;
-            v.full = true;
-            v.now = s->jobs.clock().now();
-            Requested want(nullptr, {"job-id", "job-uri", "job-state", "job-state-reasons",
-                                     "job-state-message"});
-            addJobAttributes(resp, v, want);
-          }
-          (void)admin;
+          JobView v;
+          v.job = &shown;
+          v.host = host;
+          v.tls = tls;
+          v.full = true;
+          v.now = s->jobs.clock().now();
+          Requested want(nullptr, {"job-id", "job-uri", "job-state", "job-state-reasons",
+                                   "job-state-message"});
+          addJobAttributes(resp, v, want);
           respond(toBytes(resp));
         });
   }
@@ -364,7 +364,6 @@ class DocumentUpload final : public DocumentSink {
   std::shared_ptr<IppRequest> holder_;
   std::string peer_host_;
   bool tls_;
-  bool admin_;
   std::string user_;
   Job job_;
   int docno_;

@@ -253,6 +253,13 @@ std::optional<ActiveJob> JobService::active(JobId id) const {
   return it->second;
 }
 
+size_t JobService::activeCount(const std::string& queue) const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, a] : active_) n += a.queue == queue;
+  return n;
+}
+
 size_t JobService::activeCount() const {
   std::lock_guard lock(mu_);
   return active_.size();

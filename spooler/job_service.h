@@ -103,6 +103,7 @@ class JobService {
 
   std::optional<ActiveJob> active(JobId id) const;
   size_t activeCount() const;
+  size_t activeCount(const std::string& queue) const;  // in one queue
 
   Store& store() { return store_; }
   SpoolDir& spool() { return spool_; }
