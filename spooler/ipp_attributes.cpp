@@ -483,7 +483,7 @@ void addJobAttributes(ipp_t* r, const JobView& v, const Requested& want) {
     ippAddString(r, J, IPP_TAG_MIMETYPE, "document-format", nullptr, j.format.c_str());
   if (w("job-hold-until", true)) {
     const char* hold =
-        (j.state == JobState::kHeld || j.state == JobState::kReceiving) && j.queue != "direct"
+        j.state == JobState::kHeld || (j.state == JobState::kReceiving && j.queue != "direct")
             ? "indefinite"
             : "no-hold";
     ippAddString(r, J, IPP_TAG_KEYWORD, "job-hold-until", nullptr, hold);

@@ -69,6 +69,7 @@ struct Ticket {
   std::vector<ipp_attribute_t*> unsupported;
   bool fidelity = false;
   bool no_hold = false;  // job-hold-until=no-hold was asked for
+  bool hold = false;     // job-hold-until=indefinite on a queue that prints at once
   bool sides_given = false;
   bool color_given = false;
 };
@@ -141,11 +142,17 @@ Ticket readTicket(ipp_t* req, bool queue_holds) {
     } else if (name == "job-hold-until") {
       // Held queues hold every job until its owner releases it: "no-hold"
       // is substituted with indefinite and reported back in the
-      // unsupported group, so the client knows. Timed holds are not offered.
+      // unsupported group, so the client knows. A queue that prints at once
+      // (direct) holds a job that asks for "indefinite" until Release-Job,
+      // as CUPS does. Timed holds are not offered.
       std::string v =
           (tag == IPP_TAG_KEYWORD || tag == IPP_TAG_NAME) ? ippGetString(a, 0, nullptr) : "";
-      ok = count == 1 && (queue_holds ? v == "indefinite" : v == "no-hold");
+      ok = count == 1 && (v == "indefinite" || (!queue_holds && v == "no-hold"));
       if (count == 1 && v == "no-hold") t.no_hold = true;
+      if (ok && v == "indefinite" && !queue_holds) {
+        t.hold = true;
+        t.extra["job-hold-until"] = v;  // kept with the job for Create-Job + Send-Document
+      }
     } else if (name == "printer-resolution" || name == "finishings" || name == "job-priority" ||
                name == "job-sheets" || name == "output-bin" || name == "media-col" ||
                name == "print-scaling" || name == "print-content-optimize" ||
@@ -236,16 +243,19 @@ Job newJob(Context& c, const Ticket& t, const std::string& format) {
   j.ticket_json = t.extra.dump();
   j.state = JobState::kReceiving;
   j.created_at = c.s.jobs.clock().now();
-  j.hold_expires_at = c.queue->hold ? j.created_at + c.s.config.hold_timeout_seconds : 0;
+  j.hold_expires_at = c.queue->hold || t.hold ? j.created_at + c.s.config.hold_timeout_seconds : 0;
   for (const auto& q : c.s.config.queues)
     if (q.name == j.queue && q.hold_timeout_seconds > 0)
       j.hold_expires_at = j.created_at + q.hold_timeout_seconds;
   return j;
 }
 
-// Where a job goes once its last document is stored.
-JobState stateAfterReceive(const QueueInfo& q) {
-  return q.hold ? JobState::kHeld : JobState::kPending;
+// Whether a job waits for release once its last document is stored: every
+// job of a holding queue, and jobs that asked for job-hold-until=indefinite.
+bool holdsAfterReceive(const QueueInfo& q, const Job& job) {
+  if (q.hold) return true;
+  auto t = nlohmann::json::parse(job.ticket_json, nullptr, false);
+  return t.is_object() && t.value("job-hold-until", "") == "indefinite";
 }
 
 // ---------------------------------------------------------------------------
@@ -267,7 +277,7 @@ class DocumentUpload final : public DocumentSink {
         abort_job_(abort_job_on_failure),
         ok_status_(ok_status),
         ticket_(std::move(ticket)),
-        queue_hold_(c.queue ? c.queue->hold : true) {
+        queue_hold_(c.queue ? holdsAfterReceive(*c.queue, job_) : true) {
     const char* fmt = strAttr(holder_->get(), "document-format", IPP_TAG_OPERATION);
     format_ = fmt ? fmt : "application/octet-stream";
     const char* dn = strAttr(holder_->get(), "document-name", IPP_TAG_OPERATION);
@@ -560,9 +570,12 @@ HandleResult closeJob(Context& c) {
   }
   const QueueInfo* q = c.s.queueByName(job->queue);
   // A job closed without any document has nothing to print.
-  JobState to = job->document_count == 0 ? JobState::kAborted : stateAfterReceive(*q);
+  const bool hold = holdsAfterReceive(*q, *job);
+  JobState to = job->document_count == 0 ? JobState::kAborted
+                : hold                   ? JobState::kHeld
+                                         : JobState::kPending;
   std::string reasons =
-      job->document_count == 0 ? "aborted-by-system" : (q->hold ? "job-hold-until-specified" : "");
+      job->document_count == 0 ? "aborted-by-system" : (hold ? "job-hold-until-specified" : "");
   auto ctx = std::make_shared<Context>(c);
   c.s.jobs.transition(job->id, to, reasons,
                       job->document_count == 0 ? "job closed without documents" : "", c.user,

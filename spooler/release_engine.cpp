@@ -236,7 +236,16 @@ void ReleaseEngine::backToHold(JobId id, JobState from, const std::string& reaso
   (void)from;
   Status s = jobs_.transitionAndWait(id, JobState::kHeld, "job-hold-until-specified," + reason,
                                      message, "system");
-  if (!s) log_.error("release.hold-failed", {{"job", id}, {"error", s.toString()}});
+  if (!s) {
+    // Cancelled (or expired) while it was being sent: it stays as it is.
+    auto j = jobs_.store().job(id);
+    if (j && j->has_value() && isTerminal((*j)->state)) {
+      log_.info("release.stopped",
+                {{"job", id}, {"state", jobStateName((*j)->state)}, {"reason", reason}});
+      return;
+    }
+    log_.error("release.hold-failed", {{"job", id}, {"error", s.toString()}});
+  }
   log_.warn("release.back-on-hold", {{"job", id}, {"reason", reason}, {"message", message}});
 }
 
@@ -422,6 +431,24 @@ void ReleaseEngine::pollTracked() {
     now = tracked_;
   }
   for (Tracked t : now) {
+    // Cancelled here while the printer prints it: cancel it there too.
+    if (auto local = jobs_.store().job(t.job);
+        local && local->has_value() && isTerminal((*local)->state)) {
+      Status c =
+          t.printer_job_id ? client_.cancelJob(t.uri, t.printer_job_id, t.user) : Status::ok();
+      {
+        std::lock_guard lock(mu_);
+        tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(),
+                                      [&](const Tracked& x) { return x.job == t.job; }),
+                       tracked_.end());
+      }
+      log_.info("release.cancelled-at-printer", {{"job", t.job},
+                                                 {"printer", t.printer},
+                                                 {"printer_job", t.printer_job_id},
+                                                 {"result", c ? std::string("ok") : c.toString()}});
+      printerDone(t.printer);
+      continue;
+    }
     if (t.printer_job_id == 0) {
       // Left by reconcile(): the printer was unreachable; find the job by name.
       auto found = client_.findJobByName(t.uri, t.printer_job_name, t.user);

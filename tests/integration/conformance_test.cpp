@@ -164,8 +164,26 @@ struct Run {
     o << label << ": " << steps.size() << " steps, " << count("PASS") << " pass, " << count("FAIL")
       << " fail, " << count("SKIP") << " skip, " << cmd.elapsed.count() << " ms, exit "
       << cmd.exitCode << (cmd.timedOut ? " (TIMED OUT)" : "") << "\n";
-    for (auto& f : failed()) o << "    FAIL: " << f << "\n";
+    for (auto& f : failed()) o << "    FAIL: " << f << "\n" << failureDetail(f);
     return o.str();
+  }
+  // ipptool -t prints what it expected and got under a failed step.
+  std::string failureDetail(const std::string& name) const {
+    std::istringstream in(cmd.out);
+    std::string line, out;
+    int left = 0;
+    while (std::getline(in, line)) {
+      if (left > 0 && line.find("[PASS]") == std::string::npos &&
+          line.find("[FAIL]") == std::string::npos && line.find("[SKIP]") == std::string::npos) {
+        out += "      " + line + "\n";
+        --left;
+      } else {
+        left = 0;
+      }
+      if (line.find(name) != std::string::npos && line.find("[FAIL]") != std::string::npos)
+        left = 8;
+    }
+    return out;
   }
 };
 
@@ -297,4 +315,50 @@ TEST_CASE("ipptool ipp-1.1 / ipp-2.0 against the follow-me queue and a cupsd hel
     for (auto& f : r->failed()) CHECK(completionSteps().count(f) == 1);
   }
   for (auto& f : cqm11r.failed()) CHECK(kNeedsCompletedJob.count(f) == 1);
+}
+
+// The direct queue prints at once (release engine, printer behind it), so
+// jobs complete and the unmodified files must pass in full: no step is
+// excused here.
+TEST_CASE("ipptool ipp-1.1 / ipp-2.0 pass completely against the direct queue",
+          "[conformance][slow]") {
+  TempDir work("itest-conformance-direct");
+  fs::permissions(work.path(), fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
+  const fs::path unmodified = work / "ipptool";
+  prepareTestDir(unmodified, false);
+
+  IppEvePrinter eve11, eve20;
+  auto directTo = [](const IppEvePrinter& eve) {
+    ServerOptions so;
+    so.toml =
+        "[release]\ndirect_printer = \"eve\"\npoll_interval_ms = 50\n\n"
+        "[[printer]]\nname = \"eve\"\nuri = \"" +
+        eve.uri() + "\"\n";
+    return so;
+  };
+  PullprintServer pp11(directTo(eve11)), pp20(directTo(eve20));
+  pp11.start();
+  pp20.start();
+
+  EnvChanges env;
+  env.set = {{"CUPS_SERVERROOT", (work / "client").string()}, {"HOME", (work / "client").string()}};
+  fs::create_directories(work / "client");
+  auto f11 =
+      startRun("pullprint direct ipp-1.1", unmodified, pp11.uri("direct"), "ipp-1.1.test", env);
+  auto f20 =
+      startRun("pullprint direct ipp-2.0", unmodified, pp20.uri("direct"), "ipp-2.0.test", env);
+  std::vector<Run> runs = {f11.get(), f20.get()};
+
+  for (const Run& r : runs) {
+    std::cout << r.summary() << std::flush;
+    INFO(r.summary() << r.cmd.out.substr(0, 400) << "\n"
+                     << r.cmd.err << "\nserver log:\n"
+                     << (&r == &runs[0] ? pp11 : pp20).log().substr(0, 4000));
+    CHECK_FALSE(r.cmd.timedOut);
+    CHECK(r.steps.size() > 60);
+    CHECK(r.failed().empty());
+    CHECK(r.cmd.exitCode == 0);
+  }
 }

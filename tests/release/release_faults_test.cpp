@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "tests/release/release_support.h"
 #include "tests/release/tcp_proxy.h"
@@ -338,4 +339,46 @@ TEST_CASE("a printer that refuses the document at Send-Document: held as refused
   CHECK(contains(back["state_message"], "refused the document"));
   CHECK(printer.receivedJobCount() == 0);
   CHECK(sha256File(server.documentPath(id)) == sha256File(work / "blob.bin"));
+}
+
+TEST_CASE("a job cancelled while the printer prints it is cancelled at the printer too",
+          "[release][faults][cancel]") {
+  IppEvePrinterOptions po;
+  po.printDelay = 8000ms;  // long enough to cancel while "processing"
+  IppEvePrinter printer(po);
+  ReleaseServerOptions so;
+  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", printer.uri());
+  ReleaseServer server(so);
+  server.addUser("alice", "alice-password");
+  server.start();
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-cancel-printing");
+  testing::makePdf(work / "doc.pdf", 2);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  json printing = waitJob(server.port(), kAlice, id, stateIs("printing"), 20s);
+  REQUIRE(printing["state"] == "printing");
+  const int pjid = printing["printer_job_id"].get<int>();
+
+  IppResult cancelled = ippCancelJob(server.port(), "followme", id, "alice");
+  INFO(cancelled.message);
+  REQUIRE(cancelled.ok());
+
+  // The printer's copy ends cancelled (7), not completed (9). ippeveprinter
+  // keeps a cancelled job "processing-to-stop-point" until its print command ends.
+  auto start = std::chrono::steady_clock::now();
+  int state = 0;
+  while (std::chrono::steady_clock::now() - start < 20s) {
+    auto states = printerJobStates(printer.uri());
+    if (states && states->count(pjid)) state = states->at(pjid);
+    if (state >= 7) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  INFO(server.log());
+  CHECK(state == 7);  // IPP job-state canceled
+  json after = getJob(server.port(), kAlice, id);
+  CHECK(after["state"] == "canceled");
+  CHECK(after["usage"].empty());  // nothing accounted as printed
+  CHECK(server.log().find("event=release.cancelled-at-printer") != std::string::npos);
 }

@@ -301,7 +301,20 @@ IppResult ippReleaseJob(std::uint16_t port, const std::string& queue, std::int64
   return r;
 }
 
-std::optional<std::vector<int>> printerJobIds(const std::string& printerUri) {
+IppResult ippCancelJob(std::uint16_t port, const std::string& queue, std::int64_t jobId,
+                       const std::string& user) {
+  http_t* http = connectTo(port);
+  if (!http) return {-1, "cannot connect to pullprintd", 0};
+  ipp_t* req = newRequest(IPP_OP_CANCEL_JOB, port, queue, user);
+  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(jobId));
+  std::string resource = "/printers/" + queue;
+  ipp_t* resp = cupsDoRequest(http, req, resource.c_str());
+  IppResult r = finishRequest(resp);
+  httpClose(http);
+  return r;
+}
+
+std::optional<std::map<int, int>> printerJobStates(const std::string& printerUri) {
   char scheme[32], userpass[64], host[256], resource[1024];
   int port = 0;
   if (httpSeparateURI(HTTP_URI_CODING_ALL, printerUri.c_str(), scheme, sizeof scheme, userpass,
@@ -314,14 +327,38 @@ std::optional<std::vector<int>> printerJobIds(const std::string& printerUri) {
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, printerUri.c_str());
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, "root");
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", nullptr, "all");
+  static const char* const want[] = {"job-id", "job-state"};
+  ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", 2, nullptr, want);
   ipp_t* resp = cupsDoRequest(http, req, resource);
   httpClose(http);
   if (!resp) return std::nullopt;
-  std::vector<int> ids;
-  for (ipp_attribute_t* a = ippFirstAttribute(resp); a; a = ippNextAttribute(resp))
-    if (ippGetName(a) && std::strcmp(ippGetName(a), "job-id") == 0)
-      ids.push_back(ippGetInteger(a, 0));
+  // One job per attribute group; groups are separated by unnamed attributes.
+  std::map<int, int> states;
+  int id = 0, state = 0;
+  auto flush = [&] {
+    if (id > 0) states[id] = state;
+    id = state = 0;
+  };
+  for (ipp_attribute_t* a = ippFirstAttribute(resp); a; a = ippNextAttribute(resp)) {
+    const char* name = ippGetName(a);
+    if (!name) {
+      flush();
+    } else if (ippGetGroupTag(a) == IPP_TAG_JOB && std::strcmp(name, "job-id") == 0) {
+      id = ippGetInteger(a, 0);
+    } else if (ippGetGroupTag(a) == IPP_TAG_JOB && std::strcmp(name, "job-state") == 0) {
+      state = ippGetInteger(a, 0);
+    }
+  }
+  flush();
   ippDelete(resp);
+  return states;
+}
+
+std::optional<std::vector<int>> printerJobIds(const std::string& printerUri) {
+  auto states = printerJobStates(printerUri);
+  if (!states) return std::nullopt;
+  std::vector<int> ids;
+  for (const auto& [id, state] : *states) ids.push_back(id);
   return ids;
 }
 

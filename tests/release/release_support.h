@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -134,6 +135,13 @@ IppResult ippPrintJob(std::uint16_t port, const fs::path& file, const IppJobOpti
 // Release-Job (job-id on the queue's printer-uri) as `user`.
 IppResult ippReleaseJob(std::uint16_t port, const std::string& queue, std::int64_t jobId,
                         const std::string& user);
+
+// Cancel-Job (job-id on the queue's printer-uri) as `user`.
+IppResult ippCancelJob(std::uint16_t port, const std::string& queue, std::int64_t jobId,
+                       const std::string& user);
+
+// job-state of every job a printer knows, by job id; nullopt when it does not answer.
+std::optional<std::map<int, int>> printerJobStates(const std::string& printerUri);
 
 // Job ids a printer knows (Get-Jobs which-jobs=all on `printerUri`, any
 // ipp:// URI); nullopt when it does not answer.
