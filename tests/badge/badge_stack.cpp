@@ -57,7 +57,7 @@ Stack::Stack(StackOptions options) : work_("pullprint-badge-stack") {
       uri +
       "\"\n"
       "[[printer]]\nname = \"lib-2\"\nuri = \"" +
-      uri + "\"\n";
+      uri + "\"\n" + options.extraToml;
   server_ = std::make_unique<itest::PullprintServer>(so);
   server_->start();
   server_->addUser("admin", "adminpw", "admin");

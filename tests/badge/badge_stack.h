@@ -28,6 +28,7 @@ struct Api {
 
 struct StackOptions {
   std::string stationsToml;  // lines for [stations]
+  std::string extraToml;     // more tables for pullprint.toml (e.g. [tls])
   // Maps ippeveprinter's URI to the one pullprintd is given (the benchmark
   // puts a timestamping proxy in between). Identity when unset.
   std::function<std::string(const std::string&)> printerUri;
