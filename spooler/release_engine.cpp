@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
 
 #include "policies/evaluate.h"
 #include "spooler/job_counts.h"
@@ -639,14 +640,29 @@ size_t ReleaseEngine::expireDue() {
     auto due = jobs_.store().expiredHeldJobs(clock_.now(), 500);
     if (!due || due->empty()) break;
     size_t before = n;
-    for (const Job& j : *due) {
-      Status s =
-          jobs_.transitionAndWait(j.id, JobState::kExpired, "job-hold-expired",
-                                  "not released before the hold timeout; never printed", "system");
-      if (s) {
-        ++n;
-        log_.info("job.expired", {{"job", j.id}, {"owner", j.owner}});
-      }
+    // All transitions of a page go to the committer at once, so they share
+    // its group commits instead of one transaction (and fsync) each.
+    std::mutex m;
+    std::condition_variable done_cv;
+    size_t left = due->size();
+    std::vector<char> moved(due->size(), 0);
+    for (size_t i = 0; i < due->size(); ++i) {
+      jobs_.transition((*due)[i].id, JobState::kExpired, "job-hold-expired",
+                       "not released before the hold timeout; never printed", "system",
+                       [&, i](Status s) {
+                         std::lock_guard lock(m);
+                         moved[i] = s ? 1 : 0;
+                         if (--left == 0) done_cv.notify_all();
+                       });
+    }
+    {
+      std::unique_lock lock(m);
+      done_cv.wait(lock, [&] { return left == 0; });
+    }
+    for (size_t i = 0; i < due->size(); ++i) {
+      if (!moved[i]) continue;
+      ++n;
+      log_.info("job.expired", {{"job", (*due)[i].id}, {"owner", (*due)[i].owner}});
     }
     if (n == before) break;  // nothing moved: do not spin
   }
