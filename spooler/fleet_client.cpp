@@ -321,8 +321,21 @@ Status FleetClient::setCups(const std::string& uri,
   cupsFileClose(out);
   ppdClose(ppd);
 
+  // Printer group, found by trying against cupsd 2.4 (docs/policies.md):
+  //  - sides-default is derived from the PPD's *DefaultDuplex. An explicit
+  //    sides-default becomes a second, separate value that jobs ignore (the
+  //    DESIGN.md pitfall), so it is deleted instead (as lpadmin -R does),
+  //    which also repairs a queue where someone set it by hand.
+  //  - every other default is also sent as xxx-default: cupsd keeps those as
+  //    queue options that win over the PPD (a stale print-color-mode option
+  //    would otherwise survive the PPD change).
   cupsEncodeOptions2(req, num_options, options, IPP_TAG_OPERATION);
-  cupsEncodeOptions2(req, num_options, options, IPP_TAG_PRINTER);
+  for (const auto* d : settings) {
+    if (d->name == "sides-default")
+      ippAddInteger(req, IPP_TAG_PRINTER, IPP_TAG_DELETEATTR, "sides-default", 0);
+    else
+      addValue(req, IPP_TAG_PRINTER, *d, 0);
+  }
   IppPtr resp(cupsDoFileRequest(http->get(), req, "/admin/", tempfile));
   return lastStatus("CUPS-Add-Modify-Printer", resp != nullptr);
 }

@@ -344,6 +344,19 @@ drift_interval_seconds = 0
     auto after = parse(api(port, "POST", "/api/v1/fleet/check"));
     CHECK(after["compliant"] == json::array({"cups-q1"}));
 
+    // The DESIGN.md pitfall done by hand (lpadmin -o sides-default=...): cupsd
+    // then reports two values; drift shows both and a push removes the stray one.
+    auto stray = cups.runTool({"lpadmin", "-p", "q1", "-o", "sides-default=one-sided"});
+    REQUIRE(stray.ok());
+    auto two = parse(api(port, "POST", "/api/v1/fleet/check"));
+    bool two_values = false;
+    for (const auto& d : two["drifted"])
+      if (d["printer"] == "cups-q1") two_values = d["differences"][0]["actual"].size() == 2;
+    CHECK(two_values);
+    CHECK(resultOf(parse(api(port, "POST", "/api/v1/fleet/push", R"({"group":"office"})")),
+                   "cups-q1")["status"] == "ok");
+    CHECK(parse(api(port, "POST", "/api/v1/fleet/check"))["compliant"] == json::array({"cups-q1"}));
+
     // --- Runtime swap: version 2 denies everything at submit ---
     std::string v2 = std::string(kPolicyV1).replace(0, 11, "version = 2") +
                      "\n[[rule]]\nname = \"closed\"\ndeny = \"printing is closed today\"\n";
