@@ -58,13 +58,29 @@ Result<HttpPtr> connect(const Target& t, std::chrono::milliseconds timeout) {
 
 // The outcome of the last request on this thread. No response at all, or an
 // HTTP-level failure without IPP status, means the printer could not be
-// reached (or the connection broke): kUnavailable.
-Status lastStatus(const char* what, bool have_response) {
+// reached (or the connection broke): kUnavailable. A refusal carries the IPP
+// status, the printer's own status-message and the attributes it listed as
+// unsupported.
+Status lastStatus(const char* what, ipp_t* response) {
   ipp_status_t s = cupsLastError();
   std::string msg = std::string(what) + ": " + ippErrorString(s);
-  if (const char* m = cupsLastErrorString(); m && *m && std::strcmp(m, ippErrorString(s)) != 0)
-    msg += std::string(" (") + m + ")";
-  if (!have_response) return {StatusCode::kUnavailable, msg};
+  std::string detail;
+  if (response) {
+    if (ipp_attribute_t* m = ippFindAttribute(response, "status-message", IPP_TAG_ZERO))
+      if (const char* t = ippGetString(m, 0, nullptr)) detail = t;
+    std::string unsupported;
+    for (ipp_attribute_t* a = ippFirstAttribute(response); a; a = ippNextAttribute(response))
+      if (ippGetGroupTag(a) == IPP_TAG_UNSUPPORTED_GROUP && ippGetName(a))
+        unsupported += (unsupported.empty() ? "" : ", ") + std::string(ippGetName(a));
+    if (!unsupported.empty())
+      detail += (detail.empty() ? "" : "; ") + std::string("unsupported: ") + unsupported;
+  }
+  if (detail.empty()) {
+    const char* m = cupsLastErrorString();
+    if (m && *m && std::strcmp(m, ippErrorString(s)) != 0) detail = m;
+  }
+  if (!detail.empty()) msg += " (" + detail + ")";
+  if (!response) return {StatusCode::kUnavailable, msg};
   if (s <= IPP_STATUS_OK_EVENTS_COMPLETE) return Status::ok();
   if (s == IPP_STATUS_ERROR_SERVICE_UNAVAILABLE || s == IPP_STATUS_ERROR_BUSY)
     return {StatusCode::kUnavailable, msg};
@@ -142,7 +158,7 @@ Result<PrinterDefaultsReading> FleetClient::read(const std::string& uri) const {
   ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
                 sizeof want / sizeof want[0], nullptr, want);
   IppPtr resp(cupsDoRequest(http->get(), req, t->resource.c_str()));
-  if (Status s = lastStatus("Get-Printer-Attributes", resp != nullptr); !s) return s;
+  if (Status s = lastStatus("Get-Printer-Attributes", resp.get()); !s) return s;
 
   PrinterDefaultsReading r;
   bool printer_type = false;
@@ -192,7 +208,7 @@ Status FleetClient::setIpp(const std::string& uri,
     addValue(req, IPP_TAG_PRINTER, *d, it == reading.value_tags.end() ? 0 : it->second);
   }
   IppPtr resp(cupsDoRequest(http->get(), req, t->resource.c_str()));
-  return lastStatus("Set-Printer-Attributes", resp != nullptr);
+  return lastStatus("Set-Printer-Attributes", resp.get());
 }
 
 Status FleetClient::setCups(const std::string& uri,
@@ -237,7 +253,7 @@ Status FleetClient::setCups(const std::string& uri,
     // No PPD (raw queue): the xxx-default attributes are all there is.
     for (const auto* d : settings) addValue(req, IPP_TAG_PRINTER, *d, 0);
     IppPtr resp(cupsDoRequest(http->get(), req, "/admin/"));
-    return lastStatus("CUPS-Add-Modify-Printer", resp != nullptr);
+    return lastStatus("CUPS-Add-Modify-Printer", resp.get());
   }
   struct Unlink {
     std::string path;
@@ -337,7 +353,7 @@ Status FleetClient::setCups(const std::string& uri,
       addValue(req, IPP_TAG_PRINTER, *d, 0);
   }
   IppPtr resp(cupsDoFileRequest(http->get(), req, "/admin/", tempfile));
-  return lastStatus("CUPS-Add-Modify-Printer", resp != nullptr);
+  return lastStatus("CUPS-Add-Modify-Printer", resp.get());
 }
 
 }  // namespace pullprint::spooler
