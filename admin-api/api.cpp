@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "admin-api/fleet_api.h"
 #include "admin-api/reports.h"
 #include "admin-api/stations.h"
 #include "core/cidr.h"
@@ -117,7 +118,8 @@ ApiResponse Api::handle(const ApiRequest& req) {
     return error(401, "wrong user name or password");
   }
   bool admin = user->role == Role::kAdmin;
-  if (ReportService::serves(path)) return reports_->handle(req, *user);  // reports (read-only)
+  if (ReportService::serves(path)) return reports_->handle(req, *user);     // reports (read-only)
+  if (fleet_ && FleetApi::serves(path)) return fleet_->handle(req, *user);  // policies, fleet
 
   json body;
   if (req.method == "POST" && !req.body.empty()) {

@@ -60,6 +60,7 @@ int httpStatusFor(const Status& status);
 
 class StationApi;     // admin-api/stations.h: /api/v1/stations..., /api/v1/cards...
 class ReportService;  // admin-api/reports.h: /api/v1/reports/...
+class FleetApi;       // admin-api/fleet_api.h: /api/v1/policies..., /api/v1/fleet/...
 
 class Api {
  public:
@@ -69,6 +70,8 @@ class Api {
   ApiResponse handle(const ApiRequest& request);
   // Card release routes are served by `stations` (owned by main; may be null).
   void setStationApi(StationApi* stations) { stations_ = stations; }
+  // Policy and fleet routes are served by `fleet` (owned by main; may be null).
+  void setFleetApi(FleetApi* fleet) { fleet_ = fleet; }
 
  private:
   const Config& config_;
@@ -77,6 +80,7 @@ class Api {
   Authenticator& auth_;
   Logger& log_;
   StationApi* stations_ = nullptr;
+  FleetApi* fleet_ = nullptr;
   std::unique_ptr<ReportService> reports_;  // read-only, on config.database
 };
 

@@ -134,9 +134,9 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
 
   Config c;
   std::string err;
-  std::set<std::string> known_sections = {"server",   "tls",    "ipp",     "spool",
-                                          "hold",     "queue",  "release", "printer",
-                                          "stations", "policy", "analysis"};
+  std::set<std::string> known_sections = {"server",   "tls",    "ipp",      "spool",
+                                          "hold",     "queue",  "release",  "printer",
+                                          "stations", "policy", "analysis", "fleet"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -238,6 +238,29 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     TableReader r(*t, "[policy]", source, &err);
     r.get("file", &c.policy_file);
     r.rejectUnknown();
+  }
+  if (auto* t = root["fleet"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[fleet]", source, &err);
+    r.get("concurrency", &c.fleet_concurrency);
+    r.get("timeout_ms", &c.fleet_timeout_ms);
+    r.get("attempts", &c.fleet_attempts);
+    r.get("backoff_ms", &c.fleet_backoff_ms);
+    r.get("drift_interval_seconds", &c.fleet_drift_interval_seconds);
+    r.get("auto_repush", &c.fleet_auto_repush);
+    r.rejectUnknown();
+    if (err.empty() && (c.fleet_concurrency < 1 || c.fleet_concurrency > 256))
+      err = where(source, t->source()) + ": [fleet].concurrency must be 1..256";
+    if (err.empty() && (c.fleet_timeout_ms < 100 || c.fleet_timeout_ms > 300000))
+      err = where(source, t->source()) + ": [fleet].timeout_ms must be 100..300000";
+    if (err.empty() && (c.fleet_attempts < 1 || c.fleet_attempts > 10))
+      err = where(source, t->source()) + ": [fleet].attempts must be 1..10";
+    if (err.empty() && (c.fleet_backoff_ms < 0 || c.fleet_backoff_ms > 600000))
+      err = where(source, t->source()) + ": [fleet].backoff_ms must be 0..600000";
+    if (err.empty() &&
+        (c.fleet_drift_interval_seconds < 0 || c.fleet_drift_interval_seconds > 7 * 86400 ||
+         (c.fleet_drift_interval_seconds > 0 && c.fleet_drift_interval_seconds < 10)))
+      err = where(source, t->source()) +
+            ": [fleet].drift_interval_seconds must be 0 (off) or 10..604800";
   }
   if (auto* t = root["stations"].as_table(); t && err.empty()) {
     TableReader r(*t, "[stations]", source, &err);
@@ -379,6 +402,16 @@ const std::string& defaultConfigText() {
 [policy]
 # file = "/etc/pullprint/policy.toml"  # duplex/colour/deny rules (docs/policies.md);
 #                                      # check with: pullprintd --check-policy FILE
+
+[fleet]
+# Pushing the policy's [printer_defaults] to printers, and drift checks
+# (docs/policies.md "Fleet push and drift").
+# concurrency = 16                 # printers contacted at once
+# timeout_ms = 10000               # per printer and IPP request
+# attempts = 3                     # tries for an unreachable printer
+# backoff_ms = 1000                # wait before the second try; doubles each try
+# drift_interval_seconds = 3600    # read back every printer's defaults; 0 = off
+# auto_repush = false              # push again to printers found drifted
 
 [stations]
 # Card release stations (pullprint-badge); see docs/badge-reader.md.

@@ -96,6 +96,14 @@ struct Config {
       10;  // unknown/failed card taps per station, then 429
   std::int64_t card_register_window_seconds = 120;  // "register my card": tap within this time
 
+  // [fleet] (fleet push and drift; docs/policies.md "Fleet push and drift")
+  int fleet_concurrency = 16;                        // printers contacted at once
+  std::int64_t fleet_timeout_ms = 10000;             // per printer and IPP request
+  int fleet_attempts = 3;                            // tries for an unreachable printer
+  std::int64_t fleet_backoff_ms = 1000;              // wait before the 2nd try; doubles per try
+  std::int64_t fleet_drift_interval_seconds = 3600;  // scheduled drift check; 0 = off
+  bool fleet_auto_repush = false;                    // push again to drifted printers after a check
+
   // [[queue]]
   std::vector<QueueConfig> queues;
   // [[printer]]

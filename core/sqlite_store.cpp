@@ -155,6 +155,55 @@ CREATE TABLE station_nonces (
 );
 CREATE INDEX station_nonces_expiry ON station_nonces(expires_at);
 )sql",
+    // 4: placeholder on the fleet branch only: migration 4 belongs to another
+    // branch. When the branches are merged, that branch's migration 4 takes
+    // this place and this placeholder is dropped.
+    "SELECT 1;",
+    // 5: fleet (policies and fleet-wide settings): accepted policy versions,
+    // fleet push runs with one result per printer, drift checks.
+    R"sql(
+CREATE TABLE policy_versions (
+  version INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  document TEXT NOT NULL
+);
+CREATE TABLE fleet_push_runs (
+  id INTEGER PRIMARY KEY,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  printer_group TEXT,
+  policy_version INTEGER NOT NULL,
+  printers INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  failed INTEGER NOT NULL
+);
+CREATE TABLE fleet_push_results (
+  run_id INTEGER NOT NULL REFERENCES fleet_push_runs(id),
+  printer TEXT NOT NULL,
+  transport TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  settings TEXT NOT NULL DEFAULT '[]',
+  PRIMARY KEY (run_id, printer)
+);
+CREATE TABLE fleet_drift_checks (
+  id INTEGER PRIMARY KEY,
+  checked_at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  compliant INTEGER NOT NULL,
+  drifted INTEGER NOT NULL,
+  unreachable INTEGER NOT NULL,
+  report TEXT NOT NULL
+);
+)sql",
 };
 
 const char* const kJobColumns =

@@ -98,6 +98,11 @@ std::string summarizePolicy(const Policy& policy) {
        (d.hold_timeout_seconds ? std::to_string(*d.hold_timeout_seconds)
                                : std::string("server-config")) +
        " allow_direct=" + (d.allow_direct.value_or(false) ? "true" : "false") + "\n";
+  if (!policy.printerDefaults().empty()) {
+    s += "printer_defaults:";
+    for (const PrinterDefault& pd : policy.printerDefaults()) s += " " + pd.name + "=" + pd.value;
+    s += "\n";
+  }
   int n = 0;
   for (const Rule& r : policy.rules()) {
     const RuleScope& sc = r.scope;

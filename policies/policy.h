@@ -120,6 +120,21 @@ struct Rule {
   RuleActions actions;
 };
 
+// [printer_defaults]: printer defaults the fleet push sets on every printer
+// (docs/policies.md "Fleet push and drift"). Keys are IPP attribute names
+// ending in "-default"; values are kept as text in their IPP form: a keyword
+// ("two-sided-long-edge"), an enum keyword ("draft" for print-quality-default),
+// an integer ("1") or a boolean ("true"/"false"). Document order is kept.
+struct PrinterDefault {
+  enum class Kind { kKeyword, kInteger, kBoolean };
+  std::string name;   // "sides-default"
+  std::string value;  // "two-sided-long-edge"
+  Kind kind = Kind::kKeyword;
+  SourcePosition position;  // of the key
+  // The job-template attribute the default is for: "sides" for "sides-default".
+  std::string option() const { return name.substr(0, name.size() - 8); }
+};
+
 namespace detail {
 struct CompiledPolicy;  // policies/compiled.h (private to the module)
 class PolicyParser;
@@ -137,6 +152,8 @@ class Policy {
   const std::string& source() const { return source_; }  // file name given to the parser
   const Defaults& defaults() const { return defaults_; }
   const std::vector<Rule>& rules() const { return rules_; }  // in document (precedence) order
+  // [printer_defaults], in document order; empty when the table is absent.
+  const std::vector<PrinterDefault>& printerDefaults() const { return printer_defaults_; }
 
   // The compiled form the evaluator uses; not part of the public API.
   const detail::CompiledPolicy& compiled() const { return *compiled_; }
@@ -149,6 +166,7 @@ class Policy {
   std::string source_;
   Defaults defaults_;
   std::vector<Rule> rules_;
+  std::vector<PrinterDefault> printer_defaults_;
   std::unique_ptr<detail::CompiledPolicy> compiled_;
 };
 

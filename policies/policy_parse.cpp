@@ -81,6 +81,7 @@ class PolicyParser {
   }
 
   void readDefaults(const toml::node& node);
+  void readPrinterDefaults(const toml::node& node);
   void readRule(const toml::node& node);
   void compileRule(const Rule& rule, const TableReader& reader);
   std::int32_t globIndex(const std::string& pattern);
@@ -241,9 +242,10 @@ Result<Policy> PolicyParser::run(std::vector<PolicyError>* out) {
     // Top level: version, [defaults], [[rule]].
     for (auto&& [k, v] : root) {
       std::string_view key = k.str();
-      if (key != "version" && key != "defaults" && key != "rule")
-        error(positionOf(k.source()), "unknown top-level key " + inQuotes(key) +
-                                          " (expected version, [defaults], [[rule]])");
+      if (key != "version" && key != "defaults" && key != "rule" && key != "printer_defaults")
+        error(positionOf(k.source()),
+              "unknown top-level key " + inQuotes(key) +
+                  " (expected version, [defaults], [printer_defaults], [[rule]])");
     }
     if (const toml::node* n = root.get("version")) {
       auto v = n->value_exact<std::int64_t>();
@@ -258,6 +260,7 @@ Result<Policy> PolicyParser::run(std::vector<PolicyError>* out) {
             "version is required (an integer that increases with every change)");
     }
     if (const toml::node* n = root.get("defaults")) readDefaults(*n);
+    if (const toml::node* n = root.get("printer_defaults")) readPrinterDefaults(*n);
     if (const toml::node* n = root.get("rule")) {
       const toml::array* arr = n->as_array();
       if (!arr || !arr->is_array_of_tables()) {
@@ -316,6 +319,105 @@ void PolicyParser::readDefaults(const toml::node& node) {
            kMaxHoldTimeoutSeconds, "must be 60 .. 31622400 (one minute to one year)");
   r.getBool("allow_direct", &d.allow_direct);
   r.rejectUnknown("sides, color_mode, hold_timeout_seconds, allow_direct");
+}
+
+// [printer_defaults]: "<attribute>-default" = keyword | integer | boolean.
+// Attributes whose values we know are checked strictly; any other xxx-default
+// is accepted as long as its value is a plain keyword, integer or boolean
+// (whether a printer supports it is known only when it is pushed).
+void PolicyParser::readPrinterDefaults(const toml::node& node) {
+  const toml::table* t = node.as_table();
+  if (!t) return error(node, "[printer_defaults] must be a table");
+  auto keywordChars = [](std::string_view v) {
+    if (v.empty() || v.size() > 255) return false;
+    for (char c : v)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+        return false;
+    return true;
+  };
+  struct Known {
+    const char* name;
+    std::vector<std::string_view> keywords;  // empty: an integer attribute
+    std::int64_t min = 0, max = 0;
+  };
+  static const std::vector<Known> kKnown = {
+      {"sides-default", {"one-sided", "two-sided-long-edge", "two-sided-short-edge"}},
+      {"print-color-mode-default",
+       {"auto", "auto-monochrome", "bi-level", "color", "highlight", "monochrome",
+        "process-bi-level", "process-monochrome"}},
+      {"print-quality-default", {"draft", "normal", "high"}},
+      {"print-content-optimize-default", {"auto", "graphic", "photo", "text", "text-and-graphic"}},
+      {"copies-default", {}, 1, 999},
+      {"number-up-default", {}, 1, 16},
+  };
+  std::vector<PrinterDefault> out;
+  for (auto&& [k, v] : *t) {
+    std::string key(k.str());
+    SourcePosition at = positionOf(k.source());
+    std::string ctx = "[printer_defaults]: " + key;
+    bool name_ok = key.size() > 8 && key.size() <= 64 && key.ends_with("-default") &&
+                   keywordChars(key) && key[0] >= 'a' && key[0] <= 'z';
+    if (!name_ok) {
+      error(at, "[printer_defaults]: " + inQuotes(key) +
+                    " is not an IPP default attribute (expected a name such as sides-default "
+                    "or print-color-mode-default)");
+      continue;
+    }
+    PrinterDefault d;
+    d.name = key;
+    d.position = at;
+    if (auto s = v.value_exact<std::string>()) {
+      if (!keywordChars(*s)) {
+        error(v, ctx + " = " + inQuotes(*s) + " is not an IPP keyword (a-z 0-9 - _ .)");
+        continue;
+      }
+      d.value = *s;
+      d.kind = PrinterDefault::Kind::kKeyword;
+    } else if (auto i = v.value_exact<std::int64_t>()) {
+      if (*i < -2147483648LL || *i > 2147483647LL) {
+        error(v, ctx + " = " + std::to_string(*i) + " does not fit an IPP integer");
+        continue;
+      }
+      d.value = std::to_string(*i);
+      d.kind = PrinterDefault::Kind::kInteger;
+    } else if (auto b = v.value_exact<bool>()) {
+      d.value = *b ? "true" : "false";
+      d.kind = PrinterDefault::Kind::kBoolean;
+    } else {
+      error(v, ctx + " must be a keyword string, an integer or a boolean");
+      continue;
+    }
+    auto known =
+        std::find_if(kKnown.begin(), kKnown.end(), [&](const Known& kn) { return key == kn.name; });
+    if (known != kKnown.end()) {
+      if (known->keywords.empty()) {
+        if (d.kind != PrinterDefault::Kind::kInteger) {
+          error(v, ctx + " must be an integer");
+          continue;
+        }
+        std::int64_t n = std::stoll(d.value);
+        if (n < known->min || n > known->max) {
+          error(v, ctx + " = " + d.value + " is impossible: must be " + std::to_string(known->min) +
+                       " .. " + std::to_string(known->max));
+          continue;
+        }
+      } else {
+        if (d.kind != PrinterDefault::Kind::kKeyword ||
+            std::find(known->keywords.begin(), known->keywords.end(), d.value) ==
+                known->keywords.end()) {
+          std::string list;
+          for (auto kw : known->keywords) list += (list.empty() ? "" : ", ") + std::string(kw);
+          error(v, ctx + ": unknown value " + inQuotes(d.value) + " (expected " + list + ")");
+          continue;
+        }
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(), [](const PrinterDefault& a, const PrinterDefault& b) {
+    return before(a.position, b.position);
+  });
+  policy_.printer_defaults_ = std::move(out);
 }
 
 void PolicyParser::readRule(const toml::node& node) {

@@ -13,6 +13,8 @@ PACKAGES=(
   # tests: framework and the real components they drive
   catch2 cups cups-client cups-bsd cups-ipp-utils cups-filters dbus
   sqlite3 qpdf ghostscript poppler-utils procps curl openssl
+  # fleet tests: a PAPPL printer application (Set-Printer-Attributes target)
+  libpappl-dev
   # card release tests: PC/SC daemon, virtual reader driver, pcsc_scan; unshare/ip
   pcscd vsmartcard-vpcd pcsc-tools util-linux iproute2
   # fuzzing (libFuzzer) for the parsers we wrote ourselves

@@ -19,10 +19,12 @@
 #include <vector>
 
 #include "admin-api/api.h"
+#include "admin-api/fleet_api.h"
 #include "admin-api/stations.h"
 #include "core/authenticator.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/fleet_store.h"
 #include "core/log.h"
 #include "core/password.h"
 #include "core/store.h"
@@ -31,6 +33,7 @@
 #include "server/http_server.h"
 #include "spooler/analysis_queue.h"
 #include "spooler/committer.h"
+#include "spooler/fleet_service.h"
 #include "spooler/ipp_service.h"
 #include "spooler/job_service.h"
 #include "spooler/printer_client.h"
@@ -244,19 +247,47 @@ int main(int argc, char** argv) {
 
   Authenticator auth(**store, clock);
   spooler::IppService ipp(config, jobs, auth, log, &release);
-  if (!config.policy_file.empty()) {
-    auto policy = policies::loadPolicyFile(config.policy_file);
-    if (!policy) return fail(policy.status().message());
-    auto shared = std::make_shared<const policies::Policy>(std::move(*policy));
-    log.info("policy.loaded", {{"file", config.policy_file.string()},
-                               {"version", shared->version()},
-                               {"rules", static_cast<int>(shared->rules().size())}});
-    ipp.setPolicy(shared);
-    release.setPolicy(shared);
+  // --- Policy and fleet: versions in the store, printer defaults push, drift ---
+  auto fleet_repository = openSqliteFleetRepository(config.database.string());
+  if (!fleet_repository) return fail(fleet_repository.status().message());
+  spooler::FleetClient fleet_client(std::chrono::milliseconds(config.fleet_timeout_ms));
+  spooler::FleetOptions fleet_options;
+  fleet_options.concurrency = config.fleet_concurrency;
+  fleet_options.timeout = std::chrono::milliseconds(config.fleet_timeout_ms);
+  fleet_options.attempts = config.fleet_attempts;
+  fleet_options.backoff = std::chrono::milliseconds(config.fleet_backoff_ms);
+  fleet_options.drift_interval = std::chrono::seconds(config.fleet_drift_interval_seconds);
+  fleet_options.auto_repush = config.fleet_auto_repush;
+  spooler::FleetService fleet(**store, **fleet_repository, fleet_client, clock, log, fleet_options);
+  fleet.setActivationHook([&](std::shared_ptr<const policies::Policy> p) {
+    log.info("policy.active",
+             {{"version", p->version()}, {"rules", static_cast<int>(p->rules().size())}});
+    ipp.setPolicy(p);
+    release.setPolicy(p);
+  });
+  {
+    std::shared_ptr<const policies::Policy> from_file;
+    std::string text;
+    if (!config.policy_file.empty()) {
+      std::ifstream in(config.policy_file, std::ios::binary);
+      if (!in) return fail(config.policy_file.string() + ": cannot open policy file");
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      auto policy = policies::parsePolicy(text, config.policy_file.string());
+      if (!policy) return fail(policy.status().message());
+      from_file = std::make_shared<const policies::Policy>(std::move(*policy));
+      log.info("policy.loaded", {{"file", config.policy_file.string()},
+                                 {"version", from_file->version()},
+                                 {"rules", static_cast<int>(from_file->rules().size())}});
+    }
+    if (Status s = fleet.adoptStartupPolicy(from_file, text); !s)
+      return fail("policy: " + s.message());
   }
+  fleet.start();
+  api::FleetApi fleet_api(fleet);
   api::Api api(config, jobs, release, auth, log);
   api::StationApi stations(config, **store, release, auth, clock, log);  // card release
   api.setStationApi(&stations);
+  api.setFleetApi(&fleet_api);
 
   std::unique_ptr<boost::asio::ssl::context> tls;
   if (!config.tls_certificate.empty()) {
@@ -286,6 +317,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  fleet.stop();
   release.stop();
   log.info("server.stopped");
   return 0;

@@ -261,7 +261,8 @@ allow_color = true
   CHECK(errors[3].line == 10);
   CHECK(errors[4].line == 15);
   CHECK(p.status().message() ==
-        "p.toml:2:1: unknown top-level key 'colour' (expected version, [defaults], [[rule]])\n"
+        "p.toml:2:1: unknown top-level key 'colour' (expected version, [defaults], "
+        "[printer_defaults], [[rule]])\n"
         "p.toml:4:9: [defaults]: unknown sides 'both' (expected one-sided, two-sided-long-edge, "
         "two-sided-short-edge)\n"
         "p.toml:8:14: rule 'a': max_copies = 0 is impossible: a job needs at least 1 copy (use "
