@@ -12,6 +12,8 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "admin-api/web.h"
+
 namespace pullprint::server {
 
 namespace beast = boost::beast;
@@ -156,11 +158,12 @@ class Session {
     }
     if (req.method() == http::verb::get && target == "/healthz")
       return sendText(http::status::ok, "ok\n", false);
-    if (req.method() == http::verb::get && target == "/")
-      return sendText(
-          http::status::ok,
-          "pullprint: print-release server. Print to ipp://" + peer_.host + "/printers/followme\n",
-          false);
+    if (auto t = std::string_view(target.data(), target.size());  // web pages (admin-api/web.h)
+        api::WebPages::serves(t.substr(0, t.find('?')))) {
+      auto m = req.method_string();
+      auto inm = req[http::field::if_none_match];
+      return sendWeb(api::WebPages::handle({m.data(), m.size()}, t, {inm.data(), inm.size()}));
+    }
     if (req.method() == http::verb::get || req.method() == http::verb::head)
       return sendText(http::status::not_found, "not found\n", !parser_->is_done());
     return sendText(http::status::method_not_allowed, "method not allowed\n", true);
@@ -331,6 +334,17 @@ class Session {
       res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
     res->body() = std::move(body);
     if (close) close_after_ = true;
+    send(res);
+  }
+
+  void sendWeb(const api::WebReply& w) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(w.status), parser_->get().version());
+    res->set(http::field::server, "pullprint");
+    if (!w.content_type.empty()) res->set(http::field::content_type, w.content_type);
+    for (const auto& [name, value] : w.headers) res->set(name, value);
+    res->body() = std::string(w.body);
+    if (!parser_->is_done()) close_after_ = true;  // a GET with a body: drained, then closed
     send(res);
   }
 
