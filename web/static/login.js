@@ -31,6 +31,7 @@ async function onSubmit(event) {
 }
 
 form.addEventListener('submit', onSubmit);
+submit.disabled = false;  // enabled only once the handler is in place (no native form post)
 
 // Already signed in: straight to the home page.
 currentSession().then((s) => {
