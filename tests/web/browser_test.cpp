@@ -165,6 +165,31 @@ TEST_CASE("the login page renders under the Content-Security-Policy, which block
   b.screenshot(artifacts() / "login-phone.png");
 }
 
+// [sessions]: needs GET /api/v1/session to answer 401 without a Basic
+// challenge (a challenge makes Chromium hold the request for a password).
+TEST_CASE("without a session every page sends the browser to the login page, scripts load cleanly",
+          "[web][browser][sessions]") {
+  Site site;
+  Browser b;
+  INFO(site.server.describe() << b.describe());
+  for (const char* page : {"/portal", "/dashboard", "/admin"}) {
+    INFO(page);
+    b.navigate(site.base() + page);
+    CHECK(b.waitForPath("/login", 10s));
+    // Each page's module graph parsed and ran (a syntax error or a refused
+    // script would be a SEVERE console entry).
+    std::string errors = joined(severe(b));
+    CHECK(errors.find("SyntaxError") == std::string::npos);
+    CHECK(errors.find("Refused") == std::string::npos);
+  }
+  // Unknown static files are 404 from the table.
+  json status = b.execute(
+      "const r = new XMLHttpRequest(); r.open('GET', '/static/../../etc/passwd', false); r.send();"
+      "const s = new XMLHttpRequest(); s.open('GET', '/static/nope.js', false); s.send();"
+      "return [r.status, s.status];");
+  CHECK(status == json::array({404, 404}));
+}
+
 TEST_CASE("a user logs in, sees a held job, releases it, and it arrives at the printer",
           "[web][browser][sessions]") {
   Site site;
