@@ -96,6 +96,14 @@ struct Config {
       10;  // unknown/failed card taps per station, then 429
   std::int64_t card_register_window_seconds = 120;  // "register my card": tap within this time
 
+  // [api] (REST API authentication; see docs/api.md)
+  std::int64_t session_idle_seconds = 30 * 60;        // a session unused this long ends
+  std::int64_t session_lifetime_seconds = 12 * 3600;  // a session ends this long after login
+  std::int64_t token_max_lifetime_days = 365;         // API tokens expire at most this late
+  std::int64_t login_failures_per_window = 5;         // per user+peer, then 429
+  std::int64_t login_failure_window_seconds = 300;    // ... within this window
+  std::vector<std::string> metrics_allow = {"127.0.0.0/8", "::1/128"};  // /metrics without auth
+
   // [[queue]]
   std::vector<QueueConfig> queues;
   // [[printer]]

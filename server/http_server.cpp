@@ -42,6 +42,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Logger& log;
   ssl::context* tls;
   api::Api* api;
+  Metrics* metrics = nullptr;  // IPP latency histogram (may be null)
   tcp::acceptor acceptor;
   net::thread_pool blocking;  // API handlers: they touch the store and printers
   std::atomic<int> connections{0};
@@ -151,7 +152,7 @@ class Session {
                         "POST needs Content-Type application/ipp\n", true);
       return continueThenReadBody();
     }
-    if (target.starts_with("/api/") && srv_->api) {
+    if (srv_->api && api::Api::serves(std::string_view(target.data(), target.size()))) {
       phase_ = Phase::kApiBody;
       api_body_.clear();
       return continueThenReadBody();
@@ -219,6 +220,7 @@ class Session {
         std::string rest = ipp_buf_.substr(pr.consumed);
         ipp_buf_.clear();
         ipp_buf_.shrink_to_fit();
+        ipp_started_ = std::chrono::steady_clock::now();
         auto hr = srv_->ipp.handle(pr.request, peer_, makeRespond());
         if (hr.needs_authentication) {
           phase_ = Phase::kDone;
@@ -280,7 +282,7 @@ class Session {
         net::post(srv_->blocking, [self, ar = std::move(ar)] {
           api::ApiResponse r = self->srv_->api->handle(ar);
           net::post(self->stream().get_executor(), [self, r = std::move(r)] {
-            self->sendJson(r.status, r.body, r.challenge, false, r.content_type);
+            self->sendJson(r.status, r.body, r.challenge, false, r.content_type, r.headers);
           });
         });
         return;
@@ -310,6 +312,9 @@ class Session {
     res->set(http::field::server, "pullprint");
     res->set(http::field::content_type, "application/ipp");
     res->body() = std::move(bytes);
+    if (srv_->metrics)  // from the parsed IPP header to the response (includes any upload)
+      srv_->metrics->ipp_request_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ipp_started_).count());
     send(res);
   }
 
@@ -324,7 +329,8 @@ class Session {
   }
 
   void sendJson(int status, std::string body, bool challenge, bool close,
-                const std::string& content_type = "application/json") {
+                const std::string& content_type = "application/json",
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(status), parser_->get().version());
     res->set(http::field::server, "pullprint");
@@ -332,6 +338,7 @@ class Session {
     res->set(http::field::cache_control, "no-store");
     if (challenge)
       res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
+    for (const auto& [name, value] : headers) res->insert(name, value);  // e.g. Set-Cookie
     res->body() = std::move(body);
     if (close) close_after_ = true;
     send(res);
@@ -391,6 +398,7 @@ class Session {
   Phase phase_ = Phase::kHeader;
   std::string ipp_buf_;
   std::string api_body_;
+  std::chrono::steady_clock::time_point ipp_started_;
   std::unique_ptr<spooler::DocumentSink> sink_;
   bool keep_alive_ = true;
   bool close_after_ = false;
@@ -518,6 +526,8 @@ HttpServer::HttpServer(net::io_context& io, const Config& config, spooler::IppSe
     : impl_(std::make_shared<Impl>(io, config, ipp, log, tls, api)) {}
 
 HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::setMetrics(Metrics* metrics) { impl_->metrics = metrics; }
 
 Status HttpServer::start(const std::string& host, std::uint16_t port) {
   beast::error_code ec;

@@ -309,9 +309,9 @@ TEST_CASE("the dashboard draws charts whose totals equal the summary report",
   const std::string to = b.property(b.find("#to"), "value");
 
   // What the API says for the same range.
-  auto api =
-      httpRequest(port, "GET",
-                  "/api/v1/reports/summary?from=" + from + "&to=" + to + "&group_by=month", kAdmin);
+  auto api = httpRequest(port, "GET",
+                         "/api/v1/reports/summary?from=" + from + "&to=" + to + "&group_by=month",
+                         "", kAdmin);
   REQUIRE(api.status == 200);
   json report = api.parsed();
   const json& t = report["total"];

@@ -26,7 +26,8 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // fetch() wrapper: JSON in and out. `body` is an object (sent as JSON) or a
 // string together with options.contentType.
 export async function api(method, path, body, options = {}) {
-  const headers = { Accept: 'application/json' };
+  // X-Requested-With: a 401 then carries no Basic challenge (no browser password dialog).
+  const headers = { Accept: 'application/json', 'X-Requested-With': 'pullprint-web' };
   let payload;
   if (body !== undefined && body !== null) {
     if (typeof body === 'string') {
