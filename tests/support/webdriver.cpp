@@ -1,5 +1,6 @@
 #include "tests/support/webdriver.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -298,7 +299,20 @@ bool Browser::waitForPath(const std::string& path, std::chrono::milliseconds tim
 void Browser::acceptAlert() { command("POST", sessionPath("/alert/accept")); }
 
 void Browser::screenshot(const std::filesystem::path& path) {
-  json v = command("GET", sessionPath("/screenshot"));
+  writePng(command("GET", sessionPath("/screenshot")), path);
+}
+
+void Browser::screenshotFullPage(const std::filesystem::path& path) {
+  json rect = command("GET", sessionPath("/window/rect"));
+  json size = execute(
+      "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight];");
+  int height = size[0].get<int>() + size[1].get<int>();
+  setWindowSize(rect["width"].get<int>(), std::min(height, 8000));
+  writePng(command("GET", sessionPath("/screenshot")), path);
+  setWindowSize(rect["width"].get<int>(), rect["height"].get<int>());
+}
+
+void Browser::writePng(const json& v, const std::filesystem::path& path) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << base64Decode(v.get<std::string>());

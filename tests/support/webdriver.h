@@ -104,6 +104,9 @@ class Browser {
 
   // PNG of the viewport, written to `path` (directories created).
   void screenshot(const std::filesystem::path& path);
+  // PNG of the whole page: the window is made as tall as the document for
+  // the shot, then restored.
+  void screenshotFullPage(const std::filesystem::path& path);
 
   // Console messages since the last call: [{"level","message","timestamp"}].
   json consoleLog();
@@ -115,6 +118,7 @@ class Browser {
   json command(const std::string& method, const std::string& path, const json& body = nullptr,
                std::chrono::milliseconds timeout = 60000ms);
   std::string sessionPath(const std::string& rest) const;
+  static void writePng(const json& base64Png, const std::filesystem::path& path);
 
   BrowserOptions options_;
   TempDir dir_;

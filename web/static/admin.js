@@ -80,8 +80,9 @@ async function loadJobs() {
       el('td', { class: 'actions' },
         j.state === 'held' ? el('button', { type: 'button', onclick: () => releaseJob(j) }, 'Release') : null,
         ['held', 'pending'].includes(j.state) ? el('button', { type: 'button', class: 'danger',
-          onclick: () => act(jobs, 'Cancel job ' + j.id,
-            () => api('POST', '/api/v1/jobs/' + encodeURIComponent(j.id) + '/cancel'), loadJobs) }, 'Cancel') : null))));
+          onclick: () => window.confirm('Cancel job ' + j.id + ' of ' + j.owner + '? It will not be printed.') &&
+            act(jobs, 'Cancel job ' + j.id,
+              () => api('POST', '/api/v1/jobs/' + encodeURIComponent(j.id) + '/cancel'), loadJobs) }, 'Cancel') : null))));
     const total = data.total ?? list.length;
     document.getElementById('jobs-page').textContent = total === 0 ? 'no jobs' :
       (jobsOffset + 1) + '–' + (jobsOffset + list.length) + ' of ' + total;
@@ -282,15 +283,24 @@ let auditOffset = 0;
 async function loadAudit() {
   try {
     const data = await api('GET', '/api/v1/audit?' + new URLSearchParams({ limit: PAGE, offset: auditOffset }));
-    audit.data.replaceChildren(dataTable(data, 'events'));
-    const n = (Array.isArray(data) ? data : (data.events || data.entries || [])).length;
-    document.getElementById('audit-page').textContent = 'from entry ' + (auditOffset + 1);
+    const list = data.entries || [];
+    const change = (v) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    audit.data.replaceChildren(list.length === 0 ? el('p', {}, 'No entries.') : el('table', {},
+      el('thead', {}, el('tr', {}, ['Time', 'Actor', 'Action', 'Target', 'Before', 'After'].map((h) =>
+        el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, list.map((e) => el('tr', {},
+        el('td', {}, when(e.at)), el('td', {}, e.actor), el('td', {}, e.action), el('td', {}, e.target),
+        el('td', { class: 'json' }, change(e.before)), el('td', { class: 'json' }, change(e.after)))))));
+    const total = data.total ?? list.length;
+    document.getElementById('audit-page').textContent = total === 0 ? '' :
+      (auditOffset + 1) + '–' + (auditOffset + list.length) + ' of ' + total;
     document.getElementById('audit-prev').disabled = auditOffset === 0;
-    document.getElementById('audit-next').disabled = n < PAGE;
+    document.getElementById('audit-next').disabled = auditOffset + list.length >= total;
   } catch (e) {
     audit.say('Cannot read the audit log: ' + e.message);
   }
 }
+
 
 document.getElementById('audit-prev').addEventListener('click', () => {
   auditOffset = Math.max(0, auditOffset - PAGE);

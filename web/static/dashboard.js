@@ -72,6 +72,7 @@ function amount(value, unit) {
     v /= 1000;
     u = 'kWh';
   }
+  if (v !== 0 && Math.abs(v) < 1) return Number(v.toPrecision(2)).toString() + ' ' + u;  // 0.00036 trees
   return v.toLocaleString('en', { maximumFractionDigits: v < 10 ? 2 : 1 }) + ' ' + u;
 }
 
