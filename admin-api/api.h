@@ -1,19 +1,21 @@
-// Api: the JSON REST API under /api/v1 (first routes; the admin-API issue
-// completes it with OpenAPI, sessions, tokens and the web pages).
+// Api: the JSON REST API under /api/v1, plus GET /metrics (Prometheus).
 //
-// Routes so far
-//   GET  /api/v1/health                     anyone        {"status":"ok"}
-//   GET  /api/v1/printers                   admin         registry with state
-//   POST /api/v1/printers                   admin         {"name","uri","location","group"}
-//   POST /api/v1/printers/{name}/refresh    admin         re-read capabilities
-//   POST /api/v1/release                    user, admin   {"printer", "user"?, "jobs"?: [ids]}
-//   GET  /api/v1/jobs/{id}                  owner, admin  the job with its usage records
-//   POST /api/v1/jobs/expire                admin         run the hold-timeout sweep now
-//   GET  /api/v1/reports/summary[.csv]      admin, sustainability  (admin-api/reports.h)
+// Every route is one row of a route table (admin-api/routes.h): method,
+// path template, access, handler. handle() matches the row, authenticates
+// (admin-api/auth.h: Bearer token, HTTP Basic, or session cookie + CSRF),
+// checks the row's access, then runs the handler; routes() reports the same
+// table (docs/openapi.json is checked against it). The full list with bodies
+// and errors is in docs/api.md.
 //
-// Authentication: HTTP Basic against the user store (over TLS, or loopback
-// unless [ipp].allow_basic_without_tls). Users act on their own jobs only.
-// Errors are JSON {"error": "..."} with 400/401/403/404/409/503.
+// Route groups: printers (api.cpp), jobs/queues/release (jobs_api.cpp),
+// users and CSV (users_api.cpp), session/tokens/audit (session_api.cpp),
+// stations and cards (stations.h), reports (reports.h), /metrics (metrics.cpp).
+// Modules receive the authenticated `const User&`, never credentials.
+//
+// Errors are JSON {"error": "..."}; Status codes map to HTTP through
+// httpStatusFor. 401 carries a Basic challenge unless the request came with
+// a session cookie or a Bearer token, or is a session route (browsers would
+// otherwise pop up a login dialog).
 //
 // Thread contract: handle() blocks (store, printers); call it from a worker
 // pool, never from a network thread. Safe to call concurrently.
@@ -23,10 +25,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/authenticator.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "spooler/job_service.h"
 #include "spooler/release_engine.h"
 
@@ -53,6 +59,15 @@ struct ApiResponse {
   std::string body;                               // JSON unless content_type says otherwise
   bool challenge = false;                         // add WWW-Authenticate: Basic
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
+  // Extra response headers (Set-Cookie, Allow, ...), emitted as given.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// One row of the route table, as reported by Api::routes().
+struct RouteInfo {
+  std::string method;  // "GET", "POST", "PUT", "DELETE"
+  std::string path;    // template, e.g. "/api/v1/jobs/{id}/cancel"
+  std::string access;  // public | station | any | admin | admin,sustainability | metrics
 };
 
 // The one mapping from pullprint errors to HTTP status codes (every route).
@@ -61,6 +76,10 @@ int httpStatusFor(const Status& status);
 class StationApi;     // admin-api/stations.h: /api/v1/stations..., /api/v1/cards...
 class ReportService;  // admin-api/reports.h: /api/v1/reports/...
 class FleetApi;       // admin-api/fleet_api.h: /api/v1/policies..., /api/v1/fleet/...
+class AuthService;    // admin-api/auth.h
+class AuditLog;       // admin-api/audit.h
+class RouteTable;     // admin-api/routes.h
+struct ApiDeps;
 
 class Api {
  public:
@@ -69,19 +88,35 @@ class Api {
   ~Api();
   ApiResponse handle(const ApiRequest& request);
   // Card release routes are served by `stations` (owned by main; may be null).
-  void setStationApi(StationApi* stations) { stations_ = stations; }
+  void setStationApi(StationApi* stations);
   // Policy and fleet routes are served by `fleet` (owned by main; may be null).
   void setFleetApi(FleetApi* fleet) { fleet_ = fleet; }
+  // Counters for GET /metrics (owned by main; may be null: only store figures).
+  void setMetrics(const Metrics* metrics) { metrics_ = metrics; }
+
+  // The route table the dispatcher uses (method, template, access).
+  std::vector<RouteInfo> routes() const;
+  // True for targets Api serves (/api/... and /metrics): the HTTP server asks.
+  static bool serves(std::string_view target);
+
+  AuthService& auth() { return *authn_; }
+  AuditLog& audit() { return *audit_; }
 
  private:
+  void buildRoutes();
+
   const Config& config_;
   spooler::JobService& jobs_;
   spooler::ReleaseEngine& release_;
-  Authenticator& auth_;
   Logger& log_;
   StationApi* stations_ = nullptr;
   FleetApi* fleet_ = nullptr;
+  const Metrics* metrics_ = nullptr;
   std::unique_ptr<ReportService> reports_;  // read-only, on config.database
+  std::unique_ptr<AuthService> authn_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ApiDeps> deps_;
+  std::unique_ptr<RouteTable> table_;
 };
 
 }  // namespace pullprint::api

@@ -19,15 +19,16 @@ using nlohmann::json;
 constexpr std::string_view kStations = "/api/v1/stations";
 constexpr std::string_view kCards = "/api/v1/cards";
 
-ApiResponse reply(int status, const json& body) { return {status, body.dump(), false}; }
-// Station refusals carry no Basic challenge (stations sign, they do not log in).
+ApiResponse reply(int status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+// Station refusals carry no Basic challenge (stations sign, they do not log in);
+// for user routes Api has already authenticated.
 ApiResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}});
-}
-ApiResponse basicError(int status, const std::string& message) {
-  ApiResponse r = reply(status, json{{"error", message}});
-  r.challenge = status == 401;
-  return r;
 }
 
 bool validName(const std::string& n) {
@@ -105,11 +106,18 @@ bool StationApi::serves(std::string_view path) {
 
 ApiResponse StationApi::handle(const ApiRequest& req) {
   std::string path = req.target.substr(0, req.target.find('?'));
-  if (path == wire::kReleasePath) {
-    if (req.method != "POST") return error(405, "use POST");
-    return stationRelease(req);
-  }
-  return adminOrUser(req, path);
+  if (path != wire::kReleasePath) return error(404, "no such route: " + req.method + " " + path);
+  if (req.method != "POST") return error(405, "use POST");
+  return stationRelease(req);
+}
+
+ApiResponse StationApi::handleUser(const ApiRequest& req, const User& user) {
+  return adminOrUser(req, req.target.substr(0, req.target.find('?')), user);
+}
+
+void StationApi::audit(const User& actor, const char* action, const std::string& target,
+                       const json& before, const json& after) {
+  if (audit_) (void)audit_->record(actor.name, action, target, before, after);
 }
 
 // ---------------------------------------------------------------------------
@@ -286,17 +294,10 @@ void StationApi::countFailedRead(const std::string& station, UnixSeconds now) {
 }
 
 // ---------------------------------------------------------------------------
-// Admin and user routes (HTTP Basic)
+// Admin and user routes (authenticated by Api)
 
-ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& path) {
-  if (!req.basic_user) return basicError(401, "authentication required");
-  if (!req.tls && !isLoopbackAddress(req.peer_address) && !config_.allow_basic_without_tls)
-    return basicError(403, "HTTP Basic needs TLS from this address");
-  auto user = auth_.authenticate(*req.basic_user, req.basic_password.value_or(""));
-  if (!user) {
-    log_.warn("api.auth-failed", {{"user", *req.basic_user}, {"peer", req.peer_address}});
-    return basicError(401, "wrong user name or password");
-  }
+ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& path, const User& u) {
+  const User* user = &u;
   const bool admin = user->role == Role::kAdmin;
   const UnixSeconds now = clock_.now();
 
@@ -336,6 +337,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     log_.info("audit.station-created", {{"actor", user->name},
                                         {"station", s.name},
                                         {"printers", static_cast<int>(s.printers.size())}});
+    audit(*user, "station.create", s.name, nullptr, stationJson(s));
     json out = stationJson(s);
     out["secret"] = s.secret;
     out["note"] = "the secret is shown only now; put it in the station's secret file";
@@ -354,9 +356,15 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (!admin) return error(403, "administrators only");
     std::string name =
         urlDecode(path.substr(stations_prefix.size(), path.size() - stations_prefix.size() - 7));
+    auto before = store_.station(name);
     Status s = store_.write([&](StoreWriter& w) { return w.revokeStation(name, now); });
     if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.station-revoked", {{"actor", user->name}, {"station", name}});
+    if (before && before->has_value()) {
+      Station after = **before;
+      after.revoked_at = now;
+      audit(*user, "station.revoke", name, stationJson(**before), stationJson(after));
+    }
     return reply(200, {{"name", name}, {"revoked_at", now}});
   }
 
@@ -389,8 +397,11 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     auto uid = wire::parseCardNumber(*uid_text, &err);
     if (!uid) return error(400, "uid: " + err);
     Card c{*uid, *owner, now, 0, "admin"};
+    auto before = store_.card(*uid);
     if (Status s = store_.write([&](StoreWriter& w) { return w.upsertCard(c); }); !s)
       return error(httpStatusFor(s), s.message());
+    audit(*user, "card.save", wire::redactUid(*uid),
+          before && before->has_value() ? cardJson(**before) : json(nullptr), cardJson(c));
     log_.info("audit.card-saved",
               {{"actor", user->name}, {"user", *owner}, {"card", wire::redactUid(*uid)}});
     return reply(201, cardJson(c));
@@ -463,6 +474,10 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
                                   s.message()}});
     log_.info("audit.cards-imported",
               {{"actor", user->name}, {"cards", static_cast<int>(cards.size())}});
+    json imported = json::array();
+    for (const auto& c : cards)
+      imported.push_back({{"user", c.user}, {"card", wire::redactUid(c.uid)}});
+    audit(*user, "cards.import", std::to_string(cards.size()) + " cards", nullptr, imported);
     return reply(200, {{"imported", cards.size()}});
   }
   const std::string cards_prefix = std::string(kCards) + "/";
@@ -480,6 +495,11 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     if (!s) return error(httpStatusFor(s), s.message());
     log_.info("audit.card-revoked",
               {{"actor", user->name}, {"user", (*c)->user}, {"card", wire::redactUid(*uid)}});
+    if (admin) {
+      Card after = **c;
+      after.revoked_at = now;
+      audit(*user, "card.revoke", wire::redactUid(*uid), cardJson(**c), cardJson(after));
+    }
     return reply(200, {{"uid", *uid}, {"revoked_at", now}});
   }
   return error(404, "no such route: " + req.method + " " + path);

@@ -31,6 +31,9 @@
 //   several intents match        -> 409, nothing associated (ambiguous)
 //   none                         -> 404 "register it in the portal", a failed read
 //
+// Authentication of people (admin, user) is Api's (admin-api/auth.h): the
+// user-facing routes receive the authenticated User through handleUser().
+//
 // Thread contract: handle() blocks (store, release engine); call it from the
 // API worker pool. Safe to call concurrently; the rate limiter is locked.
 #pragma once
@@ -42,6 +45,7 @@
 #include <string_view>
 
 #include "admin-api/api.h"
+#include "admin-api/audit.h"
 #include "core/authenticator.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -58,13 +62,20 @@ class StationApi {
   StationApi(const StationApi&) = delete;
   StationApi& operator=(const StationApi&) = delete;
 
-  // True for the paths this class answers (Api::handle dispatches them here).
+  // True for the paths this class answers (Api's route table sends them here).
   static bool serves(std::string_view path);
+  // The signed station route (POST /api/v1/stations/release); no user.
   ApiResponse handle(const ApiRequest& request);
+  // Every other route, for a user Api has authenticated.
+  ApiResponse handleUser(const ApiRequest& request, const User& user);
+  // Admin changes (stations, cards) are recorded here (owned by Api; may be null).
+  void setAudit(AuditLog* audit) { audit_ = audit; }
 
  private:
   ApiResponse stationRelease(const ApiRequest& req);
-  ApiResponse adminOrUser(const ApiRequest& req, const std::string& path);
+  ApiResponse adminOrUser(const ApiRequest& req, const std::string& path, const User& user);
+  void audit(const User& actor, const char* action, const std::string& target,
+             const nlohmann::json& before, const nlohmann::json& after);
 
   // Failed card reads in the last 60 s for `station` (prunes old entries).
   std::int64_t failedReads(const std::string& station, UnixSeconds now);
@@ -76,6 +87,7 @@ class StationApi {
   Authenticator& auth_;
   const Clock& clock_;
   Logger& log_;
+  AuditLog* audit_ = nullptr;
 
   std::mutex rate_mu_;  // guards failed_
   std::map<std::string, std::deque<UnixSeconds>> failed_;

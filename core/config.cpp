@@ -7,6 +7,8 @@
 
 #include <toml++/toml.h>
 
+#include "core/cidr.h"
+
 namespace pullprint {
 
 namespace {
@@ -136,7 +138,8 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
   std::string err;
   std::set<std::string> known_sections = {"server",   "tls",    "ipp",      "spool",
                                           "hold",     "queue",  "release",  "printer",
-                                          "stations", "policy", "analysis", "fleet"};
+                                          "stations", "policy", "analysis", "fleet",
+                                          "api"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -275,6 +278,33 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     if (err.empty() &&
         (c.card_register_window_seconds < 10 || c.card_register_window_seconds > 3600))
       err = where(source, t->source()) + ": [stations].register_window_seconds must be 10..3600";
+  }
+  if (auto* t = root["api"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[api]", source, &err);
+    r.get("session_idle_seconds", &c.session_idle_seconds);
+    r.get("session_lifetime_seconds", &c.session_lifetime_seconds);
+    r.get("token_max_lifetime_days", &c.token_max_lifetime_days);
+    r.get("login_failures_per_window", &c.login_failures_per_window);
+    r.get("login_failure_window_seconds", &c.login_failure_window_seconds);
+    r.get("metrics_allow", &c.metrics_allow);
+    r.rejectUnknown();
+    auto bad = [&](const char* what) { err = where(source, t->source()) + ": [api]." + what; };
+    if (err.empty() && (c.session_idle_seconds < 60 || c.session_idle_seconds > 30 * 86400))
+      bad("session_idle_seconds must be 60..2592000");
+    if (err.empty() && (c.session_lifetime_seconds < c.session_idle_seconds ||
+                        c.session_lifetime_seconds > 90 * 86400))
+      bad("session_lifetime_seconds must be session_idle_seconds..7776000");
+    if (err.empty() && (c.token_max_lifetime_days < 1 || c.token_max_lifetime_days > 3650))
+      bad("token_max_lifetime_days must be 1..3650");
+    if (err.empty() && c.login_failures_per_window < 1)
+      bad("login_failures_per_window must be at least 1");
+    if (err.empty() &&
+        (c.login_failure_window_seconds < 1 || c.login_failure_window_seconds > 86400))
+      bad("login_failure_window_seconds must be 1..86400");
+    if (err.empty()) {
+      if (auto nets = CidrSet::parse(c.metrics_allow); !nets)
+        bad(("metrics_allow: " + nets.status().message()).c_str());
+    }
   }
   if (auto* node = root.get("printer"); node && err.empty()) {
     auto* arr = node->as_array();
@@ -418,6 +448,15 @@ const std::string& defaultConfigText() {
 # clock_skew_seconds = 60          # signed station requests outside this window are refused
 # failed_reads_per_minute = 10     # unknown-card taps per station per minute, then refused (429)
 # register_window_seconds = 120    # "register my card": the tap must follow within this time
+
+[api]
+# REST API authentication (docs/api.md).
+# session_idle_seconds = 1800          # a browser session unused this long ends
+# session_lifetime_seconds = 43200     # a session ends this long after login, used or not
+# token_max_lifetime_days = 365        # API tokens expire at most this many days after creation
+# login_failures_per_window = 5        # failed logins per user+address, then 429 ...
+# login_failure_window_seconds = 300   # ... until the oldest failure is this old
+# metrics_allow = ["127.0.0.0/8", "::1/128"]  # may scrape /metrics without credentials
 
 # Printers jobs can be released to:
 # [[printer]]

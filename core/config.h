@@ -104,6 +104,14 @@ struct Config {
   std::int64_t fleet_drift_interval_seconds = 3600;  // scheduled drift check; 0 = off
   bool fleet_auto_repush = false;                    // push again to drifted printers after a check
 
+  // [api] (REST API authentication; see docs/api.md)
+  std::int64_t session_idle_seconds = 30 * 60;        // a session unused this long ends
+  std::int64_t session_lifetime_seconds = 12 * 3600;  // a session ends this long after login
+  std::int64_t token_max_lifetime_days = 365;         // API tokens expire at most this late
+  std::int64_t login_failures_per_window = 5;         // per user+peer, then 429
+  std::int64_t login_failure_window_seconds = 300;    // ... within this window
+  std::vector<std::string> metrics_allow = {"127.0.0.0/8", "::1/128"};  // /metrics without auth
+
   // [[queue]]
   std::vector<QueueConfig> queues;
   // [[printer]]

@@ -155,10 +155,40 @@ CREATE TABLE station_nonces (
 );
 CREATE INDEX station_nonces_expiry ON station_nonces(expires_at);
 )sql",
-    // 4: placeholder on the fleet branch only: migration 4 belongs to another
-    // branch. When the branches are merged, that branch's migration 4 takes
-    // this place and this placeholder is dropped.
-    "SELECT 1;",
+    // 4: REST API (admin-api): browser sessions, API tokens, audit log
+    R"sql(
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_name);
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL DEFAULT 0,
+  revoked_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_name);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL DEFAULT '',
+  before_json TEXT NOT NULL DEFAULT 'null',
+  after_json TEXT NOT NULL DEFAULT 'null'
+);
+-- jobs list filtered by date (GET /api/v1/jobs?from=&to=)
+CREATE INDEX jobs_created ON jobs(created_at);
+)sql",
     // 5: fleet (policies and fleet-wide settings): accepted policy versions,
     // fleet push runs with one result per printer, drift checks.
     R"sql(
@@ -729,6 +759,130 @@ class SqliteWriter final : public StoreWriter {
     return s;
   }
 
+  // ---- REST API: printers, sessions, tokens, audit ----
+
+  Status deletePrinter(const std::string& name) override {
+    static const std::string sql = "DELETE FROM printers WHERE name=?";
+    Status s = run(
+        sql, [&](sqlite3_stmt* q) { bindText(q, 1, name); }, "delete printer");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kNotFound, "no printer named '" + name + "'"};
+    return s;
+  }
+
+  Status insertSession(const Session& x) override {
+    static const std::string sql =
+        "INSERT INTO sessions (id_hash, user_name, csrf_token, created_at, last_seen, expires_at) "
+        "VALUES (?,?,?,?,?,?)";
+    return run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, x.id_hash);
+          bindText(q, 2, x.user);
+          bindText(q, 3, x.csrf_token);
+          sqlite3_bind_int64(q, 4, x.created_at);
+          sqlite3_bind_int64(q, 5, x.last_seen);
+          sqlite3_bind_int64(q, 6, x.expires_at);
+        },
+        "insert session");
+  }
+
+  Status touchSession(const std::string& id_hash, UnixSeconds last_seen) override {
+    static const std::string sql = "UPDATE sessions SET last_seen=?2 WHERE id_hash=?1";
+    return run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, id_hash);
+          sqlite3_bind_int64(q, 2, last_seen);
+        },
+        "touch session");
+  }
+
+  Status deleteSession(const std::string& id_hash) override {
+    static const std::string sql = "DELETE FROM sessions WHERE id_hash=?";
+    return run(
+        sql, [&](sqlite3_stmt* q) { bindText(q, 1, id_hash); }, "delete session");
+  }
+
+  Status deleteSessionsOfUser(const std::string& user) override {
+    static const std::string sql = "DELETE FROM sessions WHERE user_name=?";
+    return run(
+        sql, [&](sqlite3_stmt* q) { bindText(q, 1, user); }, "delete sessions");
+  }
+
+  Status deleteExpiredSessions(UnixSeconds now, UnixSeconds idle_seconds) override {
+    static const std::string sql =
+        "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen + ?2 <= ?1";
+    return run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          sqlite3_bind_int64(q, 1, now);
+          sqlite3_bind_int64(q, 2, idle_seconds);
+        },
+        "delete expired sessions");
+  }
+
+  Status insertApiToken(ApiToken* t) override {
+    static const std::string sql =
+        "INSERT INTO api_tokens (name, user_name, token_hash, created_at, expires_at) "
+        "VALUES (?,?,?,?,?)";
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          bindText(q, 1, t->name);
+          bindText(q, 2, t->user);
+          bindText(q, 3, t->token_hash);
+          sqlite3_bind_int64(q, 4, t->created_at);
+          sqlite3_bind_int64(q, 5, t->expires_at);
+        },
+        "insert api token");
+    if (s) t->id = sqlite3_last_insert_rowid(c_.db());
+    return s;
+  }
+
+  Status touchApiToken(std::int64_t id, UnixSeconds at) override {
+    static const std::string sql = "UPDATE api_tokens SET last_used_at=?2 WHERE id=?1";
+    return run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          sqlite3_bind_int64(q, 1, id);
+          sqlite3_bind_int64(q, 2, at);
+        },
+        "touch api token");
+  }
+
+  Status revokeApiToken(std::int64_t id, UnixSeconds at) override {
+    static const std::string sql =
+        "UPDATE api_tokens SET revoked_at=?2 WHERE id=?1 AND revoked_at=0";
+    Status s = run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          sqlite3_bind_int64(q, 1, id);
+          sqlite3_bind_int64(q, 2, at);
+        },
+        "revoke api token");
+    if (s && sqlite3_changes(c_.db()) == 0)
+      return {StatusCode::kNotFound, "no active token " + std::to_string(id)};
+    return s;
+  }
+
+  Status insertAudit(const AuditEntry& e) override {
+    static const std::string sql =
+        "INSERT INTO audit_log (at, actor, action, target, before_json, after_json) "
+        "VALUES (?,?,?,?,?,?)";
+    return run(
+        sql,
+        [&](sqlite3_stmt* q) {
+          sqlite3_bind_int64(q, 1, e.at);
+          bindText(q, 2, e.actor);
+          bindText(q, 3, e.action);
+          bindText(q, 4, e.target);
+          bindText(q, 5, e.before_json);
+          bindText(q, 6, e.after_json);
+        },
+        "insert audit");
+  }
+
  private:
   template <typename Bind>
   Status run(const std::string& sql, Bind bind, const char* what) {
@@ -1038,7 +1192,170 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<std::vector<Card>> allCards() override { return selectCards("", ""); }
+
+  // ---- REST API ----
+
+  Result<JobPage> jobPage(const JobQuery& q) override {
+    // The WHERE clause is built from fixed fragments only (values are bound),
+    // so the prepared-statement cache holds at most one entry per combination.
+    std::string where = " WHERE 1=1";
+    std::vector<std::string> texts;  // bound in order after the states
+    if (!q.states.empty()) {
+      where += " AND state IN (";
+      for (size_t i = 0; i < q.states.size(); ++i) where += i ? ",?" : "?";
+      where += ")";
+    }
+    if (q.owner) where += " AND owner=?";
+    if (q.queue) where += " AND queue=?";
+    if (q.printer) where += " AND printer=?";
+    if (q.created_from > 0) where += " AND created_at>=?";
+    if (q.created_to > 0) where += " AND created_at<?";
+    auto bindAll = [&](sqlite3_stmt* st) {
+      int i = 1;
+      for (JobState js : q.states) bindText(st, i++, jobStateName(js));
+      if (q.owner) bindText(st, i++, *q.owner);
+      if (q.queue) bindText(st, i++, *q.queue);
+      if (q.printer) bindText(st, i++, *q.printer);
+      if (q.created_from > 0) sqlite3_bind_int64(st, i++, q.created_from);
+      if (q.created_to > 0) sqlite3_bind_int64(st, i++, q.created_to);
+      return i;
+    };
+    Reader r(*this);
+    JobPage page;
+    sqlite3_stmt* st = r->prepare("SELECT COUNT(*) FROM jobs" + where);
+    if (!st) return sqlError(r->db(), "count jobs");
+    bindAll(st);
+    if (sqlite3_step(st) != SQLITE_ROW) return sqlError(r->db(), "count jobs");
+    page.total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = r->prepare(std::string("SELECT ") + kJobColumns + " FROM jobs" + where +
+                    " ORDER BY id DESC LIMIT ? OFFSET ?");
+    if (!st) return sqlError(r->db(), "select jobs");
+    int i = bindAll(st);
+    sqlite3_bind_int64(st, i, q.limit);
+    sqlite3_bind_int64(st, i + 1, q.offset);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) page.jobs.push_back(readJob(st));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select jobs");
+    return page;
+  }
+
+  Result<std::vector<std::pair<std::string, std::int64_t>>> jobCountsByState() override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state");
+    if (!st) return sqlError(r->db(), "count jobs by state");
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+      out.emplace_back(colText(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "count jobs by state");
+    return out;
+  }
+
+  Result<std::optional<Session>> session(const std::string& id_hash) override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT id_hash, user_name, csrf_token, created_at, last_seen, expires_at FROM sessions "
+        "WHERE id_hash=?");
+    if (!st) return sqlError(r->db(), "select session");
+    bindText(st, 1, id_hash);
+    std::optional<Session> out;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      out = Session{colText(st, 0),
+                    colText(st, 1),
+                    colText(st, 2),
+                    sqlite3_column_int64(st, 3),
+                    sqlite3_column_int64(st, 4),
+                    sqlite3_column_int64(st, 5)};
+    } else if (rc != SQLITE_DONE) {
+      sqlite3_reset(st);
+      return sqlError(r->db(), "select session");
+    }
+    sqlite3_reset(st);
+    return out;
+  }
+
+  Result<std::optional<ApiToken>> apiTokenByHash(const std::string& token_hash) override {
+    auto all = selectTokens(" WHERE token_hash=?1",
+                            [&](sqlite3_stmt* st) { bindText(st, 1, token_hash); });
+    if (!all) return all.status();
+    std::optional<ApiToken> out;
+    if (!all->empty()) out = (*all)[0];
+    return out;
+  }
+
+  Result<std::optional<ApiToken>> apiToken(std::int64_t id) override {
+    auto all =
+        selectTokens(" WHERE id=?1", [&](sqlite3_stmt* st) { sqlite3_bind_int64(st, 1, id); });
+    if (!all) return all.status();
+    std::optional<ApiToken> out;
+    if (!all->empty()) out = (*all)[0];
+    return out;
+  }
+
+  Result<std::vector<ApiToken>> apiTokens(const std::optional<std::string>& user) override {
+    if (user)
+      return selectTokens(" WHERE user_name=?1", [&](sqlite3_stmt* st) { bindText(st, 1, *user); });
+    return selectTokens("", [](sqlite3_stmt*) {});
+  }
+
+  Result<std::vector<AuditEntry>> auditEntries(std::int64_t limit, std::int64_t offset,
+                                               std::int64_t* total) override {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare("SELECT COUNT(*) FROM audit_log");
+    if (!st || sqlite3_step(st) != SQLITE_ROW) return sqlError(r->db(), "count audit");
+    if (total) *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = r->prepare(
+        "SELECT id, at, actor, action, target, before_json, after_json FROM audit_log "
+        "ORDER BY id DESC LIMIT ? OFFSET ?");
+    if (!st) return sqlError(r->db(), "select audit");
+    sqlite3_bind_int64(st, 1, limit);
+    sqlite3_bind_int64(st, 2, offset);
+    std::vector<AuditEntry> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      out.push_back({sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), colText(st, 2),
+                     colText(st, 3), colText(st, 4), colText(st, 5), colText(st, 6)});
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select audit");
+    return out;
+  }
+
  private:
+  template <typename Bind>
+  Result<std::vector<ApiToken>> selectTokens(const std::string& where, Bind bind) {
+    Reader r(*this);
+    sqlite3_stmt* st = r->prepare(
+        "SELECT id, name, user_name, token_hash, created_at, expires_at, last_used_at, revoked_at "
+        "FROM api_tokens" +
+        where + " ORDER BY id DESC");
+    if (!st) return sqlError(r->db(), "select api tokens");
+    bind(st);
+    std::vector<ApiToken> out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      ApiToken t;
+      t.id = sqlite3_column_int64(st, 0);
+      t.name = colText(st, 1);
+      t.user = colText(st, 2);
+      t.token_hash = colText(st, 3);
+      t.created_at = sqlite3_column_int64(st, 4);
+      t.expires_at = sqlite3_column_int64(st, 5);
+      t.last_used_at = sqlite3_column_int64(st, 6);
+      t.revoked_at = sqlite3_column_int64(st, 7);
+      out.push_back(std::move(t));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(r->db(), "select api tokens");
+    return out;
+  }
+
   Result<std::vector<Printer>> selectPrinters(const std::string& where, const std::string& arg) {
     Reader r(*this);
     sqlite3_stmt* st = r->prepare(
@@ -1203,9 +1520,7 @@ class SqliteStore final : public Store {
 
 // Defaults for the station/card operations (other Store implementations).
 namespace {
-Status notImplemented() {
-  return {StatusCode::kUnimplemented, "stations and cards: not supported by this store"};
-}
+Status notImplemented() { return {StatusCode::kUnimplemented, "not supported by this store"}; }
 }  // namespace
 Status StoreWriter::insertStation(const Station&) { return notImplemented(); }
 Status StoreWriter::revokeStation(const std::string&, UnixSeconds) { return notImplemented(); }
@@ -1222,6 +1537,33 @@ Result<std::vector<Station>> Store::stations() { return notImplemented(); }
 Result<std::optional<Card>> Store::card(const std::string&) { return notImplemented(); }
 Result<std::vector<Card>> Store::cardsOfUser(const std::string&) { return notImplemented(); }
 Result<std::vector<CardRegistration>> Store::pendingCardRegistrations(UnixSeconds) {
+  return notImplemented();
+}
+
+Status StoreWriter::deletePrinter(const std::string&) { return notImplemented(); }
+Status StoreWriter::insertSession(const Session&) { return notImplemented(); }
+Status StoreWriter::touchSession(const std::string&, UnixSeconds) { return notImplemented(); }
+Status StoreWriter::deleteSession(const std::string&) { return notImplemented(); }
+Status StoreWriter::deleteSessionsOfUser(const std::string&) { return notImplemented(); }
+Status StoreWriter::deleteExpiredSessions(UnixSeconds, UnixSeconds) { return notImplemented(); }
+Status StoreWriter::insertApiToken(ApiToken*) { return notImplemented(); }
+Status StoreWriter::touchApiToken(std::int64_t, UnixSeconds) { return notImplemented(); }
+Status StoreWriter::revokeApiToken(std::int64_t, UnixSeconds) { return notImplemented(); }
+Status StoreWriter::insertAudit(const AuditEntry&) { return notImplemented(); }
+Result<std::vector<Card>> Store::allCards() { return notImplemented(); }
+Result<JobPage> Store::jobPage(const JobQuery&) { return notImplemented(); }
+Result<std::vector<std::pair<std::string, std::int64_t>>> Store::jobCountsByState() {
+  return notImplemented();
+}
+Result<std::optional<Session>> Store::session(const std::string&) { return notImplemented(); }
+Result<std::optional<ApiToken>> Store::apiTokenByHash(const std::string&) {
+  return notImplemented();
+}
+Result<std::optional<ApiToken>> Store::apiToken(std::int64_t) { return notImplemented(); }
+Result<std::vector<ApiToken>> Store::apiTokens(const std::optional<std::string>&) {
+  return notImplemented();
+}
+Result<std::vector<AuditEntry>> Store::auditEntries(std::int64_t, std::int64_t, std::int64_t*) {
   return notImplemented();
 }
 

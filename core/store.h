@@ -104,6 +104,59 @@ struct CardRegistration {
   UnixSeconds expires_at = 0;
 };
 
+// ---- REST API records (admin-api/auth.h, admin-api/audit.h) ----
+
+// A browser session. Only the SHA-256 of the cookie value is stored; the
+// CSRF token is kept as-is (it is worthless without the cookie).
+struct Session {
+  std::string id_hash;  // lowercase hex SHA-256 of the cookie value
+  std::string user;
+  std::string csrf_token;
+  UnixSeconds created_at = 0;
+  UnixSeconds last_seen = 0;
+  UnixSeconds expires_at = 0;  // absolute end (login + lifetime)
+};
+
+// An API token for scripts (Authorization: Bearer). Only its SHA-256 is stored.
+struct ApiToken {
+  std::int64_t id = 0;
+  std::string name;
+  std::string user;
+  std::string token_hash;
+  UnixSeconds created_at = 0;
+  UnixSeconds expires_at = 0;
+  UnixSeconds last_used_at = 0;
+  UnixSeconds revoked_at = 0;  // 0: active
+};
+
+// One admin change: who did what to which object, with the object before
+// and after as JSON text ("null" when it did not exist / no longer exists).
+struct AuditEntry {
+  std::int64_t id = 0;
+  UnixSeconds at = 0;
+  std::string actor;
+  std::string action;  // "printer.update", "user.delete", ...
+  std::string target;
+  std::string before_json = "null";
+  std::string after_json = "null";
+};
+
+// Jobs list with filters and paging (GET /api/v1/jobs).
+struct JobQuery {
+  std::vector<JobState> states;  // empty: every state
+  std::optional<std::string> owner;
+  std::optional<std::string> queue;
+  std::optional<std::string> printer;
+  UnixSeconds created_from = 0;  // created_at >= (0: no bound)
+  UnixSeconds created_to = 0;    // created_at < (0: no bound)
+  std::int64_t limit = 50;
+  std::int64_t offset = 0;
+};
+struct JobPage {
+  std::vector<Job> jobs;   // newest first
+  std::int64_t total = 0;  // matching jobs, ignoring limit/offset
+};
+
 // Operations valid inside one write transaction.
 class StoreWriter {
  public:
@@ -149,6 +202,20 @@ class StoreWriter {
   // Rows with expires_at < now are deleted first.
   virtual Status insertStationNonce(const std::string& station, const std::string& nonce,
                                     UnixSeconds expires_at, UnixSeconds now);
+
+  // ---- REST API (defaults: kUnimplemented) ----
+  virtual Status deletePrinter(const std::string& name);  // kNotFound when absent
+  virtual Status insertSession(const Session& session);
+  virtual Status touchSession(const std::string& id_hash, UnixSeconds last_seen);
+  virtual Status deleteSession(const std::string& id_hash);
+  virtual Status deleteSessionsOfUser(const std::string& user);
+  virtual Status deleteExpiredSessions(UnixSeconds now, UnixSeconds idle_seconds);
+  // Fills token->id.
+  virtual Status insertApiToken(ApiToken* token);
+  virtual Status touchApiToken(std::int64_t id, UnixSeconds at);
+  // kNotFound when there is no active token with that id.
+  virtual Status revokeApiToken(std::int64_t id, UnixSeconds at);
+  virtual Status insertAudit(const AuditEntry& entry);
 };
 
 class Store {
@@ -190,6 +257,21 @@ class Store {
   virtual Result<std::vector<Card>> cardsOfUser(const std::string& user);
   // Registrations not yet expired at `now`, newest first.
   virtual Result<std::vector<CardRegistration>> pendingCardRegistrations(UnixSeconds now);
+  // Every card, oldest first (CSV export).
+  virtual Result<std::vector<Card>> allCards();
+
+  // ---- REST API (defaults: kUnimplemented) ----
+  virtual Result<JobPage> jobPage(const JobQuery& query);
+  // Number of jobs per state name.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> jobCountsByState();
+  virtual Result<std::optional<Session>> session(const std::string& id_hash);
+  virtual Result<std::optional<ApiToken>> apiTokenByHash(const std::string& token_hash);
+  virtual Result<std::optional<ApiToken>> apiToken(std::int64_t id);
+  // Tokens of `user` (nullopt: everyone's), newest first.
+  virtual Result<std::vector<ApiToken>> apiTokens(const std::optional<std::string>& user);
+  // Newest first; *total is the number of entries.
+  virtual Result<std::vector<AuditEntry>> auditEntries(std::int64_t limit, std::int64_t offset,
+                                                       std::int64_t* total);
 };
 
 struct SqliteOptions {

@@ -17,6 +17,8 @@ PACKAGES=(
   libpappl-dev
   # card release tests: PC/SC daemon, virtual reader driver, pcsc_scan; unshare/ip
   pcscd vsmartcard-vpcd pcsc-tools util-linux iproute2
+  # web pages: Chart.js (embedded at build time); browser tests: headless Chromium + WebDriver
+  libjs-chart.js chromium chromium-driver
   # fuzzing (libFuzzer) for the parsers we wrote ourselves
   clang libclang-rt-14-dev
 )

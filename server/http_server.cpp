@@ -12,6 +12,8 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "admin-api/web.h"
+
 namespace pullprint::server {
 
 namespace beast = boost::beast;
@@ -40,6 +42,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Logger& log;
   ssl::context* tls;
   api::Api* api;
+  Metrics* metrics = nullptr;  // IPP latency histogram (may be null)
   tcp::acceptor acceptor;
   net::thread_pool blocking;  // API handlers: they touch the store and printers
   std::atomic<int> connections{0};
@@ -149,18 +152,19 @@ class Session {
                         "POST needs Content-Type application/ipp\n", true);
       return continueThenReadBody();
     }
-    if (target.starts_with("/api/") && srv_->api) {
+    if (srv_->api && api::Api::serves(std::string_view(target.data(), target.size()))) {
       phase_ = Phase::kApiBody;
       api_body_.clear();
       return continueThenReadBody();
     }
     if (req.method() == http::verb::get && target == "/healthz")
       return sendText(http::status::ok, "ok\n", false);
-    if (req.method() == http::verb::get && target == "/")
-      return sendText(
-          http::status::ok,
-          "pullprint: print-release server. Print to ipp://" + peer_.host + "/printers/followme\n",
-          false);
+    if (auto t = std::string_view(target.data(), target.size());  // web pages (admin-api/web.h)
+        api::WebPages::serves(t.substr(0, t.find('?')))) {
+      auto m = req.method_string();
+      auto inm = req[http::field::if_none_match];
+      return sendWeb(api::WebPages::handle({m.data(), m.size()}, t, {inm.data(), inm.size()}));
+    }
     if (req.method() == http::verb::get || req.method() == http::verb::head)
       return sendText(http::status::not_found, "not found\n", !parser_->is_done());
     return sendText(http::status::method_not_allowed, "method not allowed\n", true);
@@ -216,6 +220,7 @@ class Session {
         std::string rest = ipp_buf_.substr(pr.consumed);
         ipp_buf_.clear();
         ipp_buf_.shrink_to_fit();
+        ipp_started_ = std::chrono::steady_clock::now();
         auto hr = srv_->ipp.handle(pr.request, peer_, makeRespond());
         if (hr.needs_authentication) {
           phase_ = Phase::kDone;
@@ -277,7 +282,7 @@ class Session {
         net::post(srv_->blocking, [self, ar = std::move(ar)] {
           api::ApiResponse r = self->srv_->api->handle(ar);
           net::post(self->stream().get_executor(), [self, r = std::move(r)] {
-            self->sendJson(r.status, r.body, r.challenge, false, r.content_type);
+            self->sendJson(r.status, r.body, r.challenge, false, r.content_type, r.headers);
           });
         });
         return;
@@ -307,6 +312,9 @@ class Session {
     res->set(http::field::server, "pullprint");
     res->set(http::field::content_type, "application/ipp");
     res->body() = std::move(bytes);
+    if (srv_->metrics)  // from the parsed IPP header to the response (includes any upload)
+      srv_->metrics->ipp_request_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ipp_started_).count());
     send(res);
   }
 
@@ -321,7 +329,8 @@ class Session {
   }
 
   void sendJson(int status, std::string body, bool challenge, bool close,
-                const std::string& content_type = "application/json") {
+                const std::string& content_type = "application/json",
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(status), parser_->get().version());
     res->set(http::field::server, "pullprint");
@@ -329,8 +338,20 @@ class Session {
     res->set(http::field::cache_control, "no-store");
     if (challenge)
       res->set(http::field::www_authenticate, "Basic realm=\"pullprint\", charset=\"UTF-8\"");
+    for (const auto& [name, value] : headers) res->insert(name, value);  // e.g. Set-Cookie
     res->body() = std::move(body);
     if (close) close_after_ = true;
+    send(res);
+  }
+
+  void sendWeb(const api::WebReply& w) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(w.status), parser_->get().version());
+    res->set(http::field::server, "pullprint");
+    if (!w.content_type.empty()) res->set(http::field::content_type, w.content_type);
+    for (const auto& [name, value] : w.headers) res->set(name, value);
+    res->body() = std::string(w.body);
+    if (!parser_->is_done()) close_after_ = true;  // a GET with a body: drained, then closed
     send(res);
   }
 
@@ -377,6 +398,7 @@ class Session {
   Phase phase_ = Phase::kHeader;
   std::string ipp_buf_;
   std::string api_body_;
+  std::chrono::steady_clock::time_point ipp_started_;
   std::unique_ptr<spooler::DocumentSink> sink_;
   bool keep_alive_ = true;
   bool close_after_ = false;
@@ -504,6 +526,8 @@ HttpServer::HttpServer(net::io_context& io, const Config& config, spooler::IppSe
     : impl_(std::make_shared<Impl>(io, config, ipp, log, tls, api)) {}
 
 HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::setMetrics(Metrics* metrics) { impl_->metrics = metrics; }
 
 Status HttpServer::start(const std::string& host, std::uint16_t port) {
   beast::error_code ec;

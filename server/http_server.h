@@ -12,7 +12,7 @@
 //
 // Routes:
 //   POST /printers/<queue>, /ipp/print, /jobs/<id>, /   application/ipp -> IppService
-//   GET/POST /api/v1/...                                  admin-api (JSON), run on a worker pool
+//   GET/POST/PUT/DELETE /api/v1/..., GET /metrics         admin-api, run on a worker pool
 //   GET  /healthz                                        liveness
 //   GET  /                                               a short status page
 //
@@ -31,6 +31,7 @@
 #include "admin-api/api.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "spooler/ipp_service.h"
 
@@ -49,6 +50,8 @@ class HttpServer {
   Status start(const std::string& host, std::uint16_t port);
   std::uint16_t port() const;
   void stop();
+  // IPP request latency goes into `metrics` (call before start(); may be null).
+  void setMetrics(Metrics* metrics);
 
   struct Impl;
 

@@ -243,6 +243,8 @@ int main(int argc, char** argv) {
   release_options.busy_retry_for = std::chrono::seconds(config.release_busy_retry_seconds);
   release_options.expiry_interval = std::chrono::seconds(config.expiry_interval_seconds);
   spooler::ReleaseEngine release(config, jobs, printer_client, clock, log, release_options);
+  Metrics metrics;  // GET /metrics
+  release.setMetrics(&metrics);
   if (Status s = release.start(); !s) return fail("release engine: " + s.message());
 
   Authenticator auth(**store, clock);
@@ -288,6 +290,7 @@ int main(int argc, char** argv) {
   api::StationApi stations(config, **store, release, auth, clock, log);  // card release
   api.setStationApi(&stations);
   api.setFleetApi(&fleet_api);
+  api.setMetrics(&metrics);
 
   std::unique_ptr<boost::asio::ssl::context> tls;
   if (!config.tls_certificate.empty()) {
@@ -299,6 +302,7 @@ int main(int argc, char** argv) {
   // --- Network ---
   boost::asio::io_context io(config.threads);
   server::HttpServer http(io, config, ipp, log, tls.get(), &api);
+  http.setMetrics(&metrics);
   if (Status s = http.start(config.listen_host, config.listen_port); !s) return fail(s.message());
   log.info("server.listening", {{"address", config.listen_host},
                                 {"port", static_cast<int>(http.port())},

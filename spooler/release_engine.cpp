@@ -235,6 +235,7 @@ std::string ReleaseEngine::printerJobName(const Job& job, int attempt) const {
 void ReleaseEngine::backToHold(JobId id, JobState from, const std::string& reason,
                                const std::string& message) {
   (void)from;
+  if (metrics_) metrics_->release_failures.fetch_add(1);
   Status s = jobs_.transitionAndWait(id, JobState::kHeld, "job-hold-until-specified," + reason,
                                      message, "system");
   if (!s) {
@@ -268,6 +269,7 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   Job job = **jr;
   Printer printer = **pr;
   if (job.state != JobState::kPending) return printerDone(printer_name);  // cancelled meanwhile
+  if (metrics_) metrics_->releases.fetch_add(1);
 
   // Refuse before sending what the printer cannot print.
   PrinterCapabilities caps = PrinterCapabilities::fromJson(printer.capabilities_json);
@@ -538,6 +540,11 @@ void ReleaseEngine::finish(const Tracked& t, const PrinterJobStatus& st) {
                                        [u](StoreWriter& w) { return w.insertUsage(u); });
     if (s)
       log_.info("job.completed", {{"job", job.id}, {"printer", t.printer}, {"source", u.source}});
+    if (s && metrics_) {
+      metrics_->jobs_printed.fetch_add(1);
+      metrics_->pages_printed.fetch_add(u.impressions.value_or(0));
+      metrics_->sheets_printed.fetch_add(u.sheets.value_or(0));
+    }
   } else if (st.state == 0) {
     backToHold(job.id, JobState::kPrinting, "printer-lost-job",
                "printer " + t.printer + " no longer knows the job; release it again");

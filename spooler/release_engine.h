@@ -40,6 +40,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "policies/policy.h"
 #include "spooler/job_service.h"
 #include "spooler/printer_client.h"
@@ -86,6 +87,9 @@ class ReleaseEngine {
   // The policy applied at release, with the chosen printer's capabilities
   // (null: none; then a simplex printer still never gets a duplex request).
   void setPolicy(std::shared_ptr<const policies::Policy> policy);
+
+  // Release counters for GET /metrics (call before start(); may be null).
+  void setMetrics(Metrics* metrics) { metrics_ = metrics; }
 
   // Registers (or updates) a printer and reads its capabilities.
   Status addPrinter(const Printer& printer);
@@ -136,6 +140,7 @@ class ReleaseEngine {
   const Clock& clock_;
   Logger& log_;
   ReleaseOptions options_;
+  Metrics* metrics_ = nullptr;
 
   std::mutex mu_;  // guards everything below
   std::condition_variable cv_;

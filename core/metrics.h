@@ -1,0 +1,45 @@
+// Metrics: process-wide counters and one latency histogram, exported as
+// Prometheus text by admin-api (GET /metrics).
+//
+// main owns one Metrics and hands a pointer to the parts that count (release
+// engine, IPP service); a null pointer means "not counted" so tests and
+// tools need not build one. Counters start at 0 with the process (Prometheus
+// handles resets); persistent totals (jobs by state) are read from the store
+// at scrape time instead.
+//
+// Thread contract: every member is lock-free atomic; safe from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace pullprint {
+
+class Histogram {
+ public:
+  // Upper bounds in seconds (Prometheus "le"); +Inf is implicit.
+  static constexpr std::array<double, 10> kBounds = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,  0.1,    0.25,  1.0,  5.0};
+  void observe(double seconds);
+  // Cumulative counts per bound, then the +Inf count.
+  std::array<std::int64_t, kBounds.size() + 1> cumulative() const;
+  double sum() const { return static_cast<double>(sum_us_.load()) / 1e6; }
+  std::int64_t count() const { return count_.load(); }
+
+ private:
+  std::array<std::atomic<std::int64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<std::int64_t> sum_us_{0};
+  std::atomic<std::int64_t> count_{0};
+};
+
+struct Metrics {
+  std::atomic<std::int64_t> releases{0};          // jobs handed to the release engine
+  std::atomic<std::int64_t> release_failures{0};  // sends that failed (back to hold or aborted)
+  std::atomic<std::int64_t> jobs_printed{0};      // jobs completed at a printer
+  std::atomic<std::int64_t> pages_printed{0};     // known printed pages (usage records)
+  std::atomic<std::int64_t> sheets_printed{0};    // known printed sheets
+  Histogram ipp_request_seconds;                  // IPP request handling time
+};
+
+}  // namespace pullprint
