@@ -71,6 +71,11 @@ TEST_CASE("session login errors: 401 without enumeration, 400, rate limit, TLS r
     CHECK_FALSE(b.error().empty());
   }
 
+  // A cross-site login (login CSRF) is refused.
+  CHECK(fx.call("POST", "/api/v1/session", As::none(),
+                R"({"username":"alice","password":"password-alice"})", false, "127.0.0.1",
+                {{"origin", "https://evil.example"}, {"host", "127.0.0.1:8631"}})
+            .status == 403);
   // Plain HTTP from a non-loopback peer: refused before the password is checked.
   Reply remote = fx.call("POST", "/api/v1/session", As::none(),
                          R"({"username":"alice","password":"password-alice"})", false, "192.0.2.9");
@@ -290,6 +295,8 @@ TEST_CASE("HTTP Basic keeps its rules; 401 challenges; malformed Authorization",
   // Health is public; unknown routes 404; wrong method 405.
   CHECK(fx.call("GET", "/api/v1/health", As::none()).status == 200);
   CHECK(fx.call("GET", "/api/v1/nothing", As::basic("alice")).status == 404);
-  CHECK(fx.call("PATCH", "/api/v1/jobs", As::basic("alice")).status == 405);
+  Reply patch = fx.call("PATCH", "/api/v1/jobs", As::basic("alice"));
+  CHECK(patch.status == 405);
+  CHECK(patch.header("Allow") == "GET");
   CHECK(fx.call("GET", "/api/v1//jobs", As::basic("alice")).status == 404);
 }
