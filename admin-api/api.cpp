@@ -268,6 +268,7 @@ RouteTable::Match RouteTable::match(const std::string& method, const std::string
     if (!ok) continue;
     if (r.info.method != method) {
       best.other_method = true;
+      best.allowed.push_back(r.info.method);
       continue;
     }
     if (literals > best_literals) {
@@ -351,7 +352,13 @@ ApiResponse Api::handle(const ApiRequest& req) {
   const std::string path = req.target.substr(0, req.target.find('?'));
   auto m = table_->match(req.method, path);
   if (!m.route) {
-    if (m.other_method) return error(405, "method " + req.method + " not allowed on " + path);
+    if (m.other_method) {
+      ApiResponse r = error(405, "method " + req.method.substr(0, 16) + " not allowed on " + path);
+      std::string allow;
+      for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+      r.headers.emplace_back("Allow", allow);
+      return r;
+    }
     return error(404, "no such route: " + req.method + " " + path.substr(0, 200));
   }
   RouteContext ctx{req, nullptr, std::move(m.params)};

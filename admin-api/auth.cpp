@@ -111,7 +111,7 @@ Result<Principal> AuthService::authenticate(const ApiRequest& req) {
   return p;
 }
 
-Status AuthService::checkUnsafe(const ApiRequest& req, const Principal& p) const {
+Status AuthService::checkCrossSite(const ApiRequest& req) {
   if (req.header("sec-fetch-site") == "cross-site")
     return {StatusCode::kPermissionDenied, "cross-site request refused"};
   if (std::string origin = req.header("origin"); !origin.empty() && origin != "null") {
@@ -119,6 +119,11 @@ Status AuthService::checkUnsafe(const ApiRequest& req, const Principal& p) const
     if (!host.empty() && originHost(origin) != host)
       return {StatusCode::kPermissionDenied, "cross-site request refused (Origin is not Host)"};
   }
+  return Status::ok();
+}
+
+Status AuthService::checkUnsafe(const ApiRequest& req, const Principal& p) const {
+  if (Status s = checkCrossSite(req); !s) return s;
   if (p.method == AuthMethod::kSession) {
     std::string sent = req.header("x-csrf-token");
     if (sent.empty() || !p.session || !constantTimeEquals(sent, p.session->csrf_token))
@@ -200,6 +205,7 @@ Result<NewSession> AuthService::login(const ApiRequest& req, const std::string& 
   if (!req.tls && !isLoopbackAddress(req.peer_address) && !config_.allow_basic_without_tls)
     return Status(StatusCode::kPermissionDenied,
                   "log in over HTTPS (plain HTTP only from loopback)");
+  if (Status s = checkCrossSite(req); !s) return s;  // no login CSRF
   const std::string key = name + '\0' + req.peer_address;
   const UnixSeconds now = clock_.now();
   if (tooManyFailures(key, now))

@@ -82,6 +82,8 @@ class AuthService {
 
   // True when `req` carries any credentials (header or session cookie).
   static bool hasCredentials(const ApiRequest& req);
+  // 403 when a browser marks the request cross-site (Sec-Fetch-Site, Origin vs Host).
+  static Status checkCrossSite(const ApiRequest& req);
 
   // Username/password login (rate-limited); creates a session.
   Result<NewSession> login(const ApiRequest& req, const std::string& name,

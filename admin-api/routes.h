@@ -60,8 +60,9 @@ class RouteTable {
   void add(const std::string& method, const std::string& path, Access access, Handler handler);
 
   struct Match {
-    const Route* route = nullptr;  // null: no route
-    bool other_method = false;     // the path exists with another method (405)
+    const Route* route = nullptr;      // null: no route
+    bool other_method = false;         // the path exists with another method (405)
+    std::vector<std::string> allowed;  // those methods (Allow header)
     std::map<std::string, std::string> params;
   };
   Match match(const std::string& method, const std::string& path) const;

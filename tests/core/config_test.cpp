@@ -86,3 +86,44 @@ TEST_CASE("parseListen") {
   CHECK_FALSE(parseListen("127.0.0.1:70000", &host, &port).isOk());
   CHECK_FALSE(parseListen("127.0.0.1:", &host, &port).isOk());
 }
+
+TEST_CASE("[api]: defaults, values and errors") {
+  auto d = parseConfig("", "t.toml");
+  REQUIRE(d.isOk());
+  CHECK(d->session_idle_seconds == 1800);
+  CHECK(d->session_lifetime_seconds == 43200);
+  CHECK(d->token_max_lifetime_days == 365);
+  CHECK(d->login_failures_per_window == 5);
+  CHECK(d->login_failure_window_seconds == 300);
+  CHECK(d->metrics_allow == std::vector<std::string>{"127.0.0.0/8", "::1/128"});
+
+  auto c = parseConfig(R"(
+[api]
+session_idle_seconds = 600
+session_lifetime_seconds = 3600
+token_max_lifetime_days = 30
+login_failures_per_window = 3
+login_failure_window_seconds = 60
+metrics_allow = ["10.1.0.0/16"]
+)",
+                       "t.toml");
+  REQUIRE(c.isOk());
+  CHECK(c->session_idle_seconds == 600);
+  CHECK(c->session_lifetime_seconds == 3600);
+  CHECK(c->token_max_lifetime_days == 30);
+  CHECK(c->login_failures_per_window == 3);
+  CHECK(c->login_failure_window_seconds == 60);
+  CHECK(c->metrics_allow == std::vector<std::string>{"10.1.0.0/16"});
+
+  for (const char* bad :
+       {"[api]\nsession_idle_seconds = 10\n",
+        "[api]\nsession_idle_seconds = 600\nsession_lifetime_seconds = 300\n",
+        "[api]\ntoken_max_lifetime_days = 0\n", "[api]\nlogin_failures_per_window = 0\n",
+        "[api]\nmetrics_allow = [\"not-an-address\"]\n", "[api]\nsesion_idle_seconds = 600\n"}) {
+    INFO(bad);
+    auto e = parseConfig(bad, "t.toml");
+    REQUIRE_FALSE(e.isOk());
+    CHECK(e.status().message().find("t.toml:") == 0);
+    CHECK(e.status().message().find("[api]") != std::string::npos);
+  }
+}
