@@ -186,8 +186,9 @@ CREATE TABLE audit_log (
   before_json TEXT NOT NULL DEFAULT 'null',
   after_json TEXT NOT NULL DEFAULT 'null'
 );
--- jobs list filtered by date (GET /api/v1/jobs?from=&to=)
+-- jobs list filtered by date or printer (GET /api/v1/jobs?from=&to=&printer=)
 CREATE INDEX jobs_created ON jobs(created_at);
+CREATE INDEX jobs_printer ON jobs(printer, id);
 )sql",
     // 5: fleet (policies and fleet-wide settings): accepted policy versions,
     // fleet push runs with one result per printer, drift checks.
@@ -1199,18 +1200,29 @@ class SqliteStore final : public Store {
   Result<JobPage> jobPage(const JobQuery& q) override {
     // The WHERE clause is built from fixed fragments only (values are bound),
     // so the prepared-statement cache holds at most one entry per combination.
+    //
+    // One filter drives the index, the others are filtered row by row
+    // (a unary + keeps SQLite off their indexes; without statistics it
+    // would pick jobs_state for "owner=X AND state=held" and scan every held
+    // job). Driver by selectivity: owner (jobs_owner), printer
+    // (jobs_printer), date range (jobs_created), state (jobs_state).
+    const bool by_owner = q.owner.has_value();
+    const bool by_printer = !by_owner && q.printer.has_value();
+    const bool by_date = !by_owner && !by_printer && (q.created_from > 0 || q.created_to > 0);
+    const bool by_state = !by_owner && !by_printer && !by_date;
     std::string where = " WHERE 1=1";
-    std::vector<std::string> texts;  // bound in order after the states
     if (!q.states.empty()) {
-      where += " AND state IN (";
+      where += by_state ? " AND state IN (" : " AND +state IN (";
       for (size_t i = 0; i < q.states.size(); ++i) where += i ? ",?" : "?";
       where += ")";
     }
     if (q.owner) where += " AND owner=?";
-    if (q.queue) where += " AND queue=?";
-    if (q.printer) where += " AND printer=?";
-    if (q.created_from > 0) where += " AND created_at>=?";
-    if (q.created_to > 0) where += " AND created_at<?";
+    if (q.queue) where += " AND +queue=?";
+    if (q.printer) where += by_printer ? " AND printer=?" : " AND +printer=?";
+    if (q.created_from > 0) where += by_date ? " AND created_at>=?" : " AND +created_at>=?";
+    if (q.created_to > 0) where += by_date ? " AND created_at<?" : " AND +created_at<?";
+    // Newest first: by id, or by creation time when the date index drives.
+    const char* order = by_date ? " ORDER BY created_at DESC, id DESC" : " ORDER BY id DESC";
     auto bindAll = [&](sqlite3_stmt* st) {
       int i = 1;
       for (JobState js : q.states) bindText(st, i++, jobStateName(js));
@@ -1229,8 +1241,8 @@ class SqliteStore final : public Store {
     if (sqlite3_step(st) != SQLITE_ROW) return sqlError(r->db(), "count jobs");
     page.total = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    st = r->prepare(std::string("SELECT ") + kJobColumns + " FROM jobs" + where +
-                    " ORDER BY id DESC LIMIT ? OFFSET ?");
+    st = r->prepare(std::string("SELECT ") + kJobColumns + " FROM jobs" + where + order +
+                    " LIMIT ? OFFSET ?");
     if (!st) return sqlError(r->db(), "select jobs");
     int i = bindAll(st);
     sqlite3_bind_int64(st, i, q.limit);
