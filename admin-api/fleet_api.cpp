@@ -3,18 +3,22 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "admin-api/routes.h"
+
 namespace pullprint::api {
 
 namespace {
 
 using nlohmann::json;
 
-ApiResponse reply(int status, const std::string& body) { return {status, body, false}; }
-ApiResponse reply(int status, const json& body) { return {status, body.dump(), false}; }
-ApiResponse error(int status, const std::string& message) {
-  return {status, json{{"error", message}}.dump(), false};
+ApiResponse error(const Status& s) { return statusError(s); }
+// A body that is already serialized JSON.
+ApiResponse serialized(int status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
 }
-ApiResponse error(const Status& s) { return error(httpStatusFor(s), s.message()); }
 
 json errorsJson(const std::vector<policies::PolicyError>& errors) {
   json a = json::array();
@@ -150,7 +154,7 @@ ApiResponse FleetApi::handle(const ApiRequest& req, const User& user) const {
     }
     auto run = fleet_.push(group, user.name);
     if (!run) return error(run.status());
-    return reply(200, spooler::toJson(*run));
+    return serialized(200, spooler::toJson(*run));
   }
   if (path == "/api/v1/fleet/pushes" && get) {
     if (Status s = queryInts(req.target, {"limit"}, &query); !s) return error(s);
@@ -158,18 +162,18 @@ ApiResponse FleetApi::handle(const ApiRequest& req, const User& user) const {
         static_cast<int>(std::min<std::int64_t>(query.count("limit") ? query["limit"] : 10, 100));
     auto runs = fleet_.pushRunsJson(limit);
     if (!runs) return error(runs.status());
-    return reply(200, *runs);
+    return serialized(200, *runs);
   }
   if (path == "/api/v1/fleet/drift" && get) {
     auto last = fleet_.lastDriftJson();
     if (!last) return error(last.status());
     if (!*last) return error(404, "no drift check has run yet (POST /api/v1/fleet/check)");
-    return reply(200, **last);
+    return serialized(200, **last);
   }
   if (path == "/api/v1/fleet/check" && post) {
     auto report = fleet_.check(user.name);
     if (!report) return error(report.status());
-    return reply(200, spooler::toJson(*report));
+    return serialized(200, spooler::toJson(*report));
   }
   bool known = path == "/api/v1/policies" || path == "/api/v1/policies/validate" ||
                path == "/api/v1/policies/history" || path == "/api/v1/fleet/push" ||
