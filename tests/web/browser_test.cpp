@@ -225,7 +225,18 @@ TEST_CASE("a user logs in, sees a held job, releases it, and it arrives at the p
                             std::to_string(id) +
                             "\"]')].some(r => r.textContent.includes('completed'));",
                         10s));
+  // Own savings now count the printed job: 3 pages two-sided = 2 sheets.
+  CHECK(
+      b.waitForScript("return document.getElementById('saved-printed').textContent === '2';", 10s));
+
+  // Card registration: the 2-minute instructions.
+  b.click(b.find("#register-card"));
+  REQUIRE(b.waitForVisible("#card-instructions", 10s));
+  CHECK(b.text(b.find("#card-instructions")).find("Within the next 2 minutes") !=
+        std::string::npos);
   b.screenshotFullPage(artifacts() / "portal-released.png");
+  b.setWindowSize(390, 844);
+  b.screenshot(artifacts() / "portal-phone.png");
   CHECK(joined(severe(b)) == "");
 }
 
@@ -258,6 +269,15 @@ TEST_CASE("wrong password is refused, logout ends the session, users see only th
       "r.send(); return r.status;",
       json::array({alices}));
   CHECK(probe == 404);
+  // An unsafe request without the CSRF token is refused, with it accepted.
+  json csrf = b.execute(
+      "const post = (token) => { const r = new XMLHttpRequest();"
+      " r.open('POST', '/api/v1/cards/register-intent', false);"
+      " r.setRequestHeader('Content-Type', 'application/json');"
+      " if (token) r.setRequestHeader('X-CSRF-Token', token); r.send('{}'); return r.status; };"
+      "const s = new XMLHttpRequest(); s.open('GET', '/api/v1/session', false); s.send();"
+      "return [post(null), post(JSON.parse(s.responseText).csrf_token)];");
+  CHECK(csrf == json::array({403, 201}));
   // Pages an ordinary user may not use send him home.
   b.navigate(site.base() + "/admin");
   CHECK(b.waitForPath("/portal", 10s));
