@@ -161,6 +161,25 @@ TEST_CASE("the login page renders under the Content-Security-Policy, which block
   CHECK(ran == false);
   CHECK(joined(severe(b)).find("Content Security Policy") != std::string::npos);
 
+  // The headers arrive on the wire (same-origin: every header is readable).
+  json h = b.execute(
+      "const r = new XMLHttpRequest(); r.open('GET', '/static/chart.min.js', false); r.send();"
+      "const g = (n) => r.getResponseHeader(n);"
+      "return {status: r.status, type: g('Content-Type'), frame: g('X-Frame-Options'),"
+      " nosniff: g('X-Content-Type-Options'), referrer: g('Referrer-Policy'),"
+      " csp: g('Content-Security-Policy'), cache: g('Cache-Control'), etag: g('ETag'),"
+      " chart: typeof window.Chart};");
+  INFO(h.dump());
+  CHECK(h["status"] == 200);
+  CHECK(h["type"] == "text/javascript; charset=utf-8");
+  CHECK(h["frame"] == "DENY");
+  CHECK(h["nosniff"] == "nosniff");
+  CHECK(h["referrer"] == "no-referrer");
+  CHECK(h["csp"].get<std::string>().find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(h["cache"] == "no-cache");
+  CHECK(h["etag"].get<std::string>().size() == 34);
+  CHECK(h["chart"] == "undefined");  // the login page does not load Chart.js
+
   b.setWindowSize(390, 844);  // a phone
   b.screenshot(artifacts() / "login-phone.png");
 }
