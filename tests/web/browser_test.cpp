@@ -161,6 +161,25 @@ TEST_CASE("the login page renders under the Content-Security-Policy, which block
   CHECK(ran == false);
   CHECK(joined(severe(b)).find("Content Security Policy") != std::string::npos);
 
+  // The headers arrive on the wire (same-origin: every header is readable).
+  json h = b.execute(
+      "const r = new XMLHttpRequest(); r.open('GET', '/static/chart.min.js', false); r.send();"
+      "const g = (n) => r.getResponseHeader(n);"
+      "return {status: r.status, type: g('Content-Type'), frame: g('X-Frame-Options'),"
+      " nosniff: g('X-Content-Type-Options'), referrer: g('Referrer-Policy'),"
+      " csp: g('Content-Security-Policy'), cache: g('Cache-Control'), etag: g('ETag'),"
+      " chart: typeof window.Chart};");
+  INFO(h.dump());
+  CHECK(h["status"] == 200);
+  CHECK(h["type"] == "text/javascript; charset=utf-8");
+  CHECK(h["frame"] == "DENY");
+  CHECK(h["nosniff"] == "nosniff");
+  CHECK(h["referrer"] == "no-referrer");
+  CHECK(h["csp"].get<std::string>().find("frame-ancestors 'none'") != std::string::npos);
+  CHECK(h["cache"] == "no-cache");
+  CHECK(h["etag"].get<std::string>().size() == 34);
+  CHECK(h["chart"] == "undefined");  // the login page does not load Chart.js
+
   b.setWindowSize(390, 844);  // a phone
   b.screenshot(artifacts() / "login-phone.png");
 }
@@ -225,7 +244,18 @@ TEST_CASE("a user logs in, sees a held job, releases it, and it arrives at the p
                             std::to_string(id) +
                             "\"]')].some(r => r.textContent.includes('completed'));",
                         10s));
+  // Own savings now count the printed job: 3 pages two-sided = 2 sheets.
+  CHECK(
+      b.waitForScript("return document.getElementById('saved-printed').textContent === '2';", 10s));
+
+  // Card registration: the 2-minute instructions.
+  b.click(b.find("#register-card"));
+  REQUIRE(b.waitForVisible("#card-instructions", 10s));
+  CHECK(b.text(b.find("#card-instructions")).find("Within the next 2 minutes") !=
+        std::string::npos);
   b.screenshotFullPage(artifacts() / "portal-released.png");
+  b.setWindowSize(390, 844);
+  b.screenshot(artifacts() / "portal-phone.png");
   CHECK(joined(severe(b)) == "");
 }
 
@@ -258,6 +288,15 @@ TEST_CASE("wrong password is refused, logout ends the session, users see only th
       "r.send(); return r.status;",
       json::array({alices}));
   CHECK(probe == 404);
+  // An unsafe request without the CSRF token is refused, with it accepted.
+  json csrf = b.execute(
+      "const post = (token) => { const r = new XMLHttpRequest();"
+      " r.open('POST', '/api/v1/cards/register-intent', false);"
+      " r.setRequestHeader('Content-Type', 'application/json');"
+      " if (token) r.setRequestHeader('X-CSRF-Token', token); r.send('{}'); return r.status; };"
+      "const s = new XMLHttpRequest(); s.open('GET', '/api/v1/session', false); s.send();"
+      "return [post(null), post(JSON.parse(s.responseText).csrf_token)];");
+  CHECK(csrf == json::array({403, 201}));
   // Pages an ordinary user may not use send him home.
   b.navigate(site.base() + "/admin");
   CHECK(b.waitForPath("/portal", 10s));
@@ -409,13 +448,18 @@ TEST_CASE("the admin console lists printers and jobs, adds a printer, cancels a 
                             "\"); return r && r.textContent.includes('canceled');",
                         10s));
 
-  // Sections whose routes this server lacks say so instead of failing silently.
+  // Sections whose routes this server lacks (or that have nothing yet, e.g.
+  // no active policy) say so in their message region instead of staying blank.
   for (const char* sec : {"#fleet-section", "#policies-section"}) {
     INFO(sec);
-    std::string message = b.text(b.find(std::string(sec) + " .message"));
-    bool data = !b.findAll(std::string(sec) + " .data table").empty();
-    CHECK((data || message.find("(404)") != std::string::npos));
+    auto message = b.find(std::string(sec) + " .message");
+    bool data = !b.findAll(std::string(sec) + " .data table, " + sec + " .data dl").empty();
+    CHECK((data || (b.displayed(message) && !b.text(message).empty())));
   }
+  // Without the fleet routes the message names the missing route.
+  if (auto m = b.text(b.find("#fleet-section .message"));
+      m.find("does not offer") != std::string::npos)
+    CHECK(m.find("GET /api/v1/fleet/drift (404)") != std::string::npos);
   CHECK(joined(severe(b)).find("Content Security Policy") == std::string::npos);
   b.screenshotFullPage(artifacts() / "admin-full.png");
 }

@@ -1,7 +1,7 @@
 // Admin console: printers, jobs, users, cards, stations, policies, fleet
 // push/drift and the audit log. Each section loads on its own; a route the
 // server does not offer (404) shows a message in that section only.
-import { api, count, dataTable, el, fillPrinters, requireSession, showMessage, when } from '/static/common.js';
+import { api, count, dataTable, el, facts, fillPrinters, requireSession, showMessage, when } from '/static/common.js';
 
 const PAGE = 50;
 
@@ -217,24 +217,49 @@ document.getElementById('station-form').addEventListener('submit', async (e) => 
 // --- Policies ---
 const policies = section('policies-section');
 const policyResult = document.getElementById('policy-result');
+const policyText = document.getElementById('policy-text');
+
+function renderPolicy(p) {
+  const parts = [facts([['Version', p.version], ['Uploaded', when(p.created_at)], ['By', p.actor],
+    ['Source', p.source], ['SHA-256', p.sha256]])];
+  if (p.summary) parts.push(el('pre', { class: 'result' }, typeof p.summary === 'string' ? p.summary : JSON.stringify(p.summary, null, 2)));
+  if (p.printer_defaults && typeof p.printer_defaults === 'object') {
+    parts.push(el('h3', {}, 'Printer defaults pushed to the fleet'), dataTable(
+      Array.isArray(p.printer_defaults) ? p.printer_defaults
+        : Object.entries(p.printer_defaults).map(([setting, value]) => ({ setting, value }))));
+  }
+  policies.data.replaceChildren(...parts);
+  if (!policyText.value && typeof p.document === 'string') policyText.value = p.document;
+}
 
 async function loadPolicies() {
   try {
-    const data = await api('GET', '/api/v1/policies');
-    policies.data.replaceChildren(dataTable(data, 'policies'));
+    renderPolicy(await api('GET', '/api/v1/policies'));
   } catch (e) {
-    policies.say('Cannot read policies: ' + e.message);
+    policies.say('Cannot read the active policy: ' + e.message, e.status === 404 ? 'info' : 'error');
   }
+  const history = policies.root.querySelector('.data.history');
   try {
-    const history = await api('GET', '/api/v1/policies/history');
-    policies.root.querySelector('.data.history').replaceChildren(dataTable(history, 'history'));
+    const h = await api('GET', '/api/v1/policies/history');
+    const versions = Array.isArray(h) ? h : (h.versions || []);
+    history.replaceChildren(versions.length === 0 ? el('p', {}, 'No stored versions.') : el('table', {},
+      el('thead', {}, el('tr', {}, ['Version', 'Uploaded', 'By', 'Source', 'SHA-256'].map((x) => el('th', { scope: 'col' }, x)))),
+      el('tbody', {}, versions.map((v) => el('tr', {}, el('td', {}, v.version), el('td', {}, when(v.created_at)),
+        el('td', {}, v.actor || ''), el('td', {}, v.source || ''), el('td', {}, (v.sha256 || '').slice(0, 16)))))));
   } catch (e) {
-    policies.root.querySelector('.data.history').replaceChildren(el('p', {}, 'History unavailable: ' + e.message));
+    history.replaceChildren(el('p', {}, 'History unavailable: ' + e.message));
   }
 }
 
+// Line-numbered errors of a refused document ({"errors": [{line, message}...]}).
+function errorLines(data) {
+  const errors = (data && Array.isArray(data.errors)) ? data.errors : [];
+  return errors.map((x) => (typeof x === 'object' ? [x.file, x.line].filter(Boolean).join(':') +
+    (x.line ? ': ' : '') + (x.message || x.error || JSON.stringify(x)) : String(x))).join('\n');
+}
+
 async function sendPolicy(path, label) {
-  const text = document.getElementById('policy-text').value;
+  const text = policyText.value;
   if (!text.trim()) {
     policies.say('Paste a policy document first.');
     return;
@@ -243,10 +268,12 @@ async function sendPolicy(path, label) {
     const r = await api('POST', path, text, { contentType: 'text/plain; charset=utf-8' });
     policyResult.textContent = typeof r === 'string' ? r : JSON.stringify(r, null, 2);
     policyResult.hidden = false;
-    policies.say(label + ': done.', 'ok');
+    policies.say(label + ': done.' + (r && r.warning ? ' Warning: ' + r.warning : ''), 'ok');
     if (path === '/api/v1/policies') await loadPolicies();
   } catch (e) {
-    policyResult.hidden = true;
+    const lines = errorLines(e.data);
+    policyResult.textContent = lines;
+    policyResult.hidden = !lines;
     policies.say(label + ' failed: ' + e.message);
   }
 }
@@ -258,23 +285,63 @@ document.getElementById('policy-upload').addEventListener('click',
 
 // --- Fleet ---
 const fleet = section('fleet-section');
+const fleetRun = document.getElementById('fleet-run');
+
+function renderDrift(r) {
+  const drifted = r.drifted || [];
+  const unreachable = r.unreachable || [];
+  const compliant = Array.isArray(r.compliant) ? r.compliant.length : r.compliant;
+  const rows = [];
+  for (const d of drifted) {
+    for (const x of (d.differences || [])) {
+      rows.push(el('tr', {}, el('td', {}, d.printer), el('td', {}, d.group || ''), el('td', {}, x.name),
+        el('td', {}, String(x.expected ?? '')), el('td', {}, String(x.actual ?? '')), el('td', {}, x.settable ? 'yes' : 'no')));
+    }
+  }
+  fleet.data.replaceChildren(
+    facts([['Checked', when(r.checked_at)], ['By', r.actor], ['Policy version', r.policy_version],
+      ['Compliant printers', compliant], ['Drifted printers', drifted.length], ['Unreachable', unreachable.length]]),
+    rows.length === 0 ? el('p', {}, 'No printer differs from the policy.') : el('table', {},
+      el('thead', {}, el('tr', {}, ['Printer', 'Group', 'Setting', 'Policy', 'Printer has', 'Can be pushed'].map((x) =>
+        el('th', { scope: 'col' }, x)))), el('tbody', {}, rows)),
+    unreachable.length === 0 ? '' : el('table', {},
+      el('thead', {}, el('tr', {}, ['Unreachable printer', 'Group', 'Message'].map((x) => el('th', { scope: 'col' }, x)))),
+      el('tbody', {}, unreachable.map((u) => el('tr', {}, el('td', {}, u.printer), el('td', {}, u.group || ''),
+        el('td', {}, u.message || ''))))));
+}
+
+function renderPush(run) {
+  const results = run.results || [];
+  fleetRun.replaceChildren(
+    facts([['Push run', run.id], ['Group', run.group || 'all printers'], ['Policy version', run.policy_version],
+      ['Printers', run.printers], ['Succeeded', run.ok], ['Failed', run.failed], ['Took', run.wall_ms !== undefined ? run.wall_ms + ' ms' : '']]),
+    results.length === 0 ? '' : el('table', {},
+      el('thead', {}, el('tr', {}, ['Printer', 'Group', 'Via', 'Result', 'Message', 'Attempts'].map((x) => el('th', { scope: 'col' }, x)))),
+      el('tbody', {}, results.map((x) => el('tr', {}, el('td', {}, x.printer), el('td', {}, x.group || ''),
+        el('td', {}, x.transport || ''), el('td', {}, x.status || ''), el('td', {}, x.message || ''),
+        el('td', { class: 'num' }, x.attempts ?? ''))))));
+}
 
 async function loadDrift() {
   try {
-    fleet.data.replaceChildren(dataTable(await api('GET', '/api/v1/fleet/drift'), 'printers'));
+    renderDrift(await api('GET', '/api/v1/fleet/drift'));
   } catch (e) {
-    fleet.say('Cannot read the drift report: ' + e.message);
+    fleet.say('Drift report: ' + e.message, e.status === 404 ? 'info' : 'error');
   }
 }
 
-document.getElementById('fleet-form').addEventListener('submit', (e) => {
+document.getElementById('fleet-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const group = value('f-group');
-  act(fleet, 'Push settings' + (group ? ' to ' + group : ''),
-    () => api('POST', '/api/v1/fleet/push', group ? { group } : {}), loadDrift);
+  if (!window.confirm('Push the policy\'s printer defaults to ' + (group ? 'group ' + group : 'every printer') + '?')) return;
+  const run = await act(fleet, 'Push settings' + (group ? ' to ' + group : ''),
+    () => api('POST', '/api/v1/fleet/push', group ? { group } : {}));
+  if (run) renderPush(run);
 });
-document.getElementById('fleet-check').addEventListener('click',
-  () => act(fleet, 'Compliance check', () => api('POST', '/api/v1/fleet/check', {}), loadDrift));
+document.getElementById('fleet-check').addEventListener('click', async () => {
+  const report = await act(fleet, 'Compliance check', () => api('POST', '/api/v1/fleet/check', {}));
+  if (report) renderDrift(report);
+});
 
 // --- Audit log ---
 const audit = section('audit-section');

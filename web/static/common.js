@@ -10,10 +10,11 @@
 let csrfToken = null;
 
 export class ApiError extends Error {
-  constructor(status, message, path) {
+  constructor(status, message, path, data = null) {
     super(message);
     this.status = status;
     this.path = path;
+    this.data = data;  // the parsed error body (e.g. {"error", "errors": [...]})
   }
 }
 
@@ -59,7 +60,7 @@ export async function api(method, path, body, options = {}) {
       message = 'This server does not offer ' + method + ' ' + path.split('?')[0] +
           ' (404): the feature is not available in this version.';
     }
-    throw new ApiError(response.status, message, path);
+    throw new ApiError(response.status, message, path, data);
   }
   return data;
 }
@@ -221,4 +222,10 @@ export async function fillPrinters(select, { allowNone = false } = {}) {
   }
   select.replaceChildren(...options);
   return printers;
+}
+
+// A <dl> of label/value pairs (values through text nodes; objects as JSON).
+export function facts(pairs) {
+  return el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .map(([k, v]) => [el('dt', {}, k), el('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));
 }
