@@ -60,7 +60,7 @@ struct ApiResponse {
   bool challenge = false;                         // add WWW-Authenticate: Basic
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
   // Extra response headers (Set-Cookie, Allow, ...), emitted as given.
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 // One row of the route table, as reported by Api::routes().
