@@ -21,6 +21,7 @@
 // pool, never from a network thread. Safe to call concurrently.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,6 +91,14 @@ class Api {
   void setStationApi(StationApi* stations);
   // Counters for GET /metrics (owned by main; may be null: only store figures).
   void setMetrics(const Metrics* metrics) { metrics_ = metrics; }
+
+  // Adds a route served by another module (e.g. fleet and policy routes):
+  // `access` is "any", "admin" or "admin,sustainability"; Api authenticates
+  // and checks it, then calls `handler` with the user. Call before serving.
+  // Document the route in docs/openapi.json (the OpenAPI test checks it).
+  using UserHandler = std::function<ApiResponse(const ApiRequest&, const User&)>;
+  Status addRoute(const std::string& method, const std::string& path_template,
+                  const std::string& access, UserHandler handler);
 
   // The route table the dispatcher uses (method, template, access).
   std::vector<RouteInfo> routes() const;
