@@ -344,6 +344,27 @@ void Api::setStationApi(StationApi* stations) {
 
 std::vector<RouteInfo> Api::routes() const { return table_->infos(); }
 
+Status Api::addRoute(const std::string& method, const std::string& path_template,
+                     const std::string& access, UserHandler handler) {
+  Access a;
+  if (access == "any")
+    a = Access::kAny;
+  else if (access == "admin")
+    a = Access::kAdmin;
+  else if (access == "admin,sustainability")
+    a = Access::kReports;
+  else
+    return {StatusCode::kInvalidArgument, "access must be any, admin or admin,sustainability"};
+  if (!path_template.starts_with("/api/v1/") || !handler)
+    return {StatusCode::kInvalidArgument, "routes live under /api/v1/ and need a handler"};
+  for (const auto& r : table_->infos())
+    if (r.method == method && r.path == path_template)
+      return {StatusCode::kAlreadyExists, method + " " + path_template + " exists"};
+  table_->add(method, path_template, a,
+              [h = std::move(handler)](RouteContext& c) { return h(c.req, c.user()); });
+  return Status::ok();
+}
+
 bool Api::serves(std::string_view target) {
   return target.starts_with("/api/") || target == "/metrics" || target.starts_with("/metrics?");
 }

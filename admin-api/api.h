@@ -21,6 +21,7 @@
 // pool, never from a network thread. Safe to call concurrently.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,7 +61,7 @@ struct ApiResponse {
   bool challenge = false;                         // add WWW-Authenticate: Basic
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
   // Extra response headers (Set-Cookie, Allow, ...), emitted as given.
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 // One row of the route table, as reported by Api::routes().
@@ -93,6 +94,14 @@ class Api {
   void setFleetApi(FleetApi* fleet) { fleet_ = fleet; }
   // Counters for GET /metrics (owned by main; may be null: only store figures).
   void setMetrics(const Metrics* metrics) { metrics_ = metrics; }
+
+  // Adds a route served by another module (e.g. fleet and policy routes):
+  // `access` is "any", "admin" or "admin,sustainability"; Api authenticates
+  // and checks it, then calls `handler` with the user. Call before serving.
+  // Document the route in docs/openapi.json (the OpenAPI test checks it).
+  using UserHandler = std::function<ApiResponse(const ApiRequest&, const User&)>;
+  Status addRoute(const std::string& method, const std::string& path_template,
+                  const std::string& access, UserHandler handler);
 
   // The route table the dispatcher uses (method, template, access).
   std::vector<RouteInfo> routes() const;

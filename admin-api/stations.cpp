@@ -7,7 +7,6 @@
 #include <set>
 #include <sstream>
 
-#include "core/cidr.h"
 #include "core/wire/station_wire.h"
 
 namespace pullprint::api {

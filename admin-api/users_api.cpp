@@ -3,6 +3,7 @@
 // neither passwords nor hashes are ever returned or audited.
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <sstream>
 
 #include "admin-api/routes.h"

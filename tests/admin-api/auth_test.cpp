@@ -300,3 +300,38 @@ TEST_CASE("HTTP Basic keeps its rules; 401 challenges; malformed Authorization",
   CHECK(patch.header("Allow") == "GET");
   CHECK(fx.call("GET", "/api/v1//jobs", As::basic("alice")).status == 404);
 }
+
+TEST_CASE("Api::addRoute: another module's route gets auth, access and dispatch", "[api][routes]") {
+  ApiFixture fx;
+  std::string seen;
+  REQUIRE(fx.api
+              ->addRoute("POST", "/api/v1/fleet/push", "admin",
+                         [&](const api::ApiRequest& r, const User& u) {
+                           seen = u.name + " " + r.body;
+                           api::ApiResponse out;
+                           out.body = R"({"pushed":true})";
+                           return out;
+                         })
+              .isOk());
+  CHECK_FALSE(fx.api
+                  ->addRoute("POST", "/api/v1/fleet/push", "admin",
+                             [](auto&, auto&) { return api::ApiResponse{}; })
+                  .isOk());
+  CHECK_FALSE(
+      fx.api->addRoute("GET", "/elsewhere", "any", [](auto&, auto&) { return api::ApiResponse{}; })
+          .isOk());
+  CHECK_FALSE(
+      fx.api->addRoute("GET", "/api/v1/x", "root", [](auto&, auto&) { return api::ApiResponse{}; })
+          .isOk());
+  CHECK(fx.call("POST", "/api/v1/fleet/push", As::none(), "{}").status == 401);
+  CHECK(fx.call("POST", "/api/v1/fleet/push", As::basic("alice"), "{}").status == 403);
+  auto [cookie, csrf] = fx.login("root");
+  CHECK(fx.call("POST", "/api/v1/fleet/push", As::cookie(cookie), "{}").status == 403);  // CSRF
+  Reply ok = fx.call("POST", "/api/v1/fleet/push", As::cookie(cookie, csrf), R"({"group":"a"})");
+  CHECK(ok.status == 200);
+  CHECK(seen == R"(root {"group":"a"})");
+  bool listed = false;
+  for (const auto& r : fx.api->routes())
+    listed |= r.method == "POST" && r.path == "/api/v1/fleet/push" && r.access == "admin";
+  CHECK(listed);
+}

@@ -100,3 +100,36 @@ TEST_CASE("every route answers: no route in the table falls through to 404", "[a
     CHECK(rep.status == 401);  // authentication comes first for every other route
   }
 }
+
+TEST_CASE("every route: wrong role 403, malformed JSON body 400 with a message", "[api][openapi]") {
+  ApiFixture fx;
+  json doc = loadOpenApi();
+  int roleChecks = 0, bodyChecks = 0;
+  for (const auto& r : fx.api->routes()) {
+    std::string target = std::regex_replace(r.path, std::regex("\\{[a-z_]+\\}"), "x1");
+    std::string verb = r.method;
+    for (auto& c : verb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    INFO(r.method << " " << target);
+    // Wrong role: a plain user on admin routes, a plain user on report routes.
+    if (r.access == "admin" || r.access == "admin,sustainability" || r.access == "metrics") {
+      Reply rep = fx.call(r.method, target, As::basic("alice"), "", true, "192.0.2.10");
+      CHECK(rep.status == 403);
+      CHECK_FALSE(rep.error().empty());
+      ++roleChecks;
+    }
+    if (r.access == "admin") {  // a sustainability viewer is not an admin either
+      CHECK(fx.call(r.method, target, As::basic("eco")).status == 403);
+    }
+    // A JSON request body that does not parse: 400 with a message.
+    const json& op = doc["paths"][r.path][verb];
+    if (r.access != "station" && op.contains("requestBody") &&
+        op["requestBody"]["content"].contains("application/json")) {
+      Reply rep = fx.call(r.method, target, As::basic("root"), "{\"unterminated\": ");
+      CHECK(rep.status == 400);
+      CHECK_FALSE(rep.error().empty());
+      ++bodyChecks;
+    }
+  }
+  CHECK(roleChecks >= 20);
+  CHECK(bodyChecks > 10);
+}
