@@ -445,9 +445,14 @@ void Api::buildRoutes() {
 
   // Policies and fleet push (admin-api/fleet_api.h); changes are audited.
   auto fleet = [this](RouteContext& c) {
+    if (c.req.target.starts_with("/api/v1/fleet/push")) {  // the one JSON body among them
+      ApiResponse bad;
+      if (!jsonBody(c.req, &bad)) return bad;
+    }
     if (!fleet_) return error(503, "fleet push is not configured");
     ApiResponse r = fleet_->handle(c.req, c.user());
-    if (c.req.method == "POST" && r.status < 300 && !c.req.target.starts_with("/api/v1/policies/validate")) {
+    if (c.req.method == "POST" && r.status < 300 &&
+        !c.req.target.starts_with("/api/v1/policies/validate")) {
       const std::string path = c.req.target.substr(0, c.req.target.find('?'));
       auto after = json::parse(r.body, nullptr, false);
       if (after.is_object()) after.erase("document");  // the TOML is kept in policy_versions

@@ -305,7 +305,7 @@ TEST_CASE("Api::addRoute: another module's route gets auth, access and dispatch"
   ApiFixture fx;
   std::string seen;
   REQUIRE(fx.api
-              ->addRoute("POST", "/api/v1/fleet/push", "admin",
+              ->addRoute("POST", "/api/v1/plugin/push", "admin",
                          [&](const api::ApiRequest& r, const User& u) {
                            seen = u.name + " " + r.body;
                            api::ApiResponse out;
@@ -314,7 +314,7 @@ TEST_CASE("Api::addRoute: another module's route gets auth, access and dispatch"
                          })
               .isOk());
   CHECK_FALSE(fx.api
-                  ->addRoute("POST", "/api/v1/fleet/push", "admin",
+                  ->addRoute("POST", "/api/v1/plugin/push", "admin",
                              [](auto&, auto&) { return api::ApiResponse{}; })
                   .isOk());
   CHECK_FALSE(
@@ -323,15 +323,15 @@ TEST_CASE("Api::addRoute: another module's route gets auth, access and dispatch"
   CHECK_FALSE(
       fx.api->addRoute("GET", "/api/v1/x", "root", [](auto&, auto&) { return api::ApiResponse{}; })
           .isOk());
-  CHECK(fx.call("POST", "/api/v1/fleet/push", As::none(), "{}").status == 401);
-  CHECK(fx.call("POST", "/api/v1/fleet/push", As::basic("alice"), "{}").status == 403);
+  CHECK(fx.call("POST", "/api/v1/plugin/push", As::none(), "{}").status == 401);
+  CHECK(fx.call("POST", "/api/v1/plugin/push", As::basic("alice"), "{}").status == 403);
   auto [cookie, csrf] = fx.login("root");
-  CHECK(fx.call("POST", "/api/v1/fleet/push", As::cookie(cookie), "{}").status == 403);  // CSRF
-  Reply ok = fx.call("POST", "/api/v1/fleet/push", As::cookie(cookie, csrf), R"({"group":"a"})");
+  CHECK(fx.call("POST", "/api/v1/plugin/push", As::cookie(cookie), "{}").status == 403);  // CSRF
+  Reply ok = fx.call("POST", "/api/v1/plugin/push", As::cookie(cookie, csrf), R"({"group":"a"})");
   CHECK(ok.status == 200);
   CHECK(seen == R"(root {"group":"a"})");
   bool listed = false;
   for (const auto& r : fx.api->routes())
-    listed |= r.method == "POST" && r.path == "/api/v1/fleet/push" && r.access == "admin";
+    listed |= r.method == "POST" && r.path == "/api/v1/plugin/push" && r.access == "admin";
   CHECK(listed);
 }
