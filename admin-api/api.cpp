@@ -98,7 +98,8 @@ Api::Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine
       release_(release),
       auth_(auth),
       log_(log),
-      reports_(std::make_unique<ReportService>(config.database.string())) {}
+      reports_(
+          std::make_unique<ReportService>(config.database.string(), environmentFactors(config))) {}
 
 Api::~Api() = default;
 

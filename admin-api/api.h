@@ -19,6 +19,7 @@
 // pool, never from a network thread. Safe to call concurrently.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,11 +49,22 @@ struct ApiRequest {
   }
 };
 
+// One step of a streamed response body (ApiResponse::next_chunk).
+enum class StreamStep { kMore, kDone, kFailed };
+
 struct ApiResponse {
   int status = 200;
   std::string body;                               // JSON unless content_type says otherwise
   bool challenge = false;                         // add WWW-Authenticate: Basic
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
+  // Streamed body (large exports), optional. When set, `body` is ignored and
+  // the server sends chunked transfer encoding: it calls next_chunk(out) on a
+  // worker thread, writes `out` (the next piece; may be empty), and calls again
+  // only after the write completed, so at most one piece is in memory. kMore:
+  // call again; kDone: `out` was the last piece; kFailed: the body cannot be
+  // finished, the connection is closed without the final chunk (the client
+  // sees a truncated transfer, never a short but complete-looking file).
+  std::function<StreamStep(std::string& out)> next_chunk = nullptr;
 };
 
 // The one mapping from pullprint errors to HTTP status codes (every route).

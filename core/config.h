@@ -39,6 +39,17 @@ struct PrinterConfig {
   std::string info;
 };
 
+// A per-sheet environmental factor for reports ([[reports.factor]]), always
+// shown with its source (docs/reports.md "Environmental equivalents").
+struct ReportFactorConfig {
+  std::string key;  // [a-z0-9_]{1,40}, unique: the JSON/CSV name ("co2e_g")
+  std::string unit;
+  double per_sheet = 0;  // >= 0
+  std::string source;    // required: where the number comes from
+};
+// PaperCut and SavaPage published defaults (the [reports] default).
+std::vector<ReportFactorConfig> defaultReportFactors();
+
 struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
@@ -95,6 +106,9 @@ struct Config {
   std::int64_t station_failed_reads_per_minute =
       10;  // unknown/failed card taps per station, then 429
   std::int64_t card_register_window_seconds = 120;  // "register my card": tap within this time
+
+  // [reports] (docs/reports.md): any [[reports.factor]] replaces the whole default list.
+  std::vector<ReportFactorConfig> report_factors = defaultReportFactors();
 
   // [[queue]]
   std::vector<QueueConfig> queues;
