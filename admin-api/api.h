@@ -9,7 +9,8 @@
 //   POST /api/v1/release                    user, admin   {"printer", "user"?, "jobs"?: [ids]}
 //   GET  /api/v1/jobs/{id}                  owner, admin  the job with its usage records
 //   POST /api/v1/jobs/expire                admin         run the hold-timeout sweep now
-//   GET  /api/v1/reports/summary[.csv]      admin, sustainability  (admin-api/reports.h)
+//   GET  /api/v1/reports/summary[.csv|.html] admin, sustainability  (admin-api/reports.h)
+//   GET  /api/v1/reports/{jobs,usage}.csv   admin, sustainability  streamed (next_chunk)
 //
 // Authentication: HTTP Basic against the user store (over TLS, or loopback
 // unless [ipp].allow_basic_without_tls). Users act on their own jobs only.

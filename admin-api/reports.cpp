@@ -779,6 +779,126 @@ std::string ReportService::toCsv(const Summary& s) const {
   return out;
 }
 
+namespace {
+
+std::string htmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// 1234567 -> "1 234 567" (thin spaces: no locale decides the separator).
+std::string grouped(std::int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += "&#8201;";
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+std::string knownCell(const KnownSum& k) {
+  std::string cell = grouped(k.known);
+  if (k.unknown) cell += " <small>(+" + grouped(k.unknown) + " unknown)</small>";
+  return "<td>" + cell + "</td>";
+}
+
+}  // namespace
+
+std::string ReportService::toHtml(const Summary& s) const {
+  std::string title = "Printing and paper savings, " + s.from + " to " + s.to;
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+      htmlEscape(title) +
+      "</title>\n<style>\n"
+      "body{font:11pt/1.35 sans-serif;margin:2em;color:#000}\n"
+      "table{border-collapse:collapse;margin:1em 0;width:100%}\n"
+      "th,td{border:1px solid #999;padding:.25em .5em;text-align:right}\n"
+      "th:first-child,td:first-child{text-align:left}\n"
+      "thead th{background:#eee}tr.total td{font-weight:bold;border-top:2px solid #000}\n"
+      "small{color:#555}@media print{body{margin:0}thead{display:table-header-group}"
+      "tr{page-break-inside:avoid}}\n"
+      "</style></head><body>\n<h1>" +
+      htmlEscape(title) + "</h1>\n<p>Days are UTC, both ends included. Grouped by <b>" +
+      groupByName(s.group_by) +
+      "</b>. Unknown counts are shown apart and never added as 0, so a figure with "
+      "unknowns is a lower bound.</p>\n";
+  out +=
+      "<table><thead><tr><th>group</th><th>jobs submitted</th><th>pages submitted</th>"
+      "<th>pages printed</th><th>sheets printed</th><th>colour pages</th>"
+      "<th>monochrome pages</th><th>sheets saved by duplex</th><th>jobs never printed</th>"
+      "<th>sheets never printed (saved)</th></tr></thead><tbody>\n";
+  auto row = [&](const std::string& key, const SummaryFigures& f, bool total) {
+    std::int64_t never = f.expired.jobs + f.cancelled_by_owner.jobs + f.cancelled_by_admin.jobs +
+                         f.denied_by_policy.jobs;
+    out += total ? "<tr class=\"total\">" : "<tr>";
+    out += "<td>" + htmlEscape(key.empty() && !total ? "(none)" : key) + "</td><td>" +
+           grouped(f.jobs_submitted) + "</td>" + knownCell(f.pages_submitted) +
+           knownCell(f.pages_printed) + knownCell(f.sheets_printed) + knownCell(f.pages_colour) +
+           knownCell(f.pages_monochrome) + knownCell(f.sheets_saved_by_duplex) + "<td>" +
+           grouped(never) + "</td>" + knownCell(f.paperSavedSheets()) + "</tr>\n";
+  };
+  for (const auto& g : s.groups) row(g.key, g.figures, false);
+  row("total", s.total, true);
+  out += "</tbody></table>\n";
+
+  const SummaryFigures& t = s.total;
+  out +=
+      "<h2>Never printed (total)</h2>\n<table><thead><tr><th>reason</th><th>jobs</th>"
+      "<th>pages</th><th>sheets</th></tr></thead><tbody>\n";
+  for (auto [name, n] : {std::pair{"expired (never released)", &t.expired},
+                         std::pair{"cancelled by the owner", &t.cancelled_by_owner},
+                         std::pair{"cancelled by an administrator", &t.cancelled_by_admin},
+                         std::pair{"denied by policy", &t.denied_by_policy},
+                         std::pair{"other (not counted as saved)", &t.other_unprinted}})
+    out += std::string("<tr><td>") + name + "</td><td>" + grouped(n->jobs) + "</td>" +
+           knownCell(n->pages) + knownCell(n->sheets) + "</tr>\n";
+  out += "</tbody></table>\n";
+
+  out +=
+      "<h2>Environmental equivalents (total)</h2>\n<table><thead><tr><th>factor</th>"
+      "<th>per sheet</th><th>sheets printed</th><th>saved: never printed</th>"
+      "<th>saved: duplex</th><th>source</th></tr></thead><tbody>\n";
+  for (const auto& x : factors_) {
+    char v[4][64];
+    std::snprintf(v[0], sizeof v[0], "%.6g", x.per_sheet);
+    std::snprintf(v[1], sizeof v[1], "%.6g",
+                  static_cast<double>(t.sheets_printed.known) * x.per_sheet);
+    std::snprintf(v[2], sizeof v[2], "%.6g",
+                  static_cast<double>(t.paperSavedSheets().known) * x.per_sheet);
+    std::snprintf(v[3], sizeof v[3], "%.6g",
+                  static_cast<double>(t.sheets_saved_by_duplex.known) * x.per_sheet);
+    std::string unit = " " + htmlEscape(x.unit);
+    out += "<tr><td>" + htmlEscape(x.key) + "</td><td>" + v[0] + unit + "</td><td>" + v[1] + unit +
+           "</td><td>" + v[2] + unit + "</td><td>" + v[3] + unit +
+           "</td><td style=\"text-align:left\">" + htmlEscape(x.source) + "</td></tr>\n";
+  }
+  out +=
+      "</tbody></table>\n<p><small>Definitions: docs/reports.md. Generated by pullprint."
+      "</small></p>\n</body></html>\n";
+  return out;
+}
+
 // ---- exports ----
 
 namespace {
@@ -966,10 +1086,11 @@ Result<ReportService::Producer> ReportService::exportCsv(ExportKind kind, const 
 ApiResponse ReportService::handle(const ApiRequest& req, const User& user) const {
   std::string path = req.target.substr(0, req.target.find('?'));
   bool csv = path == "/api/v1/reports/summary.csv";
+  bool html = path == "/api/v1/reports/summary.html";
   std::optional<ExportKind> export_kind;
   if (path == "/api/v1/reports/jobs.csv") export_kind = ExportKind::kJobs;
   if (path == "/api/v1/reports/usage.csv") export_kind = ExportKind::kUsage;
-  if (path != "/api/v1/reports/summary" && !csv && !export_kind)
+  if (path != "/api/v1/reports/summary" && !csv && !html && !export_kind)
     return error(404, "no such report: " + path);
   if (req.method != "GET") return error(405, "reports are read with GET");
   if (user.role != Role::kAdmin && user.role != Role::kSustainability)
@@ -1014,6 +1135,7 @@ ApiResponse ReportService::handle(const ApiRequest& req, const User& user) const
   auto s = summary(from, to, *g);
   if (!s) return error(httpStatusFor(s.status()), s.status().message());
   if (csv) return reply(200, toCsv(*s), "text/csv; charset=utf-8");
+  if (html) return reply(200, toHtml(*s), "text/html; charset=utf-8");
   return reply(200, toJson(*s));
 }
 

@@ -153,6 +153,10 @@ class ReportService {
 
   std::string toJson(const Summary& s) const;
   std::string toCsv(const Summary& s) const;
+  // A print-friendly, self-contained HTML page (inline CSS, no scripts or
+  // external assets): the groups, the never-printed split and the
+  // environmental equivalents with their sources.
+  std::string toHtml(const Summary& s) const;
 
  private:
   std::string path_;

@@ -50,6 +50,10 @@
 #include "admin-api/reports.h"
 #include "core/clock.h"
 #include "core/store.h"
+#ifdef BENCH_REPORTS_HTTP
+#include "tests/release/release_support.h"
+#include "tests/reports/http_stream.h"
+#endif
 
 namespace pullprint::bench {
 namespace {
@@ -378,12 +382,91 @@ bool timeSummary(const ReportService& reports, const std::string& path, GroupBy 
   return true;
 }
 
-std::int64_t statusKb(const char* field) {
-  std::ifstream in("/proc/self/status");
+std::int64_t statusKb(const std::string& status_file, const char* field) {
+  std::ifstream in(status_file);
   std::string line;
   while (std::getline(in, line))
     if (line.rfind(field, 0) == 0) return std::atoll(line.c_str() + std::strlen(field));
   return -1;
+}
+
+// Resets the peak RSS (VmHWM) of a process (Linux: clear_refs value 5).
+void resetPeak(const std::string& proc_dir) { std::ofstream(proc_dir + "/clear_refs") << "5"; }
+
+int measureExports(const std::string& path) {
+  std::cout << "Streamed CSV export of 2025 (jobs.csv, one line per job):\n\n";
+  std::cout << "| where | rows | CSV MiB | seconds | RSS before MiB | peak RSS during MiB |\n"
+               "|---|---|---|---|---|---|\n";
+  // 1. In this process, through the producer the HTTP route uses.
+  {
+    ReportService reports(path);
+    resetPeak("/proc/self");
+    std::int64_t before = statusKb("/proc/self/status", "VmRSS:");
+    auto t0 = std::chrono::steady_clock::now();
+    auto producer = reports.exportCsv(api::ExportKind::kJobs, "2025-01-01", "2025-12-31");
+    if (!producer) {
+      std::cerr << "export: " << producer.status().message() << "\n";
+      return 1;
+    }
+    std::string piece;
+    std::uint64_t bytes = 0, lines = 0;
+    for (;;) {
+      api::StreamStep step = (*producer)(piece);
+      if (step == api::StreamStep::kFailed) {
+        std::cerr << "export failed midway\n";
+        return 1;
+      }
+      bytes += piece.size();
+      lines += static_cast<std::uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
+      if (step == api::StreamStep::kDone) break;
+    }
+    double secs = seconds(std::chrono::steady_clock::now() - t0);
+    std::int64_t peak = statusKb("/proc/self/status", "VmHWM:");
+    std::printf("| in process (ReportService::exportCsv) | %llu | %.0f | %.1f | %.1f | %.1f |\n",
+                static_cast<unsigned long long>(lines - 1), bytes / 1048576.0, secs,
+                before / 1024.0, peak / 1024.0);
+    std::fflush(stdout);
+  }
+#ifdef BENCH_REPORTS_HTTP
+  // 2. Over HTTP from a real pullprintd on this database (chunked).
+  try {
+    rtest::ReleaseServerOptions opts;
+    opts.logLevel = "warn";
+    opts.toml = "[spool]\ndatabase = \"" + path + "\"\n";
+    rtest::ReleaseServer server(opts);
+    server.addUser("bench-admin", "bench-pw", "admin");
+    server.start();
+    const std::string proc = "/proc/" + std::to_string(server.pid());
+    resetPeak(proc);
+    std::int64_t before = statusKb(proc + "/status", "VmRSS:");
+    std::int64_t peak_seen = before;
+    std::uint64_t lines = 0, chunks = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = rtest::streamGet(
+        server.port(), "/api/v1/reports/jobs.csv?from=2025-01-01&to=2025-12-31",
+        "bench-admin:bench-pw", [&](std::string_view d) {
+          lines += static_cast<std::uint64_t>(std::count(d.begin(), d.end(), '\n'));
+          if (++chunks % 256 == 0)
+            peak_seen = std::max(peak_seen, statusKb(proc + "/status", "VmRSS:"));
+        });
+    double secs = seconds(std::chrono::steady_clock::now() - t0);
+    std::int64_t peak = statusKb(proc + "/status", "VmHWM:");
+    if (r.status != 200 || !r.complete) {
+      std::cerr << "HTTP export: status " << r.status << ", complete " << r.complete << "\n"
+                << server.describe();
+      return 1;
+    }
+    std::printf(
+        "| pullprintd, GET /api/v1/reports/jobs.csv (chunked) | %llu | %.0f | %.1f | %.1f | "
+        "%.1f |\n",
+        static_cast<unsigned long long>(lines - 1), r.body_bytes / 1048576.0, secs, before / 1024.0,
+        std::max(peak, peak_seen) / 1024.0);
+  } catch (const std::exception& e) {
+    std::cerr << "HTTP export skipped: " << e.what() << "\n";
+  }
+#endif
+  std::cout << "\n";
+  return 0;
 }
 
 int run(const Params& p) {
@@ -427,8 +510,9 @@ int run(const Params& p) {
   {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
-        !exec(db, "DELETE FROM report_rollup; DELETE FROM report_rollup_days; "
-                  "DELETE FROM report_rollup_state")) {
+        !exec(db,
+              "DELETE FROM report_rollup; DELETE FROM report_rollup_days; "
+              "DELETE FROM report_rollup_state")) {
       sqlite3_close_v2(db);
       return 2;
     }
@@ -483,6 +567,7 @@ int run(const Params& p) {
     std::fflush(stdout);
   }
   std::cout << "\n";
+  if (!p.skip_export && rc == 0) rc = measureExports(path);
   return rc;
 }
 

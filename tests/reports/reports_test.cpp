@@ -642,6 +642,28 @@ TEST_CASE("reports routes: roles, parameters, JSON and CSV through Api::handle",
   CHECK(lines.back().rfind("total,", 0) == 0);
   CHECK(r.body.find("\"IT, Ops\",") != std::string::npos);  // quoted field
 
+  // Print-friendly HTML: self-contained, the totals and the factor sources.
+  CHECK(get("/api/v1/reports/summary.html?from=2025-01-01&to=2025-12-31", "alice").status == 403);
+  r = get("/api/v1/reports/summary.html?from=2025-01-01&to=2025-12-31&group_by=department", "eco");
+  REQUIRE(r.status == 200);
+  CHECK(r.content_type == "text/html; charset=utf-8");
+  CHECK(r.body.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(r.body.find("<script") == std::string::npos);
+  CHECK(r.body.find(" src=") == std::string::npos);
+  CHECK(r.body.find("<link") == std::string::npos);
+  CHECK(r.body.find("IT, Ops") != std::string::npos);
+  CHECK(r.body.find("PaperCut default: 12.7 g CO2e per sheet") != std::string::npos);
+  {
+    std::string total_jobs = std::to_string(want.jobs_submitted);
+    std::string spaced;  // thin-space grouping as in the page
+    for (std::size_t i = 0; i < total_jobs.size(); ++i) {
+      if (i > 0 && (total_jobs.size() - i) % 3 == 0) spaced += "&#8201;";
+      spaced += total_jobs[i];
+    }
+    CHECK(r.body.find("<tr class=\"total\"><td>total</td><td>" + spaced + "</td>") !=
+          std::string::npos);
+  }
+
   // Exports: streamed (next_chunk), same roles and date checks.
   CHECK(get("/api/v1/reports/jobs.csv?from=2025-01-01&to=2025-01-31", "alice").status == 403);
   CHECK(get("/api/v1/reports/usage.csv?from=2025-01-01&to=2025-01-31", std::nullopt).status == 401);
