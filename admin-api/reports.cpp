@@ -171,13 +171,17 @@ Status collect(sqlite3* db, std::int64_t t0, std::int64_t t1, GroupBy dim, bool 
                Buckets* out) {
   std::string join;
   auto day = [&](const char* col) { return by_day ? std::string(col) + " / 86400" : "-1"; };
+  // One group only: no GROUP BY (grouping by constants still runs a sorter,
+  // 2.5x the CPU of the plain aggregate; an empty range then gives one row
+  // of zeros, dropped with the other empty groups).
+  const std::string group = dim == GroupBy::kNone && !by_day ? "" : " GROUP BY 1, 2";
 
   // 1. Submitted: jobs created in range (index jobs_created).
   std::string key = keySql(dim, "j.owner", "j.printer", &join);
   std::string sql = "SELECT " + day("j.created_at") + ", " + key +
                     ", COUNT(*), COALESCE(SUM(j.impressions_total), 0), "
                     "COUNT(*) - COUNT(j.impressions_total) FROM jobs j" +
-                    join + " WHERE j.created_at >= ?1 AND j.created_at < ?2 GROUP BY 1, 2";
+                    join + " WHERE j.created_at >= ?1 AND j.created_at < ?2" + group;
   if (Status s = query(db, sql, t0, t1,
                        [&](sqlite3_stmt* st) {
                          auto& f = (*out)[{sqlite3_column_int64(st, 0), columnText(st, 1)}];
@@ -203,7 +207,7 @@ Status collect(sqlite3* db, std::int64_t t0, std::int64_t t1, GroupBy dim, bool 
         ", COALESCE(SUM(CASE WHEN r.two_sided <> 0 THEN r.impressions - r.sheets END), 0), "
         "SUM(r.two_sided <> 0 AND (r.impressions IS NULL OR r.sheets IS NULL)) "
         "FROM usage_records r" +
-        join + " WHERE r.at >= ?1 AND r.at < ?2 GROUP BY 1, 2";
+        join + " WHERE r.at >= ?1 AND r.at < ?2" + group;
   if (Status s = query(db, sql, t0, t1,
                        [&](sqlite3_stmt* st) {
                          auto& f = (*out)[{sqlite3_column_int64(st, 0), columnText(st, 1)}];
@@ -234,7 +238,8 @@ Status collect(sqlite3* db, std::int64_t t0, std::int64_t t1, GroupBy dim, bool 
         "COUNT(*) - COUNT(j.sheets) FROM jobs j INDEXED BY jobs_unprinted_completed" +
         join +
         " WHERE j.state IN ('expired', 'canceled', 'aborted') AND j.completed_at >= ?1 "
-        "AND j.completed_at < ?2 GROUP BY 1, 2, 3";
+        "AND j.completed_at < ?2 GROUP BY " +
+        (group.empty() ? "3" : "1, 2, 3");
   return query(db, sql, t0, t1, [&](sqlite3_stmt* st) {
     auto& f = (*out)[{sqlite3_column_int64(st, 0), columnText(st, 1)}];
     NeverPrinted* n[] = {&f.expired, &f.cancelled_by_owner, &f.cancelled_by_admin,

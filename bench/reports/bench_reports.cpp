@@ -393,6 +393,13 @@ std::int64_t statusKb(const std::string& status_file, const char* field) {
 // Resets the peak RSS (VmHWM) of a process (Linux: clear_refs value 5).
 void resetPeak(const std::string& proc_dir) { std::ofstream(proc_dir + "/clear_refs") << "5"; }
 
+std::string loadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
 int measureExports(const std::string& path) {
   std::cout << "Streamed CSV export of 2025 (jobs.csv, one line per job):\n\n";
   std::cout << "| where | rows | CSV MiB | seconds | RSS before MiB | peak RSS during MiB |\n"
@@ -473,8 +480,8 @@ int run(const Params& p) {
   fs::create_directories(p.cache_dir);
   const std::string key = p.key();
   const std::string path = (fs::path(p.cache_dir) / ("reports-" + hashHex(key) + ".db")).string();
-  std::cout << "## Reports benchmark\n\nparameters: `" << key << "`\n\ndatabase: `" << path
-            << "`\n\n";
+  std::cout << "## Reports benchmark\n\nload average at start: " << loadAverage()
+            << "\n\nparameters: `" << key << "`\n\ndatabase: `" << path << "`\n\n";
   if (!fs::exists(path)) {
     const std::string tmp = path + ".tmp";
     fs::remove(tmp);
@@ -548,8 +555,9 @@ int run(const Params& p) {
   }
   std::cout << "\nYear 2025, wall ms (p50 and max of " << p.runs
             << " runs; cold = database file evicted from the page cache first):\n\n";
-  std::cout << "| group_by | groups | cold p50 | cold max | warm p50 | warm max | warm CPU p50 | "
-               "live (no rollup) warm p50 |\n|---|---|---|---|---|---|---|---|\n";
+  std::cout
+      << "| group_by | groups | cold p50 | cold max | warm p50 | warm max | warm CPU p50 | "
+         "live (no rollup) warm p50 | live CPU p50 |\n|---|---|---|---|---|---|---|---|---|\n";
   int rc = 0;
   for (GroupBy g : {GroupBy::kNone, GroupBy::kDepartment, GroupBy::kMonth, GroupBy::kBuilding,
                     GroupBy::kPrinter, GroupBy::kUser}) {
@@ -562,11 +570,12 @@ int run(const Params& p) {
       rc = 1;
       continue;
     }
-    std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", api::groupByName(g),
-                groups, cold.p50, cold.max, warm.p50, warm.max, warm.cpu_p50, nocache.p50);
+    std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n",
+                api::groupByName(g), groups, cold.p50, cold.max, warm.p50, warm.max, warm.cpu_p50,
+                nocache.p50, nocache.cpu_p50);
     std::fflush(stdout);
   }
-  std::cout << "\n";
+  std::cout << "\nload average after the summaries: " << loadAverage() << "\n\n";
   if (!p.skip_export && rc == 0) rc = measureExports(path);
   return rc;
 }
