@@ -482,6 +482,15 @@ int run(const Params& p) {
   const std::string path = (fs::path(p.cache_dir) / ("reports-" + hashHex(key) + ".db")).string();
   std::cout << "## Reports benchmark\n\nload average at start: " << loadAverage()
             << "\n\nparameters: `" << key << "`\n\ndatabase: `" << path << "`\n\n";
+  if (fs::exists(path)) {
+    // A cached file from another schema line (e.g. a branch whose migrations
+    // were numbered differently) cannot be migrated: generate it again.
+    auto store = openSqliteStore(path, {1, false});
+    if (!store) {
+      std::cout << "cached file unusable (" << store.status().message() << "): regenerating\n\n";
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+    }
+  }
   if (!fs::exists(path)) {
     const std::string tmp = path + ".tmp";
     fs::remove(tmp);
