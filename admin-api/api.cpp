@@ -326,7 +326,8 @@ Api::Api(const Config& config, spooler::JobService& jobs, spooler::ReleaseEngine
       jobs_(jobs),
       release_(release),
       log_(log),
-      reports_(std::make_unique<ReportService>(config.database.string())),
+      reports_(
+          std::make_unique<ReportService>(config.database.string(), environmentFactors(config))),
       authn_(std::make_unique<AuthService>(config, jobs.store(), auth, jobs.clock(), log)),
       audit_(std::make_unique<AuditLog>(jobs.store(), jobs.clock(), log)),
       deps_(std::make_unique<ApiDeps>(

@@ -55,6 +55,9 @@ struct ApiRequest {
   }
 };
 
+// One step of a streamed response body (ApiResponse::next_chunk).
+enum class StreamStep { kMore, kDone, kFailed };
+
 struct ApiResponse {
   int status = 200;
   std::string body;                               // JSON unless content_type says otherwise
@@ -62,6 +65,14 @@ struct ApiResponse {
   std::string content_type = "application/json";  // last: {status, body, challenge} still works
   // Extra response headers (Set-Cookie, Allow, ...), emitted as given.
   std::vector<std::pair<std::string, std::string>> headers{};
+  // Streamed body (large exports), optional. When set, `body` is ignored and
+  // the server sends chunked transfer encoding: it calls next_chunk(out) on a
+  // worker thread, writes `out` (the next piece; may be empty), and calls again
+  // only after the write completed, so at most one piece is in memory. kMore:
+  // call again; kDone: `out` was the last piece; kFailed: the body cannot be
+  // finished, the connection is closed without the final chunk (the client
+  // sees a truncated transfer, never a short but complete-looking file).
+  std::function<StreamStep(std::string& out)> next_chunk = nullptr;
 };
 
 // One row of the route table, as reported by Api::routes().

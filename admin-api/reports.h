@@ -1,26 +1,39 @@
-// ReportService: print-volume and paper-saving reports (the reports issue,
-// first slice: the summary report). Definitions and formulas: docs/reports.md.
+// ReportService: print-volume and paper-saving reports and row-level CSV
+// exports (the reports part of the admin-API issue). Definitions, formulas
+// and performance notes: docs/reports.md.
 //
-// Read-only: every call opens its own SQLITE_OPEN_READONLY connection on the
-// database file and reads inside one transaction (one consistent snapshot
-// under WAL), so it never writes and never contends with the Store's pools.
-// All sums are SQL aggregates; time buckets are aggregated per UTC day in SQL
-// and folded into weeks/months/years here.
+// Reads on its own SQLITE_OPEN_READONLY connection per call, inside one read
+// transaction (one consistent snapshot under WAL). All sums are SQL
+// aggregates; time buckets are aggregated per UTC day in SQL and folded into
+// weeks/months/years here.
+//
+// Closed-day rollup: for the groupings none/day/week/month/year, department
+// and building, the per-day figures of days that can no longer change (before
+// yesterday, UTC, by the clock) are cached in the report_rollup tables
+// (migration 6) and summed from there; yesterday and today are always read
+// live. The rollup of a day is written once, on its own short write
+// transaction, by the first report that needs it; a department (building)
+// rollup is dropped when the users' departments (printers' groups) change.
+// If the rollup cannot be written, the report is computed live (same result).
 //
 // Unknown counts (NULL pages/impressions/sheets) are never added as 0: each
 // figure is {known sum, number of jobs/records whose count is unknown}.
 //
-// Thread contract: const and stateless apart from the path and factors;
-// safe to call concurrently from any thread. Calls block (SQLite).
+// Thread contract: const apart from construction; safe to call concurrently
+// from any thread. Calls block (SQLite). An export producer is used by one
+// thread at a time and owns its connection and read transaction until it is
+// destroyed.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "admin-api/api.h"
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/store.h"
 
@@ -104,16 +117,33 @@ struct EnvironmentFactor {
   std::string source;
 };
 // Published defaults (DESIGN.md "Accounting words"): PaperCut and SavaPage.
+// The same values are Config's [reports] defaults (core/config.h).
 std::vector<EnvironmentFactor> defaultEnvironmentFactors();
+// The factors of a parsed config ([reports] factors, or the defaults).
+std::vector<EnvironmentFactor> environmentFactors(const Config& config);
+
+// Row-level CSV exports (docs/reports.md "Exports").
+enum class ExportKind {
+  kJobs,   // one line per job created in range
+  kUsage,  // one line per usage record (printed) in range
+};
 
 class ReportService {
  public:
+  // `clock` decides which days are closed (rollup); null: the system clock.
   explicit ReportService(std::string database_path,
-                         std::vector<EnvironmentFactor> factors = defaultEnvironmentFactors());
+                         std::vector<EnvironmentFactor> factors = defaultEnvironmentFactors(),
+                         const Clock* clock = nullptr);
 
   // [from, to] are inclusive UTC days, "YYYY-MM-DD". kInvalidArgument for bad
   // dates, from > to; kUnavailable when the database cannot be opened/read.
   Result<Summary> summary(const std::string& from, const std::string& to, GroupBy group_by) const;
+
+  // A streamed CSV export of [from, to]: each call of the producer replaces
+  // `out` with the next piece (about 64 KiB of whole lines; the first holds the
+  // header line). Memory stays bounded whatever the range. Errors as summary().
+  using Producer = std::function<StreamStep(std::string& out)>;
+  Result<Producer> exportCsv(ExportKind kind, const std::string& from, const std::string& to) const;
 
   const std::vector<EnvironmentFactor>& factors() const { return factors_; }
 
@@ -123,10 +153,16 @@ class ReportService {
 
   std::string toJson(const Summary& s) const;
   std::string toCsv(const Summary& s) const;
+  // A print-friendly, self-contained HTML page (inline CSS, no scripts or
+  // external assets): the groups, the never-printed split and the
+  // environmental equivalents with their sources.
+  std::string toHtml(const Summary& s) const;
 
  private:
   std::string path_;
   std::vector<EnvironmentFactor> factors_;
+  const Clock* clock_;
+  SystemClock system_clock_;
 };
 
 }  // namespace pullprint::api

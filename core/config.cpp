@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -35,6 +36,12 @@ class TableReader {
         return;
       }
       fail(*n, key, "a boolean");
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (n->is_integer() || n->is_floating_point()) {
+        *out = static_cast<T>(*n->value<double>());
+        return;
+      }
+      fail(*n, key, "a number");
     } else if constexpr (std::is_integral_v<T>) {
       if (n->is_integer()) {
         auto v = n->value<std::int64_t>();
@@ -97,6 +104,20 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
+}  // namespace
+
+std::vector<ReportFactorConfig> defaultReportFactors() {
+  return {
+      {"trees", "trees", 1.0 / 8333.0, "PaperCut default: 8,333 sheets per tree"},
+      {"co2e_g", "g CO2e", 12.7,
+       "PaperCut default: 12.7 g CO2e per sheet (2.5 t CO2e per t of paper)"},
+      {"co2_g_savapage", "g CO2", 5.1, "SavaPage default: 5.1 g CO2 per sheet"},
+      {"energy_wh", "Wh", 12.5, "SavaPage default: 12.5 Wh per sheet"},
+  };
+}
+
+namespace {
+
 bool validQueueName(const std::string& name) {
   static const std::regex re("^[A-Za-z0-9_-]{1,127}$");
   return std::regex_match(name, re);
@@ -136,10 +157,9 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
 
   Config c;
   std::string err;
-  std::set<std::string> known_sections = {"server",   "tls",    "ipp",      "spool",
-                                          "hold",     "queue",  "release",  "printer",
-                                          "stations", "policy", "analysis", "fleet",
-                                          "api"};
+  std::set<std::string> known_sections = {"server",   "tls",     "ipp",     "spool",    "hold",
+                                          "queue",    "release", "printer", "stations", "policy",
+                                          "analysis", "fleet",   "api",     "reports"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -306,6 +326,50 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
         bad(("metrics_allow: " + nets.status().message()).c_str());
     }
   }
+  if (auto* t = root["reports"].as_table(); t && err.empty()) {
+    // [[reports.factor]] entries: key, unit, per_sheet, source (all required).
+    for (auto& [k, v] : *t) {
+      if (k.str() != "factor") {
+        err =
+            where(source, k.source()) + ": unknown key '" + std::string(k.str()) + "' in [reports]";
+        break;
+      }
+      auto* arr = v.as_array();
+      if (!arr) {
+        err = where(source, v.source()) + ": use [[reports.factor]] for report factors";
+        break;
+      }
+      std::vector<ReportFactorConfig> factors;
+      std::set<std::string> keys;
+      static const std::regex key_re("^[a-z0-9_]{1,40}$");
+      for (auto& e : *arr) {
+        auto* ft = e.as_table();
+        if (!ft) {
+          err = where(source, e.source()) + ": [[reports.factor]] entries must be tables";
+          break;
+        }
+        ReportFactorConfig f;
+        TableReader r(*ft, "[[reports.factor]]", source, &err);
+        r.get("key", &f.key);
+        r.get("unit", &f.unit);
+        r.get("source", &f.source);
+        r.get("per_sheet", &f.per_sheet);
+        r.rejectUnknown();
+        if (!err.empty()) break;
+        if (!std::regex_match(f.key, key_re))
+          err = where(source, ft->source()) + ": [[reports.factor]].key must be 1-40 of a-z 0-9 _";
+        else if (!keys.insert(f.key).second)
+          err = where(source, ft->source()) + ": report factor '" + f.key + "' is used twice";
+        else if (f.unit.empty() || f.source.empty())
+          err = where(source, ft->source()) + ": [[reports.factor]] needs unit and source";
+        else if (!(f.per_sheet >= 0) || !std::isfinite(f.per_sheet))
+          err = where(source, ft->source()) + ": [[reports.factor]].per_sheet must be >= 0";
+        if (!err.empty()) break;
+        factors.push_back(std::move(f));
+      }
+      if (err.empty()) c.report_factors = std::move(factors);
+    }
+  }
   if (auto* node = root.get("printer"); node && err.empty()) {
     auto* arr = node->as_array();
     if (!arr)
@@ -457,6 +521,16 @@ const std::string& defaultConfigText() {
 # login_failures_per_window = 5        # failed logins per user+address, then 429 ...
 # login_failure_window_seconds = 300   # ... until the oldest failure is this old
 # metrics_allow = ["127.0.0.0/8", "::1/128"]  # may scrape /metrics without credentials
+[reports]
+# Environmental equivalents per printed/saved sheet, each shown with its source
+# in every report. Any [[reports.factor]] replaces the whole default list
+# (defaults: trees 1/8333 and co2e_g 12.7 from PaperCut, co2_g_savapage 5.1 and
+# energy_wh 12.5 from SavaPage). Example:
+# [[reports.factor]]
+# key = "water_l"                  # a-z 0-9 _; the name in JSON and CSV
+# unit = "l"
+# per_sheet = 0.01
+# source = "Our paper supplier's 2025 declaration, p. 4"
 
 # Printers jobs can be released to:
 # [[printer]]

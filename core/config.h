@@ -39,6 +39,17 @@ struct PrinterConfig {
   std::string info;
 };
 
+// A per-sheet environmental factor for reports ([[reports.factor]]), always
+// shown with its source (docs/reports.md "Environmental equivalents").
+struct ReportFactorConfig {
+  std::string key;  // [a-z0-9_]{1,40}, unique: the JSON/CSV name ("co2e_g")
+  std::string unit;
+  double per_sheet = 0;  // >= 0
+  std::string source;    // required: where the number comes from
+};
+// PaperCut and SavaPage published defaults (the [reports] default).
+std::vector<ReportFactorConfig> defaultReportFactors();
+
 struct Config {
   // [server]
   std::string listen_host = "127.0.0.1";
@@ -111,6 +122,8 @@ struct Config {
   std::int64_t login_failures_per_window = 5;         // per user+peer, then 429
   std::int64_t login_failure_window_seconds = 300;    // ... within this window
   std::vector<std::string> metrics_allow = {"127.0.0.0/8", "::1/128"};  // /metrics without auth
+  // [reports] (docs/reports.md): any [[reports.factor]] replaces the whole default list.
+  std::vector<ReportFactorConfig> report_factors = defaultReportFactors();
 
   // [[queue]]
   std::vector<QueueConfig> queues;

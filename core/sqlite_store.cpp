@@ -235,6 +235,34 @@ CREATE TABLE fleet_drift_checks (
   report TEXT NOT NULL
 );
 )sql",
+    // 6: reports (admin-api/reports.cpp, docs/reports.md "Performance notes"):
+    // covering time-range indexes and the closed-day rollup of the summary.
+    R"sql(
+-- replaces migration 4's jobs_created(created_at) with a covering one
+DROP INDEX IF EXISTS jobs_created;
+CREATE INDEX jobs_created ON jobs(created_at, impressions_total, owner, printer);
+CREATE INDEX jobs_unprinted_completed
+  ON jobs(completed_at, state, state_reasons, impressions_total, sheets, owner, printer)
+  WHERE state IN ('expired', 'canceled', 'aborted');
+CREATE INDEX usage_report
+  ON usage_records(at, impressions, sheets, two_sided, color_mode, user_name, printer);
+CREATE TABLE report_rollup (
+  dim TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  figures TEXT NOT NULL,
+  PRIMARY KEY (dim, day, key)
+) WITHOUT ROWID;
+CREATE TABLE report_rollup_days (
+  dim TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  PRIMARY KEY (dim, day)
+) WITHOUT ROWID;
+CREATE TABLE report_rollup_state (
+  dim TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 const char* const kJobColumns =

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <functional>
 #include <optional>
 
 #include "admin-api/web.h"
@@ -281,7 +282,8 @@ class Session {
         auto self = derived().shared_from_this();
         net::post(srv_->blocking, [self, ar = std::move(ar)] {
           api::ApiResponse r = self->srv_->api->handle(ar);
-          net::post(self->stream().get_executor(), [self, r = std::move(r)] {
+          net::post(self->stream().get_executor(), [self, r = std::move(r)]() mutable {
+            if (r.next_chunk) return self->sendStream(std::move(r));
             self->sendJson(r.status, r.body, r.challenge, false, r.content_type, r.headers);
           });
         });
@@ -353,6 +355,61 @@ class Session {
     res->body() = std::string(w.body);
     if (!parser_->is_done()) close_after_ = true;  // a GET with a body: drained, then closed
     send(res);
+  }
+
+  // A streamed API response (ApiResponse::next_chunk): the header, then one
+  // chunk per producer call (made on the blocking pool, written on this
+  // strand; the next call waits for the write: one piece in memory), then the
+  // last chunk. A failing producer or write closes the connection.
+  using Producer = std::function<api::StreamStep(std::string&)>;
+  void sendStream(api::ApiResponse r) {
+    auto res = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(r.status), parser_->get().version());
+    res->set(http::field::server, "pullprint");
+    res->set(http::field::content_type, r.content_type);
+    res->set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : r.headers) res->set(name, value);
+    res->chunked(true);
+    res->keep_alive(keep_alive_ && !close_after_);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    auto next = std::make_shared<Producer>(std::move(r.next_chunk));
+    setTimeout();
+    http::async_write_header(
+        derived().stream(), *sr,
+        [self = derived().shared_from_this(), res, sr, next](beast::error_code ec, size_t) {
+          if (ec) return self->doClose();
+          self->produceChunk(next, res->keep_alive());
+        });
+  }
+
+  void produceChunk(std::shared_ptr<Producer> next, bool keep) {
+    auto self = derived().shared_from_this();
+    net::post(srv_->blocking, [self, next, keep] {
+      auto piece = std::make_shared<std::string>();
+      api::StreamStep step = (*next)(*piece);
+      net::post(self->stream().get_executor(),
+                [self, next, keep, piece, step] { self->writeChunk(next, keep, piece, step); });
+    });
+  }
+
+  void writeChunk(std::shared_ptr<Producer> next, bool keep, std::shared_ptr<std::string> piece,
+                  api::StreamStep step) {
+    if (step == api::StreamStep::kFailed) {
+      srv_->log.warn("http.stream-failed", {{"peer", peer_.address}});
+      return derived().doClose();
+    }
+    auto self = derived().shared_from_this();
+    auto written = [self, next, keep, step](beast::error_code ec) {
+      if (ec) return self->doClose();
+      if (step == api::StreamStep::kMore) return self->produceChunk(next, keep);
+      self->setTimeout();
+      net::async_write(self->stream(), http::make_chunk_last(),
+                       [self, keep](beast::error_code e, size_t) { self->onWrite(e, keep); });
+    };
+    if (piece->empty()) return written({});
+    setTimeout();
+    net::async_write(derived().stream(), http::make_chunk(net::buffer(*piece)),
+                     [piece, written](beast::error_code ec, size_t) { written(ec); });
   }
 
   void sendUnauthorized(bool body_left) {

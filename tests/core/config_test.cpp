@@ -127,3 +127,52 @@ metrics_allow = ["10.1.0.0/16"]
     CHECK(e.status().message().find("[api]") != std::string::npos);
   }
 }
+
+TEST_CASE("[reports] factors: defaults, replacement and errors") {
+  auto d = parseConfig("", "t.toml");
+  REQUIRE(d.isOk());
+  REQUIRE(d->report_factors.size() == 4);
+  CHECK(d->report_factors[1].key == "co2e_g");
+  CHECK(d->report_factors[1].per_sheet == 12.7);
+  for (const auto& f : d->report_factors) CHECK_FALSE(f.source.empty());
+
+  auto c = parseConfig(R"(
+[reports]
+[[reports.factor]]
+key = "water_l"
+unit = "l"
+per_sheet = 0.5
+source = "Supplier declaration 2025"
+[[reports.factor]]
+key = "co2e_g"
+unit = "g CO2e"
+per_sheet = 4
+source = "Recycled paper, supplier LCA"
+)",
+                       "r.toml");
+  REQUIRE(c.isOk());
+  REQUIRE(c->report_factors.size() == 2);  // replaces the defaults
+  CHECK(c->report_factors[0].key == "water_l");
+  CHECK(c->report_factors[0].per_sheet == 0.5);
+  CHECK(c->report_factors[1].per_sheet == 4.0);  // integers are accepted
+  CHECK(c->report_factors[1].source == "Recycled paper, supplier LCA");
+
+  for (const char* bad : {
+           "[reports]\nfactors = 1\n",
+           "[reports]\nfactor = 1\n",
+           "[[reports.factor]]\nkey = \"x\"\nunit = \"u\"\nper_sheet = 1\n",  // no source
+           "[[reports.factor]]\nkey = \"X Y\"\nunit = \"u\"\nper_sheet = 1\nsource = \"s\"\n",
+           "[[reports.factor]]\nkey = \"x\"\nunit = \"u\"\nper_sheet = -1\nsource = \"s\"\n",
+           "[[reports.factor]]\nkey = \"x\"\nunit = \"u\"\nper_sheet = \"1\"\nsource = \"s\"\n",
+           "[[reports.factor]]\nkey = \"x\"\nunit = \"u\"\nper_sheet = 1\nsource = \"s\"\nwat "
+           "= "
+           "1\n",
+           "[[reports.factor]]\nkey = \"x\"\nunit = \"u\"\nper_sheet = 1\nsource = \"s\"\n"
+           "[[reports.factor]]\nkey = \"x\"\nunit = \"u\"\nper_sheet = 2\nsource = \"s\"\n",
+       }) {
+    INFO(bad);
+    auto r = parseConfig(bad, "bad.toml");
+    REQUIRE_FALSE(r.isOk());
+    CHECK(r.status().message().rfind("bad.toml:", 0) == 0);
+  }
+}

@@ -1,0 +1,154 @@
+#include "tests/reports/http_stream.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+
+namespace pullprint::rtest {
+
+namespace {
+
+std::string base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+StreamedResponse streamGet(std::uint16_t port, const std::string& target,
+                           const std::string& basic_auth,
+                           const std::function<void(std::string_view)>& on_body,
+                           std::chrono::milliseconds timeout) {
+  StreamedResponse res;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return res;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return res;
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\n";
+  if (!basic_auth.empty()) req += "Authorization: Basic " + base64(basic_auth) + "\r\n";
+  req += "\r\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+    return res;
+
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string buf;  // undecoded bytes
+  bool in_head = true;
+  long long length = -1;      // Content-Length
+  long long chunk_left = -1;  // -1: expecting a size line; else data bytes left (+2 for CRLF)
+  int status = 0;
+  auto body = [&](std::string_view piece) {
+    res.body_bytes += piece.size();
+    if (!piece.empty()) on_body(piece);
+  };
+  for (;;) {
+    // Decode what we have.
+    for (bool progress = true; progress && !res.complete;) {
+      progress = false;
+      if (in_head) {
+        auto end = buf.find("\r\n\r\n");
+        if (end == std::string::npos) break;
+        res.head = buf.substr(0, end);
+        for (auto& ch : res.head)
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        status = std::atoi(res.head.c_str() + res.head.find(' ') + 1);
+        res.chunked = res.head.find("transfer-encoding: chunked") != std::string::npos;
+        if (auto k = res.head.find("content-length:"); k != std::string::npos)
+          length = std::atoll(res.head.c_str() + k + 15);
+        buf.erase(0, end + 4);
+        in_head = false;
+        progress = true;
+      } else if (res.chunked) {
+        if (chunk_left < 0) {
+          auto eol = buf.find("\r\n");
+          if (eol == std::string::npos) break;
+          long long size = std::strtoll(buf.c_str(), nullptr, 16);
+          buf.erase(0, eol + 2);
+          if (size == 0) {
+            res.complete = true;  // (no trailers are sent)
+            break;
+          }
+          chunk_left = size + 2;
+          progress = true;
+        } else if (!buf.empty()) {
+          long long data_left = chunk_left - 2;
+          if (data_left > 0) {
+            size_t take = static_cast<size_t>(
+                std::min<long long>(data_left, static_cast<long long>(buf.size())));
+            body(std::string_view(buf).substr(0, take));
+            chunk_left -= static_cast<long long>(take);
+            buf.erase(0, take);
+            progress = true;
+          } else if (buf.size() >= static_cast<size_t>(chunk_left)) {
+            buf.erase(0, static_cast<size_t>(chunk_left));  // the CRLF after the data
+            chunk_left = -1;
+            progress = true;
+          }
+        }
+      } else if (!buf.empty()) {
+        body(buf);
+        buf.clear();
+        if (length >= 0 && res.body_bytes >= static_cast<std::uint64_t>(length))
+          res.complete = true;
+      } else if (length == 0) {
+        res.complete = true;
+      }
+    }
+    if (res.complete) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    char in[65536];
+    ssize_t n = ::recv(fd, in, sizeof in, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(in, static_cast<size_t>(n));
+  }
+  res.status = in_head ? 0 : status;
+  return res;
+}
+
+void LineSplitter::feed(std::string_view data) {
+  while (!data.empty()) {
+    auto nl = data.find('\n');
+    if (nl == std::string_view::npos) {
+      partial_.append(data);
+      return;
+    }
+    partial_.append(data.substr(0, nl));
+    if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+    on_line_(partial_);
+    partial_.clear();
+    data.remove_prefix(nl + 1);
+  }
+}
+
+void LineSplitter::finish() {
+  if (!partial_.empty()) on_line_(partial_);
+  partial_.clear();
+}
+
+}  // namespace pullprint::rtest
