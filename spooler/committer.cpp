@@ -114,8 +114,11 @@ void Committer::syncStage() {
     Synced batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) {
+      // On stop, end only once the commit stage is idle too: its completions
+      // may still submit ops, which must not be left behind.
+      const auto drained = [&] { return stop_ && synced_.empty() && !committing_; };
+      cv_.wait(lock, [&] { return !queue_.empty() || drained(); });
+      if (queue_.empty()) {
         sync_done_ = true;
         lock.unlock();
         synced_cv_.notify_all();
@@ -176,6 +179,7 @@ void Committer::commitStage() {
       synced_cv_.wait(lock, [&] { return sync_done_ || !synced_.empty(); });
       if (synced_.empty() && sync_done_) return;
       batches.swap(synced_);
+      committing_ = true;
     }
 
     // All rows of every synced batch in one transaction; an op whose file
@@ -203,6 +207,13 @@ void Committer::commitStage() {
         if (b.ops[i].done) b.ops[i].done(b.status[i]);
       }
     }
+    bool stopping;
+    {
+      std::lock_guard lock(mu_);
+      committing_ = false;
+      stopping = stop_;
+    }
+    if (stopping) cv_.notify_all();  // the sync stage waits for this to end
   }
 }
 

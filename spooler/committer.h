@@ -112,6 +112,7 @@ class Committer {
   std::deque<Op> queue_;               // submitted, not yet synced
   std::deque<Synced> synced_;          // synced, not yet committed
   bool stop_ = false;                  // destructor: drain, then stop
+  bool committing_ = false;            // the commit stage is working on batches
   bool sync_done_ = false;             // the sync stage has drained and ended
   size_t max_batch_ = 0;
   std::thread sync_thread_;

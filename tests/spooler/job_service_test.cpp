@@ -252,3 +252,24 @@ TEST_CASE("committer: completions in submission order, each after its row is com
   for (int i = 0; i < kOps; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
   CHECK(f.committer->maxBatch() >= 1);
 }
+
+TEST_CASE("committer: an op submitted by a completion during shutdown still commits") {
+  Fixture f;
+  std::atomic<bool> second_done{false};
+  for (int round = 0; round < 20; ++round) {
+    second_done = false;
+    auto committer = std::make_unique<Committer>(*f.store, *f.spool, f.log);
+    Committer* c = committer.get();
+    Committer::Op first;
+    first.write = [](StoreWriter&) { return Status::ok(); };
+    first.done = [c, &second_done](Status) {
+      Committer::Op second;
+      second.write = [](StoreWriter&) { return Status::ok(); };
+      second.done = [&second_done](Status s) { second_done = s.isOk(); };
+      c->submit(std::move(second));
+    };
+    committer->submit(std::move(first));
+    committer.reset();  // drains: the second op was submitted from a completion
+    CHECK(second_done);
+  }
+}
