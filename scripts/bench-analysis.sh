@@ -2,7 +2,7 @@
 # Builds and runs the page-counting benchmark (bench/analysis) in its own
 # build directory and prints a Markdown table (see docs/benchmarks.md, "Benchmark: page counting").
 #
-#   scripts/bench-analysis.sh [--runs N] [--pages N]
+#   scripts/bench-analysis.sh [--runs N] [--pages N] [--inner K] [--pdf-only]
 #
 # Environment: BENCH_BUILD_DIR (default build-analysis).
 set -euo pipefail

@@ -16,7 +16,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(pwg_raster urf dsc text wire); fi
+if ((${#targets[@]} == 0)); then targets=(pwg_raster urf dsc text wire pdf_objects); fi
 
 cc=${CC:-$(command -v clang-14 || command -v clang)}
 cxx=${CXX:-$(command -v clang++-14 || command -v clang++)}

@@ -72,9 +72,12 @@ void SyncPool::work() {
 }
 
 Committer::Committer(Store& store, SpoolDir& spool, Logger& log)
-    : store_(store), spool_(spool), log_(log), sync_pool_(kSyncThreads), thread_([this] {
-        run();
-      }) {}
+    : store_(store),
+      spool_(spool),
+      log_(log),
+      sync_pool_(kSyncThreads),
+      sync_thread_([this] { syncStage(); }),
+      commit_thread_([this] { commitStage(); }) {}
 
 Committer::~Committer() {
   {
@@ -82,7 +85,8 @@ Committer::~Committer() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  sync_thread_.join();    // drains queue_ into synced_
+  commit_thread_.join();  // drains synced_
 }
 
 void Committer::submit(Op op) {
@@ -105,27 +109,35 @@ size_t Committer::maxBatch() const {
   return max_batch_;
 }
 
-void Committer::run() {
+void Committer::syncStage() {
   for (;;) {
-    std::deque<Op> batch;
+    Synced batch;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) return;
-      batch.swap(queue_);
-      max_batch_ = std::max(max_batch_, batch.size());
+      // On stop, end only once the commit stage is idle too: its completions
+      // may still submit ops, which must not be left behind.
+      const auto drained = [&] { return stop_ && synced_.empty() && !committing_; };
+      cv_.wait(lock, [&] { return !queue_.empty() || drained(); });
+      if (queue_.empty()) {
+        sync_done_ = true;
+        lock.unlock();
+        synced_cv_.notify_all();
+        return;
+      }
+      batch.ops.swap(queue_);
+      max_batch_ = std::max(max_batch_, batch.ops.size());
     }
 
-    // 1. Documents first: a row must never name a file that is not on disk.
+    // Documents first: a row must never name a file that is not on disk.
     // Every file's fdatasync() and the directory's fsync() run at the same
     // time (sync pool + this thread): each one waits for device round trips,
     // so one after the other a batch of n files costs n+1 of them; together
     // about one. The names already exist, so the directory sync need not
-    // wait for the files; the transaction waits for all of them.
-    std::vector<Status> sync_status(batch.size(), Status::ok());
+    // wait for the files; the commit stage waits for all of them.
+    batch.status.assign(batch.ops.size(), Status::ok());
     std::vector<std::pair<size_t, int>> files;  // (op index, fd)
-    for (size_t i = 0; i < batch.size(); ++i)
-      for (auto& fd : batch[i].sync_files) files.emplace_back(i, fd.get());
+    for (size_t i = 0; i < batch.ops.size(); ++i)
+      for (auto& fd : batch.ops[i].sync_files) files.emplace_back(i, fd.get());
     if (!files.empty()) {
       std::vector<int> errors(files.size(), 0);
       Status dir_status = Status::ok();
@@ -138,40 +150,70 @@ void Committer::run() {
       });
       for (size_t k = 0; k < files.size(); ++k) {
         if (int e = errors[k]) {
-          sync_status[files[k].first] =
+          batch.status[files[k].first] =
               Status(e == ENOSPC || e == EDQUOT ? StatusCode::kResourceExhausted
                                                 : StatusCode::kUnavailable,
                      std::string("spool fdatasync: ") + std::strerror(e));
         }
       }
       if (!dir_status) {
-        for (auto& st : sync_status)
+        for (auto& st : batch.status)
           if (st) st = dir_status;
       }
-      for (auto& op : batch) op.sync_files.clear();  // closes the descriptors
+      for (auto& op : batch.ops) op.sync_files.clear();  // closes the descriptors
     }
 
-    // 2. All rows in one transaction; an op whose file failed to sync is skipped.
-    std::vector<std::function<Status(StoreWriter&)>> ops;
-    std::vector<size_t> index;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (sync_status[i] && batch[i].write) {
-        ops.push_back(batch[i].write);
-        index.push_back(i);
+    {
+      std::lock_guard lock(mu_);
+      synced_.push_back(std::move(batch));
+    }
+    synced_cv_.notify_one();
+  }
+}
+
+void Committer::commitStage() {
+  for (;;) {
+    std::deque<Synced> batches;
+    {
+      std::unique_lock lock(mu_);
+      synced_cv_.wait(lock, [&] { return sync_done_ || !synced_.empty(); });
+      if (synced_.empty() && sync_done_) return;
+      batches.swap(synced_);
+      committing_ = true;
+    }
+
+    // All rows of every synced batch in one transaction; an op whose file
+    // failed to sync is skipped.
+    std::vector<std::function<Status(StoreWriter&)>> writes;
+    std::vector<Status*> targets;
+    for (Synced& b : batches) {
+      for (size_t i = 0; i < b.ops.size(); ++i) {
+        if (b.status[i] && b.ops[i].write) {
+          writes.push_back(std::move(b.ops[i].write));
+          targets.push_back(&b.status[i]);
+        }
       }
     }
-    if (!ops.empty()) {
+    if (!writes.empty()) {
       std::vector<Status> results;
-      store_.writeBatch(ops, &results);
-      for (size_t k = 0; k < index.size(); ++k) sync_status[index[k]] = std::move(results[k]);
+      store_.writeBatch(writes, &results);
+      for (size_t k = 0; k < targets.size(); ++k) *targets[k] = std::move(results[k]);
     }
 
-    // 3. Tell everyone.
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!sync_status[i])
-        log_.error("store.commit-failed", {{"error", sync_status[i].toString()}});
-      if (batch[i].done) batch[i].done(sync_status[i]);
+    // Tell everyone, in submission order.
+    for (Synced& b : batches) {
+      for (size_t i = 0; i < b.ops.size(); ++i) {
+        if (!b.status[i]) log_.error("store.commit-failed", {{"error", b.status[i].toString()}});
+        if (b.ops[i].done) b.ops[i].done(b.status[i]);
+      }
     }
+    bool stopping;
+    {
+      std::lock_guard lock(mu_);
+      committing_ = false;
+      stopping = stop_;
+    }
+    if (stopping) cv_.notify_all();  // the sync stage waits for this to end
   }
 }
 

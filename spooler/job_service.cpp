@@ -55,8 +55,7 @@ void JobService::createJob(const Job& job, Done done) {
     std::lock_guard lock(mu_);
     active_[job.id] = ActiveJob{job.state, job.owner, job.queue, 0, false, job.created_at};
   }
-  Job copy = job;
-  committer_.submit({[copy](StoreWriter& w) {
+  committer_.submit({[copy = job](StoreWriter& w) {
                        if (Status s = w.insertJob(copy); !s) return s;
                        return w.insertEvent({copy.id, copy.created_at, "", jobStateName(copy.state),
                                              "submitted", copy.owner});
@@ -136,8 +135,11 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
     row.state_reasons = final_reasons;
   }
   UnixSeconds now = clock_.now();
+  const JobId id = row.id;
+  std::string queue = row.queue;
+  bool became_pending = last && final_state == JobState::kPending;
   Committer::Op op;
-  op.write = [row, doc, last, from, now](StoreWriter& w) {
+  op.write = [row = std::move(row), doc, last, from, now](StoreWriter& w) {
     if (Status s = w.insertDocument(doc); !s) return s;
     if (Status s = w.updateJob(row); !s) return s;
     if (last)
@@ -146,8 +148,7 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
     return Status::ok();
   };
   op.sync_files.push_back(std::move(fd));
-  bool became_pending = last && final_state == JobState::kPending;
-  op.done = [this, id = row.id, docno = doc.number, from, became_pending, last, queue = row.queue,
+  op.done = [this, id, docno = doc.number, from, became_pending, last, queue = std::move(queue),
              done = std::move(done)](Status s) {
     if (!s) {
       // Not durable: the client hears an error, so the document must go too.

@@ -2,7 +2,13 @@
 // pullprint's in-process analysis and for the command-line tools that do the
 // same job, on the same generated files in the same run.
 //
-//   bench_analysis [--runs N] [--pages N]
+//   bench_analysis [--runs N] [--pages N] [--inner K] [--pdf-only]
+//
+// Each run times K back-to-back counts (--inner, default 1) and reports the
+// median per count, both wall-clock and CPU time (this process's CPU time for
+// in-process counting, the children's for command-line tools), because a
+// busy machine inflates wall-clock figures. --pdf-only skips the PostScript
+// and Ghostscript rows.
 //
 // Files (made in a temporary directory, removed at exit): a PDF of N pages
 // made by Ghostscript (pdfwrite), the same with object streams (qpdf
@@ -11,7 +17,9 @@
 // (posix_spawn + wait, output read through a pipe), start-up included.
 
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <qpdf/QPDF.hh>
 
@@ -87,19 +95,38 @@ std::string pdfinfoPages(const std::string& out) {
 struct Row {
   std::string file, tool;
   double median_ms;
+  double median_cpu_ms;
   std::string pages;
 };
 
-double medianMs(int runs, const std::function<std::string()>& body, std::string& answer) {
-  std::vector<double> ms;
+// CPU time of this process plus its waited-for children, in ms.
+double cpuMs() {
+  timespec self{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &self);
+  rusage children{};
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto tv = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  return self.tv_sec * 1e3 + self.tv_nsec / 1e6 + tv(children.ru_utime) + tv(children.ru_stime);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median wall and CPU ms per count over `runs` runs of `inner` counts each.
+std::pair<double, double> medianMs(int runs, int inner, const std::function<std::string()>& body,
+                                   std::string& answer) {
+  std::vector<double> wall, cpu;
   answer = body();  // warm-up (page cache), not timed
   for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
-    answer = body();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    const double cpu_start = cpuMs();
+    for (int k = 0; k < inner; ++k) answer = body();
+    cpu.push_back((cpuMs() - cpu_start) / inner);
+    wall.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count() / inner);
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return {median(wall), median(cpu)};
 }
 
 bool haveTool(const std::string& name) {
@@ -117,12 +144,21 @@ std::string pages(const analysis::DocumentAnalysis& a) {
 int main(int argc, char** argv) {
   int runs = 11;
   int npages = 500;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  int inner = 1;
+  bool pdf_only = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--pdf-only") {
+      pdf_only = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
     if (arg == "--runs")
-      runs = std::max(1, std::atoi(argv[i + 1]));
+      runs = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--pages")
-      npages = std::max(1, std::atoi(argv[i + 1]));
+      npages = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--inner")
+      inner = std::max(1, std::atoi(argv[++i]));
   }
 
   // --- Generate the files -------------------------------------------------
@@ -159,8 +195,8 @@ int main(int argc, char** argv) {
   auto add = [&](const std::string& file, const std::string& tool,
                  const std::function<std::string()>& body, int n = -1) {
     std::string answer;
-    const double ms = medianMs(n > 0 ? n : runs, body, answer);
-    rows.push_back({file, tool, ms, answer});
+    const auto [ms, cpu_ms] = medianMs(n > 0 ? n : runs, inner, body, answer);
+    rows.push_back({file, tool, ms, cpu_ms, answer});
     std::cerr << "." << std::flush;
   };
   const analysis::AnalysisOptions defaults;
@@ -192,35 +228,39 @@ int main(int argc, char** argv) {
       add(name, "pdfinfo", [&] { return pdfinfoPages(runTool({"pdfinfo", file.string()})); });
   }
   const int slow_runs = std::max(3, runs / 3);
-  add("PostScript (ps2write)", "pullprint analyzeFile, DSC (in-process)",
-      [&] { return pages(analysis::analyzeFile(ps, "application/postscript", defaults)); });
-  add(
-      "PostScript (ps2write)", "pullprint analyzeFile, always interpret (gs inkcov)",
-      [&] { return pages(analysis::analyzeFile(ps, "application/postscript", interpret)); },
-      slow_runs);
-  add(
-      "PostScript (ps2write)", "gs -sDEVICE=bbox, count %%BoundingBox",
-      [&] {
-        return countLines(runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=bbox",
-                                   "-sOutputFile=/dev/null", ps.string()}),
-                          "%%BoundingBox");
-      },
-      slow_runs);
-  add(
-      "PostScript (ps2write)", "gs -sDEVICE=nullpage (no count, floor)",
-      [&] {
-        runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=nullpage", ps.string()});
-        return std::string("-");
-      },
-      slow_runs);
+  if (!pdf_only) {
+    add("PostScript (ps2write)", "pullprint analyzeFile, DSC (in-process)",
+        [&] { return pages(analysis::analyzeFile(ps, "application/postscript", defaults)); });
+    add(
+        "PostScript (ps2write)", "pullprint analyzeFile, always interpret (gs inkcov)",
+        [&] { return pages(analysis::analyzeFile(ps, "application/postscript", interpret)); },
+        slow_runs);
+    add(
+        "PostScript (ps2write)", "gs -sDEVICE=bbox, count %%BoundingBox",
+        [&] {
+          return countLines(runTool({"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=bbox",
+                                     "-sOutputFile=/dev/null", ps.string()}),
+                            "%%BoundingBox");
+        },
+        slow_runs);
+    add(
+        "PostScript (ps2write)", "gs -sDEVICE=nullpage (no count, floor)",
+        [&] {
+          runTool(
+              {"gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=nullpage", ps.string()});
+          return std::string("-");
+        },
+        slow_runs);
+  }
   std::cerr << "\n";
 
   std::cout << "Page counting, " << npages << "-page files, median of " << runs << " runs ("
-            << slow_runs << " for Ghostscript on PostScript), ms per count\n\n";
-  std::cout << "| file | tool | ms | pages counted |\n|---|---|---:|---|\n";
+            << slow_runs << " for Ghostscript on PostScript) of " << inner
+            << " count(s) each, ms per count\n\n";
+  std::cout << "| file | tool | ms (wall) | ms (CPU) | pages counted |\n|---|---|---:|---:|---|\n";
   for (const auto& r : rows) {
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%.2f", r.median_ms);
+    char ms[64];
+    std::snprintf(ms, sizeof ms, "%.2f | %.2f", r.median_ms, r.median_cpu_ms);
     std::cout << "| " << r.file << " | " << r.tool << " | " << ms << " | " << r.pages << " |\n";
   }
   fs::remove_all(dir);

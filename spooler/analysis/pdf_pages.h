@@ -15,6 +15,17 @@
 // Visits are budgeted (max_pages and a node budget) and the deadline is polled,
 // so DAG blow-ups and huge trees end with a limit flag, not a hang.
 //
+// Reading the nodes (PdfWalk::kFast, the default): libqpdf opens the file
+// (xref, repair, decryption), then the page-tree nodes are read straight from
+// the file, or from object streams that libqpdf decodes, by the strict reader
+// in pdf_objects.h, through libqpdf's xref. This skips having libqpdf parse
+// and later free every object of every object stream that holds a page node
+// (most of the time on object-stream files). Whenever that reader meets
+// anything it does not accept (a damaged object, an odd catalog, a bare
+// reference, ...) the walk is redone with libqpdf's own objects
+// (PdfWalk::kQpdf), which is also what damaged files that qpdf repairs while
+// reading get. Both walks apply the rules above identically (one template).
+//
 // libqpdf runs with recovery on and warnings suppressed; a file that needed
 // recovery (broken xref, ...) is flagged `recovered` with qpdf's first warning.
 // The xref is read when the file is opened; objects are parsed lazily, so only
@@ -46,9 +57,16 @@ struct PdfScan {
   std::string warning;     // first qpdf warning when recovered
   std::string version;     // PDF version from the header
   bool encrypted = false;
+  bool fast_path = false;  // the nodes were read by pdf_objects.h, not by libqpdf
   SizeTally sizes;
 };
 
-PdfScan scanPdf(const std::filesystem::path& file, const Deadline& deadline, int64_t max_pages);
+enum class PdfWalk {
+  kFast,  // own reader of page-tree nodes, libqpdf as fallback (default)
+  kQpdf,  // libqpdf objects only (reference for tests and benchmarks)
+};
+
+PdfScan scanPdf(const std::filesystem::path& file, const Deadline& deadline, int64_t max_pages,
+                PdfWalk mode = PdfWalk::kFast);
 
 }  // namespace pullprint::spooler::analysis

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "spooler/analysis/dsc.h"
+#include "spooler/analysis/pdf_objects.h"
 #include "spooler/analysis/raster.h"
 #include "spooler/analysis/serialize.h"
 #include "spooler/analysis/text_pages.h"
@@ -82,6 +83,89 @@ std::string slurp(const std::filesystem::path& p) {
   return out.str();
 }
 
+TEST_CASE("PDF object reader: the syntax a page tree uses", "[pdfobj]") {
+  using Kind = pdf::Value::Kind;
+  const std::string page =
+      "<< /Type /Page /Parent 4 0 R /MediaBox [ 0 0 595.5 -.5 ] /UserUnit +2 % comment\n"
+      "/Resources << /Font << /F1 7 0 R >> /ProcSet [/PDF/Text] >> /T (a (b) c\\) d) /H <41 42>"
+      "/N#61me true /Z null /Kids[1 0 R 2 0 R 3] >>";
+  std::size_t at = 0;
+  const auto v = pdf::parseObject(page, at);
+  REQUIRE(v.has_value());
+  CHECK(at == page.size());
+  CHECK(v->kind == Kind::kDict);
+  CHECK(v->find("/Type")->name == "/Page");
+  CHECK(v->find("/Parent")->kind == Kind::kRef);
+  CHECK(v->find("/Parent")->ref_num == 4);
+  const pdf::Value* box = v->find("/MediaBox");
+  REQUIRE(box->items.size() == 4);
+  CHECK(box->items[2].number == 595.5);
+  CHECK(box->items[3].number == -0.5);
+  CHECK(v->find("/UserUnit")->number == 2);
+  CHECK(v->find("/T")->kind == Kind::kString);
+  CHECK(v->find("/Name")->boolean);
+  CHECK(v->find("/Z")->kind == Kind::kNull);
+  const pdf::Value* kids = v->find("/Kids");
+  REQUIRE(kids->items.size() == 3);
+  CHECK(kids->items[1].kind == Kind::kRef);
+  CHECK(kids->items[1].ref_num == 2);
+  CHECK(kids->items[2].kind == Kind::kNumber);
+  CHECK(v->find("/Count") == nullptr);
+
+  // Indirect objects: the header must match; a dictionary before `stream` is a stream.
+  const std::string file = "%PDF-1.4\n5 0 obj\n<< /Length 1 >>\nstream\nx\nendstream\nendobj\n";
+  CHECK(pdf::parseIndirectObject(file, 9, 5, 0)->kind == Kind::kStream);
+  CHECK_FALSE(pdf::parseIndirectObject(file, 9, 6, 0).has_value());
+  CHECK_FALSE(pdf::parseIndirectObject(file, 9, 5, 1).has_value());
+  CHECK_FALSE(pdf::parseIndirectObject(file, 3, 5, 0).has_value());
+
+  // Object stream header.
+  const std::string stream = "10 0 11 11 << /A 1 >> [ 2 ]";
+  const auto header = pdf::parseObjectStreamHeader(stream, 2, 11);
+  REQUIRE(header.has_value());
+  REQUIRE(header->size() == 2);
+  CHECK((*header)[1].num == 11);
+  std::size_t pos = (*header)[1].at;
+  CHECK(pdf::parseObject(stream, pos)->kind == Kind::kArray);
+  CHECK_FALSE(pdf::parseObjectStreamHeader(stream, 3, 11).has_value());
+  CHECK_FALSE(pdf::parseObjectStreamHeader(stream, 2, 1000).has_value());
+  CHECK_FALSE(pdf::parseObjectStreamHeader("10 0 11 99 ", 2, 11).has_value());
+}
+
+TEST_CASE("PDF object reader refuses what it does not fully understand", "[pdfobj]") {
+  for (const std::string bad : {
+           "<< /A 1 /A 2 >>",        // duplicated key: qpdf decides
+           "<< /A >>",               // key without value
+           "<< /A 1 ",               // unterminated
+           "[ 1 2 ",                 // unterminated
+           "(abc",                   // unterminated string
+           "<4G>",                   // bad hex string
+           "/A#4",                   // bad name escape
+           "/A#00",                  // NUL in a name
+           "1.2.3",                  // not a number
+           "--1",                    // not a number
+           "1234567890123456789",    // integer too long to be exact
+           "{ }",                    // PostScript procedure
+           "<< /A obj >>",           // keyword
+           "<< 1 2 >>",              // key not a name
+           ">>",                     //
+           "",                       //
+           "   % only a comment\n",  //
+       }) {
+    INFO(bad);
+    std::size_t at = 0;
+    CHECK_FALSE(pdf::parseObject(bad, at).has_value());
+  }
+  std::string deep(pdf::kMaxDepth + 2, '[');
+  deep += std::string(pdf::kMaxDepth + 2, ']');
+  std::size_t at = 0;
+  CHECK_FALSE(pdf::parseObject(deep, at).has_value());
+  std::string shallow(pdf::kMaxDepth, '[');
+  shallow += std::string(pdf::kMaxDepth, ']');
+  at = 0;
+  CHECK(pdf::parseObject(shallow, at).has_value());
+}
+
 TEST_CASE("fuzz seed corpus parses cleanly", "[fuzz-seeds]") {
   const std::filesystem::path root = PULLPRINT_FUZZ_CORPUS;
   REQUIRE(std::filesystem::exists(root));
@@ -101,6 +185,10 @@ TEST_CASE("fuzz seed corpus parses cleanly", "[fuzz-seeds]") {
       scanDsc(data);
     } else if (target == "text") {
       countTextPages(data, TextLayout{});
+    } else if (target == "pdf_objects") {
+      std::size_t at = 0;
+      const bool deep = entry.path().filename().string().starts_with("deep");
+      CHECK(pdf::parseObject(data, at).has_value() == !deep);
     }
   }
   CHECK(files >= 8);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "spooler/analysis/analysis.h"
+#include "spooler/analysis/pdf_pages.h"
 #include "tests/analysis/corpus.h"
 
 namespace pullprint::spooler::analysis {
@@ -16,6 +17,25 @@ std::optional<int64_t> qpdfShowNpages(const std::filesystem::path& file) {
   const int status = run("qpdf --show-npages " + file.string(), &out);
   if (status != 0 && status != 3) return std::nullopt;
   return std::stoll(out);
+}
+
+// The fast walk (own node reader) and the libqpdf walk agree on `file`;
+// returns whether the fast reader was used (it may fall back to libqpdf).
+bool walksAgree(const std::filesystem::path& file) {
+  const PdfScan fast = scanPdf(file, Deadline{}, 100000, PdfWalk::kFast);
+  const PdfScan slow = scanPdf(file, Deadline{}, 100000, PdfWalk::kQpdf);
+  INFO(file.string());
+  CHECK_FALSE(slow.fast_path);
+  CHECK(fast.pages == slow.pages);
+  CHECK(fast.sizes.sizes() == slow.sizes.sizes());
+  CHECK(fast.sizes.otherPages() == slow.sizes.otherPages());
+  CHECK(fast.cycles == slow.cycles);
+  CHECK(fast.bad_kids == slow.bad_kids);
+  CHECK(fast.recovered == slow.recovered);
+  CHECK(fast.encrypted == slow.encrypted);
+  CHECK(fast.hit_page_limit == slow.hit_page_limit);
+  CHECK(fast.error == slow.error);
+  return fast.fast_path;
 }
 
 int64_t sizeCount(const DocumentAnalysis& a, int w, int h) {
@@ -53,6 +73,8 @@ TEST_CASE("PDF variants made by Ghostscript and qpdf count exactly", "[pdf]") {
     CHECK(sizeCount(a, 595, 842) == 7);
     // Cross-check against qpdf on honest files.
     CHECK(qpdfShowNpages(c.file) == a.pages);
+    // The files every producer writes are read by the fast node reader.
+    CHECK(walksAgree(c.file));
   }
 }
 
@@ -79,6 +101,12 @@ TEST_CASE("a forged root /Count does not change the count", "[pdf]") {
   const DocumentAnalysis a = analyzeFile(forged, "application/pdf");
   CHECK(a.pages == 500);
   CHECK(a.confidence == Confidence::kExact);
+  CHECK(walksAgree(forged));
+  // The same lie inside object streams (the fast reader parses them itself).
+  const auto forged_objstm =
+      qpdfVariant(forged, "forged-count-objstm.pdf", "--object-streams=generate");
+  CHECK(analyzeFile(forged_objstm, "application/pdf").pages == 500);
+  CHECK(walksAgree(forged_objstm));
 
   spec.pages = 3;
   spec.forged_count = 2147483647;  // huge /Count
@@ -87,7 +115,9 @@ TEST_CASE("a forged root /Count does not change the count", "[pdf]") {
   spec.forged_count = 1;  // nested tree with lying counts at every level
   spec.pages = 100;
   spec.fanout = 3;
-  CHECK(analyzeFile(writePdf("forged-tree.pdf", spec), "application/pdf").pages == 100);
+  const auto tree = writePdf("forged-tree.pdf", spec);
+  CHECK(analyzeFile(tree, "application/pdf").pages == 100);
+  CHECK(walksAgree(tree));
 }
 
 TEST_CASE("page tree oddities", "[pdf]") {
@@ -96,6 +126,7 @@ TEST_CASE("page tree oddities", "[pdf]") {
   SECTION("a kid that loops to an ancestor is skipped") {
     spec.cycle = true;
     const auto a = analyzeFile(writePdf("cycle.pdf", spec), "application/pdf");
+    CHECK(walksAgree(writePdf("cycle.pdf", spec)));
     CHECK(a.pages == 4);
     CHECK(a.confidence == Confidence::kEstimated);
     CHECK(a.note.find("looping") != std::string::npos);
@@ -103,14 +134,17 @@ TEST_CASE("page tree oddities", "[pdf]") {
   SECTION("a page listed twice prints twice") {
     spec.duplicate_kid = true;
     CHECK(analyzeFile(writePdf("dup.pdf", spec), "application/pdf").pages == 5);
+    CHECK(walksAgree(writePdf("dup.pdf", spec)));
   }
   SECTION("pages without /Type still count") {
     spec.missing_type = true;
     CHECK(analyzeFile(writePdf("notype.pdf", spec), "application/pdf").pages == 4);
+    CHECK(walksAgree(writePdf("notype.pdf", spec)));
   }
   SECTION("deep chain of /Pages nodes") {
     spec.chain_depth = 5000;
     CHECK(analyzeFile(writePdf("chain.pdf", spec), "application/pdf").pages == 4);
+    CHECK(walksAgree(writePdf("chain.pdf", spec)));
   }
   SECTION("broken xref table recovered by qpdf") {
     spec.broken_xref = true;
@@ -119,6 +153,7 @@ TEST_CASE("page tree oddities", "[pdf]") {
     CHECK(a.pages == 9);
     CHECK(a.confidence == Confidence::kEstimated);
     CHECK(a.note.find("recovered") != std::string::npos);
+    walksAgree(writePdf("broken-xref.pdf", spec));
   }
 }
 
@@ -134,6 +169,7 @@ TEST_CASE("broken xref of a Ghostscript file is recovered", "[pdf]") {
   const auto a = analyzeFile(writeFile("gs-broken-xref.pdf", out), "application/pdf");
   CHECK(a.pages == 7);
   CHECK(a.confidence == Confidence::kEstimated);
+  walksAgree(writeFile("gs-broken-xref.pdf", out));
 }
 
 TEST_CASE("PDF that cannot be opened or parsed is unknown with a reason", "[pdf]") {
@@ -164,6 +200,7 @@ TEST_CASE("page-tree DAG blow-up ends at the page limit, quickly", "[pdf][hostil
 
   spec.dag_levels = 10;  // 1024 pages is fine
   CHECK(analyzeFile(writePdf("dag10.pdf", spec), "application/pdf").pages == 1024);
+  CHECK(walksAgree(writePdf("dag10.pdf", spec)));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cups/ipp.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "core/authenticator.h"
@@ -99,4 +100,64 @@ TEST_CASE("an attribute section over the limit is refused") {
   auto r = f.ipp->parse(big.data(), big.size(), false);
   CHECK(r.kind == ParseResult::Kind::kMalformed);
   CHECK(r.error == "IPP attributes exceed max_ipp_header_bytes");
+}
+
+namespace {
+
+// Sends a Validate-Job with the given natural language and document format
+// and returns the status code of the answer.
+ipp_status_t validateWith(Fixture& f, const char* language, const char* format) {
+  ipp_t* req = ippNew();
+  ippSetOperation(req, IPP_OP_VALIDATE_JOB);
+  ippSetRequestId(req, 1);
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_CHARSET, "attributes-charset", nullptr, "utf-8");
+  // libcups normalises a language as it is added ("EN_us" -> "en-us"); a
+  // placeholder of the same length is added and replaced in the bytes.
+  std::string placeholder;
+  for (std::size_t i = 0; i < std::strlen(language); ++i) placeholder += i % 2 ? 'z' : 'q';
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_LANGUAGE, "attributes-natural-language", nullptr,
+               placeholder.c_str());
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr,
+               "ipp://localhost/printers/followme");
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, "alice");
+  ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr, format);
+  std::string bytes;
+  ippWriteIO(&bytes, appendTo, 1, nullptr, req);
+  ippDelete(req);
+  const auto at = bytes.find(placeholder);
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, placeholder.size(), language);
+  auto parsed = f.ipp->parse(bytes.data(), bytes.size(), true);
+  REQUIRE(parsed.kind == ParseResult::Kind::kComplete);
+  std::string answer;
+  Peer peer;
+  peer.address = "127.0.0.1";
+  f.ipp->handle(parsed.request, peer, [&](std::string r) { answer = std::move(r); });
+  REQUIRE(answer.size() >= 4);
+  return static_cast<ipp_status_t>((static_cast<unsigned char>(answer[2]) << 8) |
+                                   static_cast<unsigned char>(answer[3]));
+}
+
+}  // namespace
+
+TEST_CASE("attribute validation: remembered good values, bad values still refused") {
+  Fixture f;
+  // The same good values many times (the second and later ones from memory).
+  for (int i = 0; i < 3; ++i) CHECK(validateWith(f, "en", "application/pdf") == IPP_STATUS_OK);
+  CHECK(validateWith(f, "en-us", "text/plain;charset=utf-8") != IPP_STATUS_ERROR_BAD_REQUEST);
+  // Values libcups' checks refuse are refused, before and after good ones.
+  CHECK(validateWith(f, "EN", "application/pdf") == IPP_STATUS_ERROR_BAD_REQUEST);
+  CHECK(validateWith(f, "en_US", "application/pdf") == IPP_STATUS_ERROR_BAD_REQUEST);
+  CHECK(validateWith(f, "en", "application/pdf;") == IPP_STATUS_ERROR_BAD_REQUEST);
+  CHECK(validateWith(f, "en", "application") == IPP_STATUS_ERROR_BAD_REQUEST);
+  CHECK(validateWith(f, "en", "application/pdf") == IPP_STATUS_OK);
+  // A value that is only a prefix or an extension of a remembered one.
+  CHECK(validateWith(f, "e", "application/pdf") == IPP_STATUS_ERROR_BAD_REQUEST);
+  CHECK(validateWith(f, "en", "application/pdf x") == IPP_STATUS_ERROR_BAD_REQUEST);
+  // Many distinct good values: beyond the memory's size, still validated.
+  for (int i = 0; i < 80; ++i) {
+    const std::string fmt = "application/x-test" + std::to_string(i);
+    CHECK(validateWith(f, "en", fmt.c_str()) != IPP_STATUS_ERROR_BAD_REQUEST);
+  }
+  CHECK(validateWith(f, "en", "bad format") == IPP_STATUS_ERROR_BAD_REQUEST);
 }

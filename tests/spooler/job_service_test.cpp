@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -206,4 +207,69 @@ TEST_CASE("Create-Job without documents is aborted after the multiple-operation-
   CHECK(f.jobs->abortStaleIncoming(300) == 1);
   CHECK((**f.store->job(j.id)).state == JobState::kAborted);
   CHECK((**f.store->job(busy)).state == JobState::kHeld);
+}
+
+TEST_CASE("committer: completions in submission order, each after its row is committed") {
+  Fixture f;
+  constexpr int kOps = 400;
+  std::vector<int> order;
+  std::atomic<int> not_visible{0};
+  std::promise<void> all_done;
+  std::atomic<int> left{kOps};
+  for (int i = 0; i < kOps; ++i) {
+    const JobId id = 100000 + i;
+    Committer::Op op;
+    // Every 7th op fails (a second insert of the previous row): it must not
+    // disturb the order or the others.
+    const bool fails = i % 7 == 6;
+    op.write = [id, fails, &f](StoreWriter& w) {
+      Job j;
+      j.id = fails ? id - 1 : id;
+      j.queue = "followme";
+      j.owner = "order";
+      j.created_at = f.clock.now();
+      return w.insertJob(j);
+    };
+    if (i % 3 == 0) {  // some ops carry a spool file to sync first
+      auto writer = std::move(*f.spool->create(id, 1));
+      REQUIRE(writer->write("x", 1).isOk());
+      op.sync_files.push_back(writer->releaseFd());
+    }
+    op.done = [&, i, id, fails](Status s) {
+      order.push_back(i);
+      CHECK(s.isOk() == !fails);
+      if (s.isOk()) {
+        auto row = f.store->job(id);
+        if (!row || !row->has_value()) ++not_visible;
+      }
+      if (--left == 0) all_done.set_value();
+    };
+    f.committer->submit(std::move(op));
+  }
+  all_done.get_future().wait();
+  CHECK(not_visible == 0);
+  REQUIRE(order.size() == kOps);
+  for (int i = 0; i < kOps; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
+  CHECK(f.committer->maxBatch() >= 1);
+}
+
+TEST_CASE("committer: an op submitted by a completion during shutdown still commits") {
+  Fixture f;
+  std::atomic<bool> second_done{false};
+  for (int round = 0; round < 20; ++round) {
+    second_done = false;
+    auto committer = std::make_unique<Committer>(*f.store, *f.spool, f.log);
+    Committer* c = committer.get();
+    Committer::Op first;
+    first.write = [](StoreWriter&) { return Status::ok(); };
+    first.done = [c, &second_done](Status) {
+      Committer::Op second;
+      second.write = [](StoreWriter&) { return Status::ok(); };
+      second.done = [&second_done](Status s) { second_done = s.isOk(); };
+      c->submit(std::move(second));
+    };
+    committer->submit(std::move(first));
+    committer.reset();  // drains: the second op was submitted from a completion
+    CHECK(second_done);
+  }
 }
