@@ -30,6 +30,7 @@
 #include "admin-api/api.h"
 #include "admin-api/audit.h"
 #include "admin-api/auth.h"
+#include "admin-api/url.h"
 
 namespace pullprint::api {
 
@@ -95,7 +96,6 @@ std::optional<nlohmann::json> jsonBody(const ApiRequest& req, ApiResponse* err);
 // Optional string member; *bad set when present with another type.
 std::optional<std::string> jsonString(const nlohmann::json& j, const char* key, bool* bad);
 
-std::string urlDecode(std::string_view s);
 // Query parameters (percent-decoded), in order.
 std::vector<std::pair<std::string, std::string>> queryParams(const std::string& target);
 // Rejects parameters not in `allowed`: 400 with the list.

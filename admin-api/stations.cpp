@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "admin-api/url.h"
 #include "core/wire/station_wire.h"
 
 namespace pullprint::api {
@@ -34,24 +35,6 @@ bool validName(const std::string& n) {
   return !n.empty() && n.size() <= 64 &&
          n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
              std::string::npos;
-}
-
-// %XX decoding for a path segment or query value.
-std::string urlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int v = 0;
-      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-      if (ec == std::errc() && p == s.data() + i + 3) {
-        out.push_back(static_cast<char>(v));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i] == '+' ? ' ' : s[i]);
-  }
-  return out;
 }
 
 std::string queryParam(const std::string& target, const std::string& key) {

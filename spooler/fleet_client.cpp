@@ -12,49 +12,11 @@
 // driver defaults.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
+#include "spooler/ipp_connection.h"
+
 namespace pullprint::spooler {
 
 namespace {
-
-struct HttpCloser {
-  void operator()(http_t* h) const { httpClose(h); }
-};
-using HttpPtr = std::unique_ptr<http_t, HttpCloser>;
-struct IppDeleter {
-  void operator()(ipp_t* i) const { ippDelete(i); }
-};
-using IppPtr = std::unique_ptr<ipp_t, IppDeleter>;
-
-struct Target {
-  std::string host;
-  int port = 631;
-  std::string resource;
-  bool tls = false;
-};
-
-Result<Target> parseUri(const std::string& uri) {
-  char scheme[32], userpass[256], host[256], resource[1024];
-  int port = 0;
-  if (httpSeparateURI(HTTP_URI_CODING_ALL, uri.c_str(), scheme, sizeof scheme, userpass,
-                      sizeof userpass, host, sizeof host, &port, resource,
-                      sizeof resource) < HTTP_URI_STATUS_OK)
-    return Status(StatusCode::kInvalidArgument, "bad printer URI '" + uri + "'");
-  Target t{host, port, resource, std::strcmp(scheme, "ipps") == 0};
-  if (std::strcmp(scheme, "ipp") != 0 && !t.tls)
-    return Status(StatusCode::kInvalidArgument, "printer URI must be ipp:// or ipps://");
-  return t;
-}
-
-Result<HttpPtr> connect(const Target& t, std::chrono::milliseconds timeout) {
-  http_t* h = httpConnect2(t.host.c_str(), t.port, nullptr, AF_UNSPEC,
-                           t.tls ? HTTP_ENCRYPTION_ALWAYS : HTTP_ENCRYPTION_IF_REQUESTED, 1,
-                           static_cast<int>(timeout.count()), nullptr);
-  if (!h)
-    return Status(StatusCode::kUnavailable,
-                  t.host + ":" + std::to_string(t.port) + " unreachable: " + cupsLastErrorString());
-  httpSetTimeout(h, static_cast<double>(timeout.count()) / 1000.0, nullptr, nullptr);
-  return HttpPtr(h);
-}
 
 // The outcome of the last request on this thread. No response at all, or an
 // HTTP-level failure without IPP status, means the printer could not be
@@ -145,9 +107,9 @@ void addValue(ipp_t* req, ipp_tag_t group, const policies::PrinterDefault& d, in
 }  // namespace
 
 Result<PrinterDefaultsReading> FleetClient::read(const std::string& uri) const {
-  auto t = parseUri(uri);
+  auto t = parsePrinterUri(uri);
   if (!t) return t.status();
-  auto http = connect(*t, timeout_);
+  auto http = connectPrinter(*t, timeout_);
   if (!http) return http.status();
   ipp_t* req = ippNewRequest(IPP_OP_GET_PRINTER_ATTRIBUTES);
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, uri.c_str());
@@ -196,9 +158,9 @@ Result<PrinterDefaultsReading> FleetClient::read(const std::string& uri) const {
 Status FleetClient::setIpp(const std::string& uri,
                            const std::vector<const policies::PrinterDefault*>& settings,
                            const PrinterDefaultsReading& reading) const {
-  auto t = parseUri(uri);
+  auto t = parsePrinterUri(uri);
   if (!t) return t.status();
-  auto http = connect(*t, timeout_);
+  auto http = connectPrinter(*t, timeout_);
   if (!http) return http.status();
   ipp_t* req = ippNewRequest(IPP_OP_SET_PRINTER_ATTRIBUTES);
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, uri.c_str());
@@ -213,12 +175,12 @@ Status FleetClient::setIpp(const std::string& uri,
 
 Status FleetClient::setCups(const std::string& uri,
                             const std::vector<const policies::PrinterDefault*>& settings) const {
-  auto t = parseUri(uri);
+  auto t = parsePrinterUri(uri);
   if (!t) return t.status();
   std::string queue = queueName(t->resource);
   if (queue.empty())
     return {StatusCode::kInvalidArgument, "not a CUPS queue URI (no /printers/NAME): " + uri};
-  auto http = connect(*t, timeout_);
+  auto http = connectPrinter(*t, timeout_);
   if (!http) return http.status();
 
   // The options as lpadmin -o would get them: "sides=two-sided-long-edge".

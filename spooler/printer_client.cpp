@@ -9,53 +9,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "spooler/ipp_connection.h"
+
 namespace pullprint::spooler {
 
 namespace {
-
-struct HttpCloser {
-  void operator()(http_t* h) const { httpClose(h); }
-};
-using HttpPtr = std::unique_ptr<http_t, HttpCloser>;
-struct IppDeleter {
-  void operator()(ipp_t* i) const { ippDelete(i); }
-};
-using IppPtr = std::unique_ptr<ipp_t, IppDeleter>;
-
-struct Target {
-  std::string host;
-  int port = 631;
-  std::string resource;
-  bool tls = false;
-};
-
-Result<Target> parseUri(const std::string& uri) {
-  char scheme[32], userpass[256], host[256], resource[1024];
-  int port = 0;
-  if (httpSeparateURI(HTTP_URI_CODING_ALL, uri.c_str(), scheme, sizeof scheme, userpass,
-                      sizeof userpass, host, sizeof host, &port, resource,
-                      sizeof resource) < HTTP_URI_STATUS_OK)
-    return Status(StatusCode::kInvalidArgument, "bad printer URI '" + uri + "'");
-  Target t;
-  t.host = host;
-  t.port = port;
-  t.resource = resource;
-  t.tls = std::strcmp(scheme, "ipps") == 0;
-  if (std::strcmp(scheme, "ipp") != 0 && !t.tls)
-    return Status(StatusCode::kInvalidArgument, "printer URI must be ipp:// or ipps://");
-  return t;
-}
-
-Result<HttpPtr> connect(const Target& t, std::chrono::milliseconds timeout) {
-  http_t* h = httpConnect2(t.host.c_str(), t.port, nullptr, AF_UNSPEC,
-                           t.tls ? HTTP_ENCRYPTION_ALWAYS : HTTP_ENCRYPTION_IF_REQUESTED, 1,
-                           static_cast<int>(timeout.count()), nullptr);
-  if (!h)
-    return Status(StatusCode::kUnavailable, "printer " + t.host + ":" + std::to_string(t.port) +
-                                                " unreachable: " + cupsLastErrorString());
-  httpSetTimeout(h, static_cast<double>(timeout.count()) / 1000.0, nullptr, nullptr);
-  return HttpPtr(h);
-}
 
 ipp_t* request(ipp_op_t op, const std::string& uri, const std::string& user) {
   ipp_t* r = ippNewRequest(op);
@@ -133,9 +91,9 @@ PrinterCapabilities PrinterCapabilities::fromJson(const std::string& text) {
 }
 
 Result<PrinterCapabilities> PrinterClient::capabilities(const std::string& uri) const {
-  auto t = parseUri(uri);
+  auto t = parsePrinterUri(uri);
   if (!t) return t.status();
-  auto http = connect(*t, timeout_);
+  auto http = connectPrinter(*t, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_GET_PRINTER_ATTRIBUTES, uri, "pullprint");
   static const char* const want[] = {"document-format-supported",
@@ -175,9 +133,9 @@ Result<PrinterCapabilities> PrinterClient::capabilities(const std::string& uri) 
 }
 
 Result<std::int64_t> PrinterClient::createJob(const std::string& uri, const SendTicket& t) const {
-  auto target = parseUri(uri);
+  auto target = parsePrinterUri(uri);
   if (!target) return target.status();
-  auto http = connect(*target, timeout_);
+  auto http = connectPrinter(*target, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_CREATE_JOB, uri, t.user);
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, t.job_name.c_str());
@@ -201,7 +159,7 @@ Result<std::int64_t> PrinterClient::createJob(const std::string& uri, const Send
 Status PrinterClient::sendDocument(const std::string& uri, std::int64_t job_id,
                                    const std::string& user, const std::filesystem::path& file,
                                    const std::string& format, bool last_document) const {
-  auto target = parseUri(uri);
+  auto target = parsePrinterUri(uri);
   if (!target) return target.status();
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {StatusCode::kNotFound, "spool file missing: " + file.string()};
@@ -209,7 +167,7 @@ Status PrinterClient::sendDocument(const std::string& uri, std::int64_t job_id,
     int fd;
     ~FdCloser() { ::close(fd); }
   } closer{fd};
-  auto http = connect(*target, timeout_);
+  auto http = connectPrinter(*target, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_SEND_DOCUMENT, uri, user);
   ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(job_id));
@@ -239,9 +197,9 @@ Status PrinterClient::sendDocument(const std::string& uri, std::int64_t job_id,
 
 Result<PrinterJobStatus> PrinterClient::jobStatus(const std::string& uri, std::int64_t job_id,
                                                   const std::string& user) const {
-  auto target = parseUri(uri);
+  auto target = parsePrinterUri(uri);
   if (!target) return target.status();
-  auto http = connect(*target, timeout_);
+  auto http = connectPrinter(*target, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_GET_JOB_ATTRIBUTES, uri, user);
   ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(job_id));
@@ -268,9 +226,9 @@ Result<PrinterJobStatus> PrinterClient::jobStatus(const std::string& uri, std::i
 Result<std::optional<std::int64_t>> PrinterClient::findJobByName(const std::string& uri,
                                                                  const std::string& name,
                                                                  const std::string& user) const {
-  auto target = parseUri(uri);
+  auto target = parsePrinterUri(uri);
   if (!target) return target.status();
-  auto http = connect(*target, timeout_);
+  auto http = connectPrinter(*target, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_GET_JOBS, uri, user);
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", nullptr, "all");
@@ -296,9 +254,9 @@ Result<std::optional<std::int64_t>> PrinterClient::findJobByName(const std::stri
 
 Status PrinterClient::cancelJob(const std::string& uri, std::int64_t job_id,
                                 const std::string& user) const {
-  auto target = parseUri(uri);
+  auto target = parsePrinterUri(uri);
   if (!target) return target.status();
-  auto http = connect(*target, timeout_);
+  auto http = connectPrinter(*target, timeout_);
   if (!http) return http.status();
   ipp_t* req = request(IPP_OP_CANCEL_JOB, uri, user);
   ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(job_id));
