@@ -83,7 +83,11 @@ std::string cookieValue(const std::string& header, const std::string& name) {
 
 AuthService::AuthService(const Config& config, Store& store, Authenticator& auth,
                          const Clock& clock, Logger& log)
-    : config_(config), store_(store), auth_(auth), clock_(clock), log_(log) {}
+    : config_(config), store_(store), auth_(auth), clock_(clock), log_(log) {
+  // The [api] limits hold for every password check, IPP's Basic included
+  // (the Authenticator is shared with the IPP front door).
+  auth_.setFailureLimit(config.login_failures_per_window, config.login_failure_window_seconds);
+}
 
 bool AuthService::hasCredentials(const ApiRequest& req) {
   return !req.header("authorization").empty() || req.basic_user.has_value() ||
@@ -157,19 +161,15 @@ Result<Principal> AuthService::fromBasic(const ApiRequest& req, const std::strin
                                          const std::string& password) {
   if (!req.tls && !isLoopbackAddress(req.peer_address) && !config_.allow_basic_without_tls)
     return Status(StatusCode::kPermissionDenied, "HTTP Basic needs TLS from this address");
-  const std::string key = name + '\0' + req.peer_address;
-  const UnixSeconds now = clock_.now();
-  if (tooManyFailures(key, now))
+  auto a = auth_.attempt(name, password, req.peer_address);
+  if (a.verdict == Authenticator::Verdict::kLimited)
     return Status(StatusCode::kResourceExhausted, "too many failed logins; try again later");
-  auto user = auth_.authenticate(name, password);
-  if (!user) {
-    countFailure(key, now);
+  if (a.verdict != Authenticator::Verdict::kOk) {
     log_.warn("api.auth-failed", {{"user", name.substr(0, 64)}, {"peer", req.peer_address}});
     return unauthenticated("wrong user name or password");
   }
-  clearFailures(key);
   Principal p;
-  p.user = *user;
+  p.user = *a.user;
   p.method = AuthMethod::kBasic;
   return p;
 }
@@ -206,17 +206,15 @@ Result<NewSession> AuthService::login(const ApiRequest& req, const std::string& 
     return Status(StatusCode::kPermissionDenied,
                   "log in over HTTPS (plain HTTP only from loopback)");
   if (Status s = checkCrossSite(req); !s) return s;  // no login CSRF
-  const std::string key = name + '\0' + req.peer_address;
   const UnixSeconds now = clock_.now();
-  if (tooManyFailures(key, now))
+  auto a = auth_.attempt(name, password, req.peer_address);
+  if (a.verdict == Authenticator::Verdict::kLimited)
     return Status(StatusCode::kResourceExhausted, "too many failed logins; try again later");
-  auto user = auth_.authenticate(name, password);
-  if (!user) {
-    countFailure(key, now);
+  if (a.verdict != Authenticator::Verdict::kOk) {
     log_.warn("api.login-failed", {{"user", name.substr(0, 64)}, {"peer", req.peer_address}});
     return unauthenticated("wrong user name or password");
   }
-  clearFailures(key);
+  const std::optional<User>& user = a.user;
   NewSession out;
   out.cookie_value = randomToken(32);
   std::string csrf = randomToken(32);
@@ -275,32 +273,6 @@ Result<NewToken> AuthService::createToken(const std::string& user, const std::st
 void AuthService::endSessionsOf(const std::string& user) {
   auth_.forget(user);
   (void)store_.write([&](StoreWriter& w) { return w.deleteSessionsOfUser(user); });
-}
-
-bool AuthService::tooManyFailures(const std::string& key, UnixSeconds now) {
-  std::lock_guard lock(mu_);
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return false;
-  auto& q = it->second;
-  while (!q.empty() && q.front() <= now - config_.login_failure_window_seconds) q.pop_front();
-  if (q.empty()) {
-    failures_.erase(it);
-    return false;
-  }
-  return static_cast<std::int64_t>(q.size()) >= config_.login_failures_per_window;
-}
-
-void AuthService::countFailure(const std::string& key, UnixSeconds now) {
-  std::lock_guard lock(mu_);
-  if (failures_.size() > 100000) failures_.clear();  // bound memory under a spray of names
-  auto& q = failures_[key];
-  q.push_back(now);
-  while (static_cast<std::int64_t>(q.size()) > config_.login_failures_per_window) q.pop_front();
-}
-
-void AuthService::clearFailures(const std::string& key) {
-  std::lock_guard lock(mu_);
-  failures_.erase(key);
 }
 
 }  // namespace pullprint::api

@@ -18,14 +18,15 @@
 // the `Host`): browsers attach cached Basic credentials to such requests.
 //
 // Failed logins (session login and Basic) are counted per user name + peer
-// address; more than [api].login_failures_per_window within
+// address by the shared Authenticator (core/authenticator.h), so IPP Basic
+// counts too; more than [api].login_failures_per_window within
 // login_failure_window_seconds are refused with 429 before the password is
 // checked. A success clears the count.
 //
 // Errors come back as Status: kUnauthenticated (401), kPermissionDenied
 // (403), kResourceExhausted (429); Api maps them through httpStatusFor.
 //
-// Thread contract: thread-safe (the rate limiter is locked; the store is).
+// Thread contract: thread-safe (the Authenticator and the store are).
 #pragma once
 
 #include <deque>
@@ -110,19 +111,11 @@ class AuthService {
   Result<Principal> fromCookie(const std::string& value);
   Status checkUnsafe(const ApiRequest& req, const Principal& p) const;
 
-  // Rate limiting of failed logins, keyed "user\0peer".
-  bool tooManyFailures(const std::string& key, UnixSeconds now);
-  void countFailure(const std::string& key, UnixSeconds now);
-  void clearFailures(const std::string& key);
-
   const Config& config_;
   Store& store_;
   Authenticator& auth_;
   const Clock& clock_;
   Logger& log_;
-
-  std::mutex mu_;  // guards failures_
-  std::map<std::string, std::deque<UnixSeconds>> failures_;
 };
 
 // Random bytes as base64url without padding (OpenSSL RAND_bytes); empty on failure.

@@ -194,14 +194,17 @@ HandleResult IppService::handle(const std::shared_ptr<IppRequest>& request, cons
 
   // --- Identity ---
   if (peer.basic_user) {
-    auto u = impl_->auth.authenticate(*peer.basic_user, peer.basic_password.value_or(""));
+    auto a = impl_->auth.attempt(*peer.basic_user, peer.basic_password.value_or(""), peer.address);
+    const std::optional<User>& u = a.user;
     bool transport_ok =
         peer.tls || isLoopbackAddress(peer.address) || impl_->config.allow_basic_without_tls;
     if (!u || !transport_ok) {
-      impl_->log.warn("ipp.auth-failed",
-                      {{"user", *peer.basic_user},
-                       {"peer", peer.address},
-                       {"reason", u ? "basic auth needs TLS" : "bad credentials"}});
+      const char* reason = a.verdict == Authenticator::Verdict::kLimited ? "too many failed logins"
+                           : u                                           ? "basic auth needs TLS"
+                                                                         : "bad credentials";
+      impl_->log.warn(
+          "ipp.auth-failed",
+          {{"user", peer.basic_user->substr(0, 64)}, {"peer", peer.address}, {"reason", reason}});
       result.needs_authentication = true;
       return result;
     }

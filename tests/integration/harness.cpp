@@ -405,8 +405,6 @@ std::string httpHead(std::uint16_t port, const std::string& resource, long long 
   return h + extraHeaders + "\r\n";
 }
 
-namespace {
-
 std::string base64(const std::string& in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -415,6 +413,8 @@ std::string base64(const std::string& in) {
   out.resize(static_cast<size_t>(n));
   return out;
 }
+
+namespace {
 
 std::string chunk(std::string_view body, size_t size) {
   std::string out;

@@ -102,6 +102,9 @@ class PullprintServer {
 // ---------------------------------------------------------------------------
 // Raw TCP / HTTP
 
+// RFC 4648 base64 (for Authorization: Basic).
+std::string base64(const std::string& in);
+
 struct HttpResponse {
   int status = 0;  // 0: no response
   std::string reason;

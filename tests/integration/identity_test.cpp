@@ -247,3 +247,41 @@ TEST_CASE("Release-Job by an admin sends a per-printer queue's job to its printe
   CHECK(sha256File(printer.receivedJobs()[0].file) == sha256Hex(pdf));
   CHECK(waitFor([&] { return ippJobState(srv, a.jobId, "lib1") == 9; }, 30s, 100ms));
 }
+
+TEST_CASE("password guessing over IPP Basic is limited per user and address, shared with the API",
+          "[identity][security]") {
+  ServerOptions o;
+  o.toml =
+      "[ipp]\ntrusted_sources = []\n\n[api]\nlogin_failures_per_window = 3\n"
+      "login_failure_window_seconds = 600\n";
+  PullprintServer srv(o);
+  srv.addUser("carol", "correct horse");
+  srv.addUser("dave", "battery staple");
+  srv.start();
+  INFO(srv.describe());
+  const std::string doc = "a document";
+  PostOptions wrong, carol, dave;
+  wrong.basicAuth = "carol:guess";
+  carol.basicAuth = "carol:correct horse";
+  dave.basicAuth = "dave:battery staple";
+
+  // The right password works before any failure (and is then cached).
+  REQUIRE(printJob(srv.port(), "carol", doc, "followme", "text/plain", carol).jobId > 0);
+  for (int i = 0; i < 3; ++i)
+    CHECK(printJob(srv.port(), "carol", doc, "followme", "text/plain", wrong).reply.http.status ==
+          401);
+  // Now even the right password is refused for carol from this address.
+  PrintResult limited = printJob(srv.port(), "carol", doc, "followme", "text/plain", carol);
+  CHECK(limited.reply.http.status == 401);
+  CHECK(limited.jobId == 0);
+  CHECK(srv.log().find("reason=\"too many failed logins\"") != std::string::npos);
+  // Other users are not affected.
+  CHECK(printJob(srv.port(), "dave", doc, "followme", "text/plain", dave).jobId > 0);
+  // The REST API shares the count: 429 for carol's right password there too.
+  RawConn c(srv.port());
+  REQUIRE(c.send("GET /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " +
+                 base64("carol:correct horse") + "\r\nConnection: close\r\n\r\n"));
+  HttpResponse api = c.readResponse(10s);
+  CHECK(api.status == 429);
+  CHECK(jobRows(srv.database()).size() == 2);  // carol's first job and dave's
+}
