@@ -1,5 +1,7 @@
 #include "policies/fleet.h"
 
+#include <algorithm>
+
 namespace pullprint::policies {
 
 namespace {
@@ -27,20 +29,29 @@ const char* transportName(Transport t) { return t == Transport::kIpp ? "ipp" : "
 
 std::vector<PlannedSetting> planPush(const std::vector<PrinterDefault>& wanted, Transport transport,
                                      const std::set<std::string>& settable,
-                                     const std::set<std::string>& supported_options,
+                                     const SupportedValues& supported,
                                      const ObservedDefaults& observed) {
   std::vector<PlannedSetting> out;
   for (const PrinterDefault& d : wanted) {
     PlannedSetting p;
     p.setting = &d;
     p.already = complies(d, observed);
+    auto sup = supported.find(d.option());
     if (transport == Transport::kIpp) {
       p.send = settable.count(d.name) > 0;
       if (!p.send) p.reason = d.name + " is not in the printer's printer-settable-attributes";
     } else {
-      p.send = supported_options.count(d.option()) > 0 || observed.count(d.name) > 0;
+      p.send = sup != supported.end() || observed.count(d.name) > 0;
       if (!p.send)
         p.reason = "the queue reports neither " + d.option() + "-supported nor " + d.name;
+    }
+    if (p.send && d.kind == PrinterDefault::Kind::kKeyword && sup != supported.end() &&
+        !sup->second.empty() &&
+        std::find(sup->second.begin(), sup->second.end(), d.value) == sup->second.end()) {
+      p.send = false;
+      p.reason = "the printer does not support " + d.value + " (" + d.option() + "-supported:";
+      for (const auto& v : sup->second) p.reason += " " + v;
+      p.reason += ")";
     }
     out.push_back(std::move(p));
   }

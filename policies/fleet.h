@@ -22,6 +22,9 @@ namespace pullprint::policies {
 
 // xxx-default -> the values the printer reported (absent: not reported).
 using ObservedDefaults = std::map<std::string, std::vector<std::string>>;
+// X -> the keyword / enum values of X-supported ("sides" -> one-sided, ...);
+// an empty list when X-supported is reported with other value types (ranges...).
+using SupportedValues = std::map<std::string, std::vector<std::string>>;
 
 struct DefaultDifference {
   std::string name;                 // "sides-default"
@@ -48,9 +51,11 @@ struct PlannedSetting {
 // IPP printers: only attributes listed in printer-settable-attributes(-supported)
 // are sent. CUPS queues: every default whose job-template attribute the
 // queue lists as supported (xxx-supported), or that it reports a default for.
+// Both: a keyword the printer does not list in xxx-supported (two-sided on a
+// simplex printer) is unsupported, not sent.
 std::vector<PlannedSetting> planPush(const std::vector<PrinterDefault>& wanted, Transport transport,
                                      const std::set<std::string>& settable,
-                                     const std::set<std::string>& supported_options,
+                                     const SupportedValues& supported,
                                      const ObservedDefaults& observed);
 
 }  // namespace pullprint::policies

@@ -135,7 +135,11 @@ Result<PrinterDefaultsReading> FleetClient::read(const std::string& uri) const {
       continue;
     }
     if (name.size() > 10 && name.ends_with("-supported")) {
-      r.supported_options.insert(name.substr(0, name.size() - 10));
+      std::string option = name.substr(0, name.size() - 10);
+      auto& values = r.supported[option];
+      ipp_tag_t tag = ippGetValueTag(a);
+      if (tag == IPP_TAG_KEYWORD || tag == IPP_TAG_ENUM)
+        for (int i = 0; i < ippGetCount(a); ++i) values.push_back(valueText(a, i, option));
       continue;
     }
     if (name.size() > 8 && name.ends_with("-default")) {

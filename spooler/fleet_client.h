@@ -42,10 +42,10 @@ namespace pullprint::spooler {
 
 struct PrinterDefaultsReading {
   bool cups_queue = false;
-  std::set<std::string> settable;           // printer-settable-attributes(-supported)
-  std::set<std::string> supported_options;  // X for every X-supported reported
-  policies::ObservedDefaults defaults;      // every xxx-default reported, as text
-  std::map<std::string, int> value_tags;    // xxx-default -> ipp_tag_t of its value
+  std::set<std::string> settable;         // printer-settable-attributes(-supported)
+  policies::SupportedValues supported;    // X -> keyword/enum values of X-supported
+  policies::ObservedDefaults defaults;    // every xxx-default reported, as text
+  std::map<std::string, int> value_tags;  // xxx-default -> ipp_tag_t of its value
 };
 
 class FleetClient {

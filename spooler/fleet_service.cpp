@@ -286,7 +286,7 @@ PrinterPushResult FleetService::pushOne(const Printer& printer, const policies::
     }
     auto transport = reading->cups_queue ? policies::Transport::kCups : policies::Transport::kIpp;
     r.transport = policies::transportName(transport);
-    auto plan = policies::planPush(wanted, transport, reading->settable, reading->supported_options,
+    auto plan = policies::planPush(wanted, transport, reading->settable, reading->supported,
                                    reading->defaults);
     std::vector<const policies::PrinterDefault*> send;
     r.settings.clear();
@@ -446,7 +446,7 @@ Result<DriftReport> FleetService::check(const std::string& actor) {
     } else {
       auto transport = r->cups_queue ? policies::Transport::kCups : policies::Transport::kIpp;
       auto plan = policies::planPush(policy->printerDefaults(), transport, r->settable,
-                                     r->supported_options, r->defaults);
+                                     r->supported, r->defaults);
       std::vector<bool> settable;
       for (const auto& d : diffs)
         for (const auto& p : plan)

@@ -220,22 +220,20 @@ drift_interval_seconds = 0
           409);
     CHECK(parse(api(port, "GET", "/api/v1/policies"))["version"] == 1);
 
-    // Refused: the printer answers with an error; its IPP status and message
-    // are in the result. A value PAPPL does not support...
+    // A value the printer does not list in print-color-mode-supported is not
+    // sent: unsupported, with the values it has.
     std::string v2 = "version = 2\n[printer_defaults]\nprint-color-mode-default = \"highlight\"\n";
     REQUIRE(api(port, "POST", "/api/v1/policies", v2, "admin:secret", "text/plain").status == 201);
     auto lab = parse(api(port, "POST", "/api/v1/fleet/push", R"({"group":"lab"})"));
     INFO(lab.dump());
     const auto& p1 = resultOf(lab, "pappl-1");
-    CHECK(p1["status"] == "refused");
-    CHECK(p1["attempts"] == 1);  // an answer is not retried
-    // PAPPL 1.3 sends only the generic status-message; the setting names the attribute.
-    CHECK_THAT(p1["message"].get<std::string>(),
-               Catch::Contains("client-error-attributes-or-values-not-supported"));
-    CHECK(p1["settings"][0]["name"] == "print-color-mode-default");
-    CHECK(p1["settings"][0]["status"] == "refused");
+    CHECK(p1["status"] == "unsupported");
+    CHECK(p1["settings"][0]["status"] == "unsupported");
+    CHECK_THAT(p1["settings"][0]["message"].get<std::string>(),
+               Catch::Contains("does not support highlight (print-color-mode-supported: auto"));
     CHECK(readDefault(work.path(), papplUri(1), "print-color-mode-default") == "color");
-    // ... and a printer the server does not have.
+    // Refused: the printer answers with an error; its IPP status and message
+    // are in the result (here: a printer the PAPPL server does not have).
     auto add = api(port, "POST", "/api/v1/printers",
                    R"({"name":"ghost","group":"ghosts","uri":"ipp://127.0.0.1:)" +
                        std::to_string(pappl_port) + R"(/ipp/print/nope"})");
@@ -245,7 +243,8 @@ drift_interval_seconds = 0
     INFO(ghosts.dump());
     CHECK(resultOf(ghosts, "ghost")["status"] == "refused");
     CHECK_THAT(resultOf(ghosts, "ghost")["message"].get<std::string>(),
-               Catch::Contains("Get-Printer-Attributes: "));
+               Catch::Contains("Get-Printer-Attributes: client-error-not-found"));
+    CHECK(resultOf(ghosts, "ghost")["attempts"] == 1);  // an answer is not retried
   }
 
   SECTION("push, read back, print through CUPS, unreachable, drift, repair, runtime swap") {

@@ -96,15 +96,24 @@ TEST_CASE("planPush sends over IPP only what the printer lists as settable") {
       "p.toml");
   REQUIRE(p);
   ObservedDefaults seen = {{"sides-default", {"one-sided"}}};
+  SupportedValues supported = {{"sides", {}}, {"print-color-mode", {}}};
   auto ipp = planPush(p->printerDefaults(), Transport::kIpp, {"print-color-mode-default"},
-                      {"sides", "print-color-mode"}, seen);
+                      supported, seen);
   REQUIRE(ipp.size() == 2);
   CHECK_FALSE(ipp[0].send);
   CHECK_THAT(ipp[0].reason, Catch::Contains("printer-settable-attributes"));
   CHECK(ipp[1].send);
   // A CUPS queue takes what it supports (PPD options), settable list or not.
-  auto cups = planPush(p->printerDefaults(), Transport::kCups, {}, {"sides"}, seen);
+  auto cups = planPush(p->printerDefaults(), Transport::kCups, {}, {{"sides", {}}}, seen);
   CHECK(cups[0].send);
   CHECK_FALSE(cups[1].send);
+  // A value the printer does not list is unsupported (two-sided on a simplex queue).
+  auto simplex =
+      planPush(p->printerDefaults(), Transport::kCups, {},
+               {{"sides", {"one-sided"}}, {"print-color-mode", {"monochrome", "color"}}}, seen);
+  CHECK_FALSE(simplex[0].send);
+  CHECK_THAT(simplex[0].reason,
+             Catch::Contains("does not support two-sided-long-edge (sides-supported: one-sided)"));
+  CHECK(simplex[1].send);
   CHECK(std::string(transportName(Transport::kCups)) == "cups");
 }
