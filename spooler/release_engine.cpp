@@ -434,9 +434,9 @@ void ReleaseEngine::pollTracked() {
     now = tracked_;
   }
   for (Tracked t : now) {
-    // Cancelled here while the printer prints it: cancel it there too.
-    if (auto local = jobs_.store().job(t.job);
-        local && local->has_value() && isTerminal((*local)->state)) {
+    // Cancelled here while the printer prints it (no longer in the active
+    // index: no store read per poll): cancel it there too.
+    if (!jobs_.active(t.job)) {
       Status c =
           t.printer_job_id ? client_.cancelJob(t.uri, t.printer_job_id, t.user) : Status::ok();
       {

@@ -1,5 +1,7 @@
 #include "tests/badge/badge_stack.h"
 
+#include "tests/support/base64.h"
+
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
@@ -11,26 +13,7 @@
 
 namespace pullprint::badgetest {
 
-namespace {
-
-std::string base64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(t[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
-}  // namespace
+using testing::base64;
 
 std::filesystem::path badgeBinary() { return PULLPRINT_BADGE_PATH; }
 

@@ -1,5 +1,7 @@
 #include "tests/integration/harness.h"
 
+#include "tests/support/base64.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -405,14 +407,7 @@ std::string httpHead(std::uint16_t port, const std::string& resource, long long 
   return h + extraHeaders + "\r\n";
 }
 
-std::string base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
+using testing::base64;
 
 namespace {
 

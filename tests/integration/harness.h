@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/base64.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -101,9 +102,6 @@ class PullprintServer {
 
 // ---------------------------------------------------------------------------
 // Raw TCP / HTTP
-
-// RFC 4648 base64 (for Authorization: Basic).
-std::string base64(const std::string& in);
 
 struct HttpResponse {
   int status = 0;  // 0: no response

@@ -1,5 +1,7 @@
 #include "tests/release/release_support.h"
 
+#include "tests/support/base64.h"
+
 #include <arpa/inet.h>
 #include <cups/cups.h>
 #include <netinet/in.h>
@@ -117,18 +119,7 @@ std::string ReleaseServer::describe() const {
 // ---------------------------------------------------------------------------
 // HTTP
 
-namespace {
-
-std::string base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-}  // namespace
+using testing::base64;
 
 json HttpResult::parsed() const { return json::parse(body, nullptr, false); }
 
@@ -288,11 +279,14 @@ IppResult ippPrintJob(std::uint16_t port, const fs::path& file, const IppJobOpti
   return r;
 }
 
-IppResult ippReleaseJob(std::uint16_t port, const std::string& queue, std::int64_t jobId,
-                        const std::string& user) {
+namespace {
+
+// One job operation (job-id on the queue's printer-uri) as `user`.
+IppResult ippJobOperation(ipp_op_t op, std::uint16_t port, const std::string& queue,
+                          std::int64_t jobId, const std::string& user) {
   http_t* http = connectTo(port);
   if (!http) return {-1, "cannot connect to pullprintd", 0};
-  ipp_t* req = newRequest(IPP_OP_RELEASE_JOB, port, queue, user);
+  ipp_t* req = newRequest(op, port, queue, user);
   ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(jobId));
   std::string resource = "/printers/" + queue;
   ipp_t* resp = cupsDoRequest(http, req, resource.c_str());
@@ -301,17 +295,16 @@ IppResult ippReleaseJob(std::uint16_t port, const std::string& queue, std::int64
   return r;
 }
 
+}  // namespace
+
+IppResult ippReleaseJob(std::uint16_t port, const std::string& queue, std::int64_t jobId,
+                        const std::string& user) {
+  return ippJobOperation(IPP_OP_RELEASE_JOB, port, queue, jobId, user);
+}
+
 IppResult ippCancelJob(std::uint16_t port, const std::string& queue, std::int64_t jobId,
                        const std::string& user) {
-  http_t* http = connectTo(port);
-  if (!http) return {-1, "cannot connect to pullprintd", 0};
-  ipp_t* req = newRequest(IPP_OP_CANCEL_JOB, port, queue, user);
-  ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", static_cast<int>(jobId));
-  std::string resource = "/printers/" + queue;
-  ipp_t* resp = cupsDoRequest(http, req, resource.c_str());
-  IppResult r = finishRequest(resp);
-  httpClose(http);
-  return r;
+  return ippJobOperation(IPP_OP_CANCEL_JOB, port, queue, jobId, user);
 }
 
 std::optional<std::map<int, int>> printerJobStates(const std::string& printerUri) {

@@ -1,9 +1,10 @@
 #include "tests/reports/http_stream.h"
 
+#include "tests/support/base64.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,18 +15,7 @@
 
 namespace pullprint::rtest {
 
-namespace {
-
-std::string base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-}  // namespace
+using testing::base64;
 
 StreamedResponse streamGet(std::uint16_t port, const std::string& target,
                            const std::string& basic_auth,
