@@ -90,6 +90,9 @@ struct Config {
   std::string analysis_postscript =
       "dsc";  // "dsc": trust consistent DSC; "interpret": always Ghostscript
   int analysis_text_lines_per_page = 60;
+  // documents one analysis process handles before it is replaced; 0 = a fresh
+  // process per document (spooler/analysis/worker.h)
+  int analysis_documents_per_process = 500;
 
   // [policy]
   std::filesystem::path policy_file;  // policies TOML (docs/policies.md); empty: none

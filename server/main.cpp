@@ -232,7 +232,8 @@ int main(int argc, char** argv) {
                                     ? spooler::analysis::PostScriptMode::kAlwaysInterpret
                                     : spooler::analysis::PostScriptMode::kDscWhenConsistent;
   analysis_options.text.lines_per_page = config.analysis_text_lines_per_page;
-  spooler::AnalysisQueue analysis(jobs, log, runner_options, analysis_options, 1);
+  spooler::AnalysisQueue analysis(jobs, log, runner_options, analysis_options, 1,
+                                  config.analysis_documents_per_process);
   jobs.setReceivedHook([&analysis](JobId id) { analysis.enqueue(id); });
   analysis.enqueueUnanalysed();
 

@@ -1,12 +1,20 @@
 #include "spooler/analysis_queue.h"
 
+#include <optional>
+
 #include "spooler/job_counts.h"
 
 namespace pullprint::spooler {
 
 AnalysisQueue::AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOptions runner,
-                             analysis::AnalysisOptions options, int workers)
-    : jobs_(jobs), log_(log), runner_(std::move(runner)), options_(std::move(options)) {
+                             analysis::AnalysisOptions options, int workers,
+                             int documents_per_process)
+    : jobs_(jobs),
+      log_(log),
+      runner_options_(runner),
+      runner_(std::move(runner)),
+      options_(std::move(options)),
+      documents_per_process_(documents_per_process) {
   for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -40,6 +48,10 @@ bool AnalysisQueue::waitIdle(std::chrono::milliseconds timeout) {
 }
 
 void AnalysisQueue::run() {
+  std::optional<analysis::AnalysisWorker> worker;
+  if (!runner_options_.helper.empty() && documents_per_process_ > 0)
+    worker.emplace(analysis::WorkerOptions{runner_options_.helper, runner_options_.grace,
+                                           documents_per_process_});
   for (;;) {
     JobId id;
     {
@@ -50,7 +62,7 @@ void AnalysisQueue::run() {
       queue_.pop_front();
       ++busy_;
     }
-    Status s = analyzeJob(id);
+    Status s = analyzeJob(id, worker ? &*worker : nullptr);
     if (!s) log_.warn("analysis.failed", {{"job", id}, {"error", s.toString()}});
     {
       std::lock_guard lock(mu_);
@@ -60,7 +72,7 @@ void AnalysisQueue::run() {
   }
 }
 
-Status AnalysisQueue::analyzeJob(JobId id) {
+Status AnalysisQueue::analyzeJob(JobId id, analysis::AnalysisWorker* worker) {
   auto jr = jobs_.store().job(id);
   if (!jr) return jr.status();
   if (!jr->has_value()) return {StatusCode::kNotFound, "no job " + std::to_string(id)};
@@ -73,7 +85,9 @@ Status AnalysisQueue::analyzeJob(JobId id) {
   std::string confidence = "exact";
   std::string note;
   for (const Document& d : *docs) {
-    auto a = runner_.analyze(jobs_.spool().documentPath(id, d.number), d.format, options_);
+    const auto path = jobs_.spool().documentPath(id, d.number);
+    auto a = worker ? worker->analyze(path, d.format, options_)
+                    : runner_.analyze(path, d.format, options_);
     pages.push_back(a.pages);
     if (a.confidence == analysis::Confidence::kUnknown)
       confidence = "unknown";

@@ -3,7 +3,11 @@
 // A job whose last document is durable is queued here (and, at start-up,
 // every active job not yet analysed). A worker thread runs the document
 // analysis for each document in an isolated child process (limits on time
-// and memory: a hostile document cannot hang or exhaust the server),
+// and memory: a hostile document cannot hang or exhaust the server): each
+// thread keeps one long-lived `pullprint-analyze --serve` process
+// (analysis/worker.h) and replaces it every `documents_per_process`
+// documents; with 0 (or no helper executable) every document gets a fresh
+// process (analysis/runner.h). It then
 // applies the job ticket (copies, page-ranges, number-up, sides) and stores
 // pages, impressions and sheets with their confidence through the committer.
 // Analysis runs after the client was answered: it never adds to submission
@@ -25,6 +29,7 @@
 #include "core/log.h"
 #include "spooler/analysis/analysis.h"
 #include "spooler/analysis/runner.h"
+#include "spooler/analysis/worker.h"
 #include "spooler/job_service.h"
 
 namespace pullprint::spooler {
@@ -32,7 +37,8 @@ namespace pullprint::spooler {
 class AnalysisQueue {
  public:
   AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOptions runner,
-                analysis::AnalysisOptions options, int workers = 1);
+                analysis::AnalysisOptions options, int workers = 1,
+                int documents_per_process = 500);
   ~AnalysisQueue();
   AnalysisQueue(const AnalysisQueue&) = delete;
   AnalysisQueue& operator=(const AnalysisQueue&) = delete;
@@ -41,16 +47,20 @@ class AnalysisQueue {
   // Queues every active job that has no counts yet (start-up).
   void enqueueUnanalysed();
   // Analyses one job now, in the calling thread (tests, and the workers).
-  Status analyzeJob(JobId id);
+  Status analyzeJob(JobId id) { return analyzeJob(id, nullptr); }
   bool waitIdle(std::chrono::milliseconds timeout);
 
  private:
   void run();
+  // With a worker, its long-lived process analyses; else a fresh process.
+  Status analyzeJob(JobId id, analysis::AnalysisWorker* worker);
 
   JobService& jobs_;
   Logger& log_;
+  analysis::RunnerOptions runner_options_;
   analysis::AnalysisRunner runner_;
   analysis::AnalysisOptions options_;
+  int documents_per_process_;
   std::mutex mu_;  // guards queue_, busy_, stop_
   std::condition_variable cv_;
   std::deque<JobId> queue_;

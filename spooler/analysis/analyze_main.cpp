@@ -1,17 +1,27 @@
-// pullprint-analyze: the exec'd helper of AnalysisRunner (RunnerOptions::helper).
-// Analyses one file in-process and writes the encoded verdict (serialize.h) to
-// stdout; with --text prints it readably instead (for humans and scripts).
-// Exit status 0 when a verdict was written, 2 on bad usage.
+// pullprint-analyze: the helper executable of the document analysis.
+// - With a file: analyses it in-process and writes the encoded verdict
+//   (serialize.h) to stdout (AnalysisRunner's exec mode); with --text prints
+//   it readably instead (for humans and scripts).
+// - With --serve: a long-lived analysis process for AnalysisWorker
+//   (worker.h), one document per request read from stdin.
+// Exit status 0 when a verdict was written (or --serve reached EOF), 2 on bad
+// usage, 3 out of memory, 4 internal error.
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "spooler/analysis/analysis.h"
+#include "spooler/analysis/child.h"
 #include "spooler/analysis/serialize.h"
+#include "spooler/analysis/worker.h"
 
 namespace analysis = pullprint::spooler::analysis;
 
@@ -20,68 +30,136 @@ namespace {
 int usage() {
   std::cerr << "usage: pullprint-analyze [--text] [--mime M] [--time-ms N] [--memory BYTES]\n"
                "       [--max-pages N] [--postscript dsc|interpret] [--lines N] [--columns N]\n"
-               "       [--tab N] [--gs PATH] [--] FILE\n";
+               "       [--tab N] [--gs PATH] [--] FILE\n"
+               "       pullprint-analyze --serve\n";
   return 2;
 }
 
-bool number(const char* s, long long& out) {
+bool number(const std::string& s, long long& out) {
   char* end = nullptr;
-  out = std::strtoll(s, &end, 10);
-  return end != s && *end == '\0';
+  out = std::strtoll(s.c_str(), &end, 10);
+  return end != s.c_str() && *end == '\0';
+}
+
+struct Request {
+  analysis::AnalysisOptions options;
+  std::string mime;
+  std::string file;
+  bool text = false;
+};
+
+// Parses the one-document arguments (also the payload of a --serve request).
+bool parse(const std::vector<std::string>& args, Request& r) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--text") {
+      r.text = true;
+      continue;
+    }
+    if (arg == "--") {
+      if (i + 1 != args.size() - 1) return false;
+      r.file = args[++i];
+      break;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      if (!r.file.empty()) return false;
+      r.file = arg;
+      continue;
+    }
+    if (i + 1 >= args.size()) return false;
+    const std::string& value = args[++i];
+    long long n = 0;
+    if (arg == "--mime")
+      r.mime = value;
+    else if (arg == "--gs")
+      r.options.ghostscript = value;
+    else if (arg == "--postscript")
+      r.options.postscript = value == "interpret" ? analysis::PostScriptMode::kAlwaysInterpret
+                                                  : analysis::PostScriptMode::kDscWhenConsistent;
+    else if (!number(value, n) || n < 0)
+      return false;
+    else if (arg == "--time-ms")
+      r.options.limits.time = std::chrono::milliseconds(n);
+    else if (arg == "--memory")
+      r.options.limits.memory_bytes = static_cast<std::size_t>(n);
+    else if (arg == "--max-pages")
+      r.options.limits.max_pages = n;
+    else if (arg == "--lines")
+      r.options.text.lines_per_page = static_cast<int>(n);
+    else if (arg == "--columns")
+      r.options.text.columns = static_cast<int>(n);
+    else if (arg == "--tab")
+      r.options.text.tab_width = static_cast<int>(n);
+    else
+      return false;
+  }
+  return !r.file.empty();
+}
+
+bool writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Reads exactly `size` bytes; false on EOF or error.
+bool readAll(int fd, char* out, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = read(fd, out, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    out += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// --serve: analyses one document per request from fd 0 until EOF, answering
+// each on fd 1 (framing in worker.h). The CPU limit is re-armed per document;
+// the address-space limit was set by the server for the whole process.
+int serve() {
+  for (;;) {
+    std::vector<std::string> args;
+    if (!analysis::readWorkerRequest([](char* out, std::size_t n) { return readAll(0, out, n); },
+                                     args))
+      return 0;  // EOF: the server is done with this process
+    Request r;
+    if (!parse(args, r) || r.text) return 2;
+    struct rusage used {};
+    getrusage(RUSAGE_SELF, &used);
+    const rlim_t spent = static_cast<rlim_t>(used.ru_utime.tv_sec + used.ru_stime.tv_sec) + 1;
+    struct rlimit cpu {};
+    getrlimit(RLIMIT_CPU, &cpu);
+    cpu.rlim_cur = spent + static_cast<rlim_t>(analysis::cpuSeconds(r.options));
+    if (cpu.rlim_max != RLIM_INFINITY && cpu.rlim_cur > cpu.rlim_max) cpu.rlim_cur = cpu.rlim_max;
+    setrlimit(RLIMIT_CPU, &cpu);
+    std::string reply;
+    try {
+      reply = analysis::frameWorkerReply(
+          analysis::encodeAnalysis(analysis::analyzeFile(r.file, r.mime, r.options)));
+    } catch (const std::bad_alloc&) {
+      return analysis::kExitOutOfMemory;  // the heap may be in any state: start afresh
+    } catch (...) {
+      return analysis::kExitInternal;
+    }
+    if (!writeAll(1, reply)) return 1;
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  analysis::AnalysisOptions options;
-  std::string mime;
-  std::string file;
-  bool text = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--text") {
-      text = true;
-      continue;
-    }
-    if (arg == "--") {
-      if (i + 1 != argc - 1) return usage();
-      file = argv[++i];
-      break;
-    }
-    if (arg.rfind("--", 0) != 0) {
-      if (!file.empty()) return usage();
-      file = arg;
-      continue;
-    }
-    if (i + 1 >= argc) return usage();
-    const char* value = argv[++i];
-    long long n = 0;
-    if (arg == "--mime")
-      mime = value;
-    else if (arg == "--gs")
-      options.ghostscript = value;
-    else if (arg == "--postscript")
-      options.postscript = std::string(value) == "interpret"
-                               ? analysis::PostScriptMode::kAlwaysInterpret
-                               : analysis::PostScriptMode::kDscWhenConsistent;
-    else if (!number(value, n) || n < 0)
-      return usage();
-    else if (arg == "--time-ms")
-      options.limits.time = std::chrono::milliseconds(n);
-    else if (arg == "--memory")
-      options.limits.memory_bytes = static_cast<std::size_t>(n);
-    else if (arg == "--max-pages")
-      options.limits.max_pages = n;
-    else if (arg == "--lines")
-      options.text.lines_per_page = static_cast<int>(n);
-    else if (arg == "--columns")
-      options.text.columns = static_cast<int>(n);
-    else if (arg == "--tab")
-      options.text.tab_width = static_cast<int>(n);
-    else
-      return usage();
-  }
-  if (file.empty()) return usage();
+  if (argc == 2 && std::string(argv[1]) == "--serve") return serve();
+  Request r;
+  if (!parse(std::vector<std::string>(argv + 1, argv + argc), r)) return usage();
+  const auto& options = r.options;
+  const auto& mime = r.mime;
+  const auto& file = r.file;
+  const bool text = r.text;
 
   const analysis::DocumentAnalysis a = analysis::analyzeFile(file, mime, options);
   if (text) {
@@ -95,12 +173,5 @@ int main(int argc, char** argv) {
     if (a.pages_of_other_sizes > 0) std::cout << "other sizes: " << a.pages_of_other_sizes << "\n";
     return 0;
   }
-  const std::string bytes = analysis::encodeAnalysis(a);
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = write(1, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) return 1;
-    done += static_cast<std::size_t>(n);
-  }
-  return 0;
+  return writeAll(1, analysis::encodeAnalysis(a)) ? 0 : 1;
 }

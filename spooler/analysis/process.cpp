@@ -34,7 +34,7 @@ ChildExit decode(int status) {
 }  // namespace
 
 pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, int fd3,
-                      const SpawnLimits& limits) {
+                      const SpawnLimits& limits, int stdin_fd) {
   if (argv.empty()) return -1;
   // Everything the child needs is prepared before fork: it may only call
   // async-signal-safe functions afterwards.
@@ -55,9 +55,9 @@ pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int s
   const int out = stdout_fd >= 0 ? fcntl(stdout_fd, F_DUPFD, 10) : null_fd;
   const int err = stderr_fd >= 0 ? fcntl(stderr_fd, F_DUPFD, 10) : null_fd;
   const int three = fd3 >= 0 ? fcntl(fd3, F_DUPFD, 10) : null_fd;
-  if (null_fd < 0 || out < 0 || err < 0 || three < 0) _exit(126);
-  if (dup2(null_fd, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(three, 3) < 0)
-    _exit(126);
+  const int in = stdin_fd >= 0 ? fcntl(stdin_fd, F_DUPFD, 10) : null_fd;
+  if (null_fd < 0 || out < 0 || err < 0 || three < 0 || in < 0) _exit(126);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(three, 3) < 0) _exit(126);
   closeRange(4);
   if (limits.new_process_group) setpgid(0, 0);
   struct rlimit core = {0, 0};
@@ -136,6 +136,10 @@ ChildExit superviseChild(pid_t pid, std::vector<ChildOutput> outputs, const Dead
   }
   closeAll();
   // Phase 2: all pipes closed; wait for the exit, still bounded by the deadline.
+  return reapChild(pid, deadline, kill_group);
+}
+
+ChildExit reapChild(pid_t pid, const Deadline& deadline, bool kill_group) {
   for (;;) {
     int status = 0;
     const pid_t r = waitpid(pid, &status, WNOHANG);

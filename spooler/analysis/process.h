@@ -2,7 +2,7 @@
 // Child processes for analysis: spawn a program under resource limits, pump
 // its output pipes until it exits or a deadline passes, kill it by PID.
 //
-// Invariants: the child gets stdin from /dev/null, only the descriptors
+// Invariants: the child gets stdin from /dev/null (unless given), only the descriptors
 // passed in (everything else is closed before exec), RLIMIT_AS and
 // RLIMIT_CPU when given, and a core size of 0. Between fork and exec the
 // child calls only async-signal-safe functions (safe from a multi-threaded
@@ -43,10 +43,10 @@ struct ChildExit {
   std::optional<int> signal;  // terminating signal, if any
 };
 
-// Starts `argv` with the given pipe write ends as its fd 1, 2 and 3 (-1 =
+// Starts `argv` with the given descriptors as its fd 1, 2, 3 and 0 (-1 =
 // /dev/null). Returns the PID or -1.
 pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, int fd3,
-                      const SpawnLimits& limits);
+                      const SpawnLimits& limits, int stdin_fd = -1);
 
 // Reads the outputs until all reach EOF and the child exits, or the deadline
 // passes, or *stop becomes true (then the child is killed). Closes the fds.
@@ -54,6 +54,10 @@ pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int s
 // child must lead one: SpawnLimits::new_process_group).
 ChildExit superviseChild(pid_t pid, std::vector<ChildOutput> outputs, const Deadline& deadline,
                          const bool* stop = nullptr, bool kill_group = false);
+
+// Waits for a child whose output is done to exit; kills it (timed_out) when
+// the deadline passes first.
+ChildExit reapChild(pid_t pid, const Deadline& deadline, bool kill_group = false);
 
 // Kills (SIGKILL) and reaps a child; safe to call on an already exited child.
 void killAndReap(pid_t pid, bool kill_group = false);

@@ -12,15 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "spooler/analysis/child.h"
 #include "spooler/analysis/process.h"
 #include "spooler/analysis/serialize.h"
 
 namespace pullprint::spooler::analysis {
 namespace {
-
-// Child exit codes besides 0 (verdict written).
-constexpr int kExitOutOfMemory = 3;
-constexpr int kExitInternal = 4;
 
 std::size_t currentAddressSpace() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
@@ -39,10 +36,6 @@ bool writeAll(int fd, std::string_view data) {
     data.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
-}
-
-long cpuSeconds(const AnalysisOptions& options) {
-  return static_cast<long>((options.limits.time.count() + 999) / 1000) + 1;
 }
 
 // Body of the forked (not exec'd) child. Never returns.
@@ -69,32 +62,6 @@ long cpuSeconds(const AnalysisOptions& options) {
   _exit(code);
 }
 
-std::vector<std::string> helperArgs(const std::filesystem::path& helper,
-                                    const std::filesystem::path& file, std::string_view mime,
-                                    const AnalysisOptions& o) {
-  return {helper.string(),
-          "--mime",
-          std::string(mime),
-          "--time-ms",
-          std::to_string(o.limits.time.count()),
-          "--memory",
-          std::to_string(o.limits.memory_bytes),
-          "--max-pages",
-          std::to_string(o.limits.max_pages),
-          "--postscript",
-          o.postscript == PostScriptMode::kAlwaysInterpret ? "interpret" : "dsc",
-          "--lines",
-          std::to_string(o.text.lines_per_page),
-          "--columns",
-          std::to_string(o.text.columns),
-          "--tab",
-          std::to_string(o.text.tab_width),
-          "--gs",
-          o.ghostscript,
-          "--",
-          file.string()};
-}
-
 DocumentAnalysis failure(std::string_view why, std::string note) {
   DocumentAnalysis a;
   a.reason = std::string(why);
@@ -103,6 +70,40 @@ DocumentAnalysis failure(std::string_view why, std::string note) {
 }
 
 }  // namespace
+
+std::vector<std::string> helperArguments(const std::filesystem::path& file, std::string_view mime,
+                                         const AnalysisOptions& o) {
+  return {"--mime",       std::string(mime),
+          "--time-ms",    std::to_string(o.limits.time.count()),
+          "--memory",     std::to_string(o.limits.memory_bytes),
+          "--max-pages",  std::to_string(o.limits.max_pages),
+          "--postscript", o.postscript == PostScriptMode::kAlwaysInterpret ? "interpret" : "dsc",
+          "--lines",      std::to_string(o.text.lines_per_page),
+          "--columns",    std::to_string(o.text.columns),
+          "--tab",        std::to_string(o.text.tab_width),
+          "--gs",         o.ghostscript,
+          "--",           file.string()};
+}
+
+DocumentAnalysis childFailure(std::string_view why, std::string note) {
+  return failure(why, std::move(note));
+}
+
+DocumentAnalysis verdictOfDeadChild(const ChildExit& exit, const AnalysisOptions& options) {
+  const std::string limit = " (limit " + std::to_string(options.limits.time.count()) + " ms, " +
+                            std::to_string(options.limits.memory_bytes >> 20) + " MiB)";
+  if (exit.timed_out)
+    return failure(reason::kTimeLimit, "analysis process killed at the wall-clock limit" + limit);
+  if (exit.signal && (*exit.signal == SIGXCPU))
+    return failure(reason::kTimeLimit, "analysis process hit its CPU limit" + limit);
+  if (exit.exit_code == kExitOutOfMemory || (exit.signal && *exit.signal == SIGKILL))
+    return failure(reason::kMemoryLimit, "analysis process ran out of memory" + limit);
+  if (exit.signal)
+    return failure(reason::kCrashed,
+                   "analysis process died from signal " + std::to_string(*exit.signal));
+  return failure(reason::kCrashed, "analysis process failed (exit " +
+                                       std::to_string(exit.exit_code.value_or(-1)) + ")");
+}
 
 DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std::string_view mime,
                                          const AnalysisOptions& options) const {
@@ -122,7 +123,9 @@ DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std:
     limits.address_space_bytes = kHelperBaseline + options.limits.memory_bytes;
     limits.cpu_seconds = cpuSeconds(options);
     limits.new_process_group = true;
-    pid = spawnWithLimits(helperArgs(options_.helper, file, mime, options), fds[1], -1, -1, limits);
+    std::vector<std::string> argv = helperArguments(file, mime, options);
+    argv.insert(argv.begin(), options_.helper.string());
+    pid = spawnWithLimits(argv, fds[1], -1, -1, limits);
   }
   close(fds[1]);
   if (pid < 0) {
@@ -144,23 +147,11 @@ DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std:
   const ChildExit exit = superviseChild(pid, std::move(outputs), deadline, &too_big,
                                         /*kill_group=*/true);
 
-  const std::string limit = " (limit " + std::to_string(options.limits.time.count()) + " ms, " +
-                            std::to_string(options.limits.memory_bytes >> 20) + " MiB)";
-  if (exit.timed_out)
-    return failure(reason::kTimeLimit, "analysis process killed at the wall-clock limit" + limit);
-  if (exit.exit_code == 0 && !too_big) {
+  if (!exit.timed_out && exit.exit_code == 0 && !too_big) {
     if (auto decoded = decodeAnalysis(reply)) return *decoded;
     return failure(reason::kCrashed, "analysis process sent an unreadable verdict");
   }
-  if (exit.signal && (*exit.signal == SIGXCPU))
-    return failure(reason::kTimeLimit, "analysis process hit its CPU limit" + limit);
-  if (exit.exit_code == kExitOutOfMemory || (exit.signal && *exit.signal == SIGKILL))
-    return failure(reason::kMemoryLimit, "analysis process ran out of memory" + limit);
-  if (exit.signal)
-    return failure(reason::kCrashed,
-                   "analysis process died from signal " + std::to_string(*exit.signal));
-  return failure(reason::kCrashed, "analysis process failed (exit " +
-                                       std::to_string(exit.exit_code.value_or(-1)) + ")");
+  return verdictOfDeadChild(exit, options);
 }
 
 DocumentAnalysis analyzeIsolated(const std::filesystem::path& file, std::string_view mime,
