@@ -302,6 +302,11 @@ class DocumentUpload final : public DocumentSink {
   }
 
   void finish(Respond respond) override {
+    auto fd = writer_->publish();
+    if (!fd) {
+      fail(fd.status(), std::move(respond));
+      return;
+    }
     ended_ = true;
     Document doc;
     doc.job_id = job_.id;
@@ -331,7 +336,7 @@ class DocumentUpload final : public DocumentSink {
     ipp_status_t ok_status = ok_status_;
     Ticket ticket = ticket_;
     s_.jobs.documentReceived(
-        updated, doc, writer_->releaseFd(), last_, final_state, reasons, [=](Status st) {
+        updated, doc, std::move(*fd), last_, final_state, reasons, [=](Status st) {
           if (!st) {
             s->log.error("job.store-failed", {{"job", id}, {"error", st.toString()}});
             respond(errorBytes(holder->get(), ippStatusFor(st), st.message()));

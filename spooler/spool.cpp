@@ -40,14 +40,20 @@ std::filesystem::path SpoolDir::documentPath(JobId job, int document) const {
 
 Result<std::unique_ptr<SpoolWriter>> SpoolDir::create(JobId job, int document) {
   auto p = documentPath(job, document);
-  int fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  bool named = false;
+  int fd = ::openat(dirfd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // No O_TMPFILE on this file system: the file is named from the start.
+    named = true;
+    fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  }
   if (fd < 0) {
     int e = errno;
     StatusCode code =
         (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
     return Status(code, "spool: cannot create document file: " + std::string(std::strerror(e)));
   }
-  return std::make_unique<SpoolWriter>(p, UniqueFd(fd));
+  return std::make_unique<SpoolWriter>(p, UniqueFd(fd), dirfd_.get(), named);
 }
 
 void SpoolDir::remove(JobId job, int document) { ::unlink(documentPath(job, document).c_str()); }
@@ -81,9 +87,34 @@ Status SpoolDir::syncDirectory() const {
   return Status::ok();
 }
 
-SpoolWriter::SpoolWriter(std::filesystem::path path, UniqueFd fd)
-    : path_(std::move(path)), fd_(std::move(fd)), sha_(EVP_MD_CTX_new()) {
+SpoolWriter::SpoolWriter(std::filesystem::path path, UniqueFd fd, int dirfd, bool named)
+    : path_(std::move(path)),
+      fd_(std::move(fd)),
+      dirfd_(dirfd),
+      named_(named),
+      sha_(EVP_MD_CTX_new()) {
   EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
+}
+
+Result<UniqueFd> SpoolWriter::publish() {
+  if (!fd_.valid()) return Status(StatusCode::kInternal, "spool: document already published");
+  if (!named_) {
+    const std::string name = path_.filename().string();
+    char proc[64];
+    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd_.get());
+    int rc = ::linkat(AT_FDCWD, proc, dirfd_, name.c_str(), AT_SYMLINK_FOLLOW);
+    // Without /proc, AT_EMPTY_PATH does the same (it needs CAP_DAC_READ_SEARCH).
+    if (rc != 0 && errno == ENOENT)
+      rc = ::linkat(fd_.get(), "", dirfd_, name.c_str(), AT_EMPTY_PATH);
+    if (rc != 0) {
+      int e = errno;
+      StatusCode code =
+          (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
+      return Status(code, "spool: cannot name document file: " + std::string(std::strerror(e)));
+    }
+    named_ = true;
+  }
+  return std::move(fd_);
 }
 
 SpoolWriter::~SpoolWriter() { EVP_MD_CTX_free(sha_); }

@@ -4,6 +4,11 @@
 // ("00000042-1.doc"); nothing from a request ever becomes part of a path.
 // A SpoolWriter streams one document to disk as it arrives, hashing it
 // (SHA-256) on the way, so memory stays bounded whatever the document size.
+// The file has no name while it arrives (O_TMPFILE): a document cut off
+// mid-upload, by a crash or a full disk, leaves nothing behind, and creating
+// it does not hold the spool directory's lock while ext4 allocates the inode
+// (the lock is taken only to link the finished file under its name).
+// File systems without O_TMPFILE get the name at once (O_CREAT|O_EXCL).
 // Durability: the committer fdatasync()s each finished file and fsync()s the
 // directory before the job row that names it commits (see committer.h).
 //
@@ -62,7 +67,7 @@ class SpoolDir {
 
   std::filesystem::path documentPath(JobId job, int document) const;
 
-  // Creates a new, empty document file; fails if it exists.
+  // Starts a new, empty document file (unnamed until SpoolWriter::publish).
   Result<std::unique_ptr<SpoolWriter>> create(JobId job, int document);
 
   // Removes a document file; missing files are fine.
@@ -89,7 +94,9 @@ class SpoolDir {
 // Streams one document into its spool file.
 class SpoolWriter {
  public:
-  SpoolWriter(std::filesystem::path path, UniqueFd fd);
+  // `named`: the file already has its name (no O_TMPFILE); `dirfd` is the
+  // spool directory, borrowed (the SpoolDir outlives its writers).
+  SpoolWriter(std::filesystem::path path, UniqueFd fd, int dirfd, bool named);
   ~SpoolWriter();
   SpoolWriter(const SpoolWriter&) = delete;
   SpoolWriter& operator=(const SpoolWriter&) = delete;
@@ -99,13 +106,17 @@ class SpoolWriter {
   std::int64_t size() const { return size_; }
   // Finishes the hash; call once after the last write.
   std::string finishSha256();
-  // Hands over the descriptor (for the committer's fdatasync).
-  UniqueFd releaseFd() { return std::move(fd_); }
+  // Gives the finished file its name in the spool directory (fails if that
+  // name exists) and hands over the descriptor, for the committer's
+  // fdatasync. Call once, after the last write.
+  Result<UniqueFd> publish();
   const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
   UniqueFd fd_;
+  int dirfd_;
+  bool named_;
   EVP_MD_CTX* sha_;
   std::int64_t size_ = 0;
 };

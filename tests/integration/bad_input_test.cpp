@@ -349,13 +349,14 @@ TEST_CASE("a client that stalls mid-body is cut off and its job aborted", "[bad-
     REQUIRE(c.send(httpHead(srv.port(), "/printers/followme",
                             static_cast<long long>(ipp.size() + doc.size())) +
                    ipp + doc.substr(0, 150000)));
-    // The job exists and part of its document is on disk ...
+    // The job exists and part of its document is on disk (unnamed until
+    // complete) ...
     std::int64_t id = 0;
     REQUIRE(waitFor(
         [&] {
           auto rows = jobRows(srv.database());
           if (!rows.empty() && rows.back().id > earlier.back().id) id = rows.back().id;
-          return id > 0 && fs::exists(srv.documentPath(id));
+          return id > 0 && srv.bytesBeingReceived() > 0;
         },
         5s));
     // ... then the client goes silent: closed after idle_timeout_seconds.
@@ -364,6 +365,7 @@ TEST_CASE("a client that stalls mid-body is cut off and its job aborted", "[bad-
     CHECK(std::chrono::steady_clock::now() - start >= 1000ms);
     CHECK(waitFor([&] { return jobRow(srv.database(), id)->state == "aborted"; }, 5s));
     CHECK_FALSE(fs::exists(srv.documentPath(id)));
+    CHECK(srv.bytesBeingReceived() == 0);  // the unnamed file was closed, so it is gone
     IppReply j = getJob(srv.port(), static_cast<int>(id), "alice");
     REQUIRE(j.ipp);
     CHECK(j.ipp.integer("job-state") == 8);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -62,6 +63,21 @@ fs::path PullprintServer::documentPath(std::int64_t jobId, int doc) const {
   char name[48];
   std::snprintf(name, sizeof name, "%08lld-%d.doc", static_cast<long long>(jobId), doc);
   return spoolDir() / name;
+}
+
+std::uintmax_t PullprintServer::bytesBeingReceived() const {
+  if (!running()) return 0;
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  const fs::path fds = "/proc/" + std::to_string(process_->pid()) + "/fd";
+  for (const auto& e : fs::directory_iterator(fds, ec)) {
+    const std::string target = fs::read_symlink(e.path(), ec).string();
+    // An unnamed file in the spool directory reads "<spool>/#<inode> (deleted)".
+    if (ec || target.rfind(spoolDir().string() + "/#", 0) != 0) continue;
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) == 0) total += static_cast<std::uintmax_t>(st.st_size);
+  }
+  return total;
 }
 
 void PullprintServer::start() {

@@ -83,6 +83,9 @@ class PullprintServer {
   fs::path database() const { return stateDir_ / "pullprint.db"; }
   fs::path configPath() const { return dir_ / "pullprint.toml"; }
   fs::path documentPath(std::int64_t jobId, int doc = 1) const;
+  // Bytes of documents still arriving: the spool files pullprintd holds open
+  // that have no name yet (O_TMPFILE, spooler/spool.h), read from /proc/PID/fd.
+  std::uintmax_t bytesBeingReceived() const;
   // pullprintd --add-user NAME --role ROLE (password on stdin). Throws on failure.
   void addUser(const std::string& name, const std::string& password,
                const std::string& role = "user") const;

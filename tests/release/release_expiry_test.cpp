@@ -63,8 +63,8 @@ struct Fixture {
     std::string data = "%PDF-1.4 " + owner;
     REQUIRE(w->write(data.data(), data.size()).isOk());
     Document d{j.id, doc, "application/pdf", "x", w->size(), w->finishSha256(), std::nullopt};
-    jobs->documentReceived(j, d, w->releaseFd(), true, JobState::kHeld, "job-hold-until-specified",
-                           std::move(done));
+    jobs->documentReceived(j, d, std::move(*w->publish()), true, JobState::kHeld,
+                           "job-hold-until-specified", std::move(done));
     return j.id;
   }
 

@@ -56,7 +56,7 @@ struct Fixture {
     auto w = std::move(*spool->create(j.id, doc));
     REQUIRE(w->write(data.data(), data.size()).isOk());
     Document d{j.id, doc, "application/pdf", "x", w->size(), w->finishSha256(), std::nullopt};
-    auto fd = w->releaseFd();
+    auto fd = std::move(*w->publish());
     Status s = wait([&](JobService::Done done) {
       jobs->documentReceived(j, d, std::move(fd), true, JobState::kHeld, "job-hold-until-specified",
                              done);
@@ -150,6 +150,8 @@ TEST_CASE("recovery: held jobs survive, half-received jobs abort, orphans go") {
   REQUIRE(f.jobs->beginDocument(half.id, &doc).isOk());
   auto w = std::move(*f.spool->create(half.id, doc));
   REQUIRE(w->write("partial", 7).isOk());
+  // Unnamed until published: a partial upload is never visible in the spool.
+  CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(half.id, doc)));
   w.reset();
   // An orphan file no job claims.
   { std::ofstream(f.spool->documentPath(999, 1)) << "orphan"; }
@@ -160,7 +162,8 @@ TEST_CASE("recovery: held jobs survive, half-received jobs abort, orphans go") {
   REQUIRE(report.isOk());
   CHECK(report->active == 1);
   CHECK(report->aborted == 1);
-  CHECK(report->orphans_removed == 2);  // the partial upload and the orphan
+  CHECK(report->orphans_removed == 1);  // the orphan; the partial upload left no file
+  CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(half.id, doc)));
   CHECK(f.jobs->active(held)->state == JobState::kHeld);
   CHECK(slurp(f.spool->documentPath(held, 1)) == "held document");
   CHECK((**f.store->job(half.id)).state == JobState::kAborted);
@@ -184,7 +187,7 @@ TEST_CASE("a document for a job cancelled during upload is dropped") {
                                 done);
            }).isOk());
   Document d{j.id, doc, "text/plain", "x", 3, w->finishSha256(), std::nullopt};
-  auto fd = w->releaseFd();
+  auto fd = std::move(*w->publish());
   Status s = f.wait([&](auto done) {
     f.jobs->documentReceived(j, d, std::move(fd), true, JobState::kHeld, "", done);
   });
@@ -233,7 +236,7 @@ TEST_CASE("committer: completions in submission order, each after its row is com
     if (i % 3 == 0) {  // some ops carry a spool file to sync first
       auto writer = std::move(*f.spool->create(id, 1));
       REQUIRE(writer->write("x", 1).isOk());
-      op.sync_files.push_back(writer->releaseFd());
+      op.sync_files.push_back(std::move(*writer->publish()));
     }
     op.done = [&, i, id, fails](Status s) {
       order.push_back(i);
