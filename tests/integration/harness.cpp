@@ -4,11 +4,8 @@
 
 #include <sqlite3.h>
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 #include "tests/support/ipp_tool.h"
@@ -283,26 +280,6 @@ std::vector<JobRow> jobRows(const fs::path& database) { return queryJobs(databas
 
 // ---------------------------------------------------------------------------
 // Bytes
-
-std::string sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(digits[md[i] >> 4]);
-    out.push_back(digits[md[i] & 15]);
-  }
-  return out;
-}
-
-std::string sha256File(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return sha256Hex(data);
-}
 
 std::string randomBytes(size_t size, std::uint32_t seed) {
   std::string out(size, '\0');

@@ -35,6 +35,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/pullprintd.h"
+#include "tests/support/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace pullprint::itest {
@@ -179,8 +180,8 @@ std::vector<JobRow> jobRows(const fs::path& database);
 // ---------------------------------------------------------------------------
 // Bytes
 
-std::string sha256Hex(std::string_view bytes);
-std::string sha256File(const fs::path& path);
+using testing::sha256File;  // tests/support/sha256.h
+using testing::sha256Hex;
 // Deterministic pseudo-random bytes (seeded), for documents of any size.
 std::string randomBytes(size_t size, std::uint32_t seed);
 // A small valid PDF (Ghostscript) with `label` on its page, read into memory.

@@ -3,7 +3,6 @@
 #include "tests/support/base64.h"
 
 #include <cups/cups.h>
-#include <openssl/evp.h>
 
 #include <cstring>
 #include <fstream>
@@ -240,29 +239,6 @@ std::optional<std::vector<int>> printerJobIds(const std::string& printerUri) {
 
 // ---------------------------------------------------------------------------
 // Bytes
-
-std::string sha256File(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
-}
 
 void writeRandomFile(const fs::path& path, size_t size, std::uint32_t seed) {
   std::mt19937_64 rng(seed);

@@ -29,6 +29,7 @@
 
 #include "tests/support/process.h"
 #include "tests/support/pullprintd.h"
+#include "tests/support/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace pullprint::rtest {
@@ -125,7 +126,7 @@ std::optional<std::vector<int>> printerJobIds(const std::string& printerUri);
 // ---------------------------------------------------------------------------
 // Bytes
 
-std::string sha256File(const fs::path& path);
+using testing::sha256File;  // tests/support/sha256.h
 // Writes `size` deterministic pseudo-random bytes (seeded).
 void writeRandomFile(const fs::path& path, size_t size, std::uint32_t seed);
 
