@@ -1,6 +1,5 @@
 #include "tests/support/http_client.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -13,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/support/wait.h"
+
 namespace pullprint::testing {
 
 std::string HttpResponse::header(const std::string& lowerName) const {
@@ -23,10 +24,7 @@ std::string HttpResponse::header(const std::string& lowerName) const {
 RawConn::RawConn(std::uint16_t port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = loopbackAddress(port);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;
     ::close(fd_);
