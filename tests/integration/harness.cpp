@@ -2,310 +2,41 @@
 
 #include "tests/support/base64.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "tests/support/ipp_tool.h"
-#include "tests/support/wait.h"
-
-#ifndef PULLPRINTD_PATH
-#error "PULLPRINTD_PATH must name the pullprintd binary"
-#endif
 
 namespace pullprint::itest {
-
-using testing::waitFor;
 
 // ---------------------------------------------------------------------------
 // PullprintServer
 
-PullprintServer::PullprintServer(ServerOptions options)
-    : options_(std::move(options)), dir_("pullprint-itest") {
-  // 0755 so that an lp-owned CUPS backend never needs anything here, and so
-  // that a tmpfs mounted below stays reachable.
-  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
-                                   fs::perms::group_exec | fs::perms::others_read |
-                                   fs::perms::others_exec);
-  stateDir_ = options_.stateDir.empty() ? dir_ / "state" : options_.stateDir;
-  spoolDir_ = options_.spoolDir.empty() ? stateDir_ / "spool" : options_.spoolDir;
-  std::string toml = "[server]\nlog_level = \"debug\"\n" + options_.serverToml + "\n";
-  toml += "[spool]\n";
-  if (!options_.spoolDir.empty()) toml += "directory = \"" + spoolDir_.string() + "\"\n";
-  toml += options_.spoolToml + "\n" + options_.toml + "\n";
-  testing::writeFile(configPath(), toml);
-}
-
-PullprintServer::~PullprintServer() {
-  if (process_) process_->terminate(3000ms);
-}
-
-std::string PullprintServer::uri(const std::string& queue, bool tls) const {
-  return std::string(tls ? "ipps" : "ipp") + "://127.0.0.1:" + std::to_string(port_) +
-         "/printers/" + queue;
-}
-
-fs::path PullprintServer::documentPath(std::int64_t jobId, int doc) const {
-  char name[48];
-  std::snprintf(name, sizeof name, "%08lld-%d.doc", static_cast<long long>(jobId), doc);
-  return spoolDir() / name;
-}
-
-std::uintmax_t PullprintServer::bytesBeingReceived() const {
-  if (!running()) return 0;
-  std::uintmax_t total = 0;
-  std::error_code ec;
-  const fs::path fds = "/proc/" + std::to_string(process_->pid()) + "/fd";
-  for (const auto& e : fs::directory_iterator(fds, ec)) {
-    const std::string target = fs::read_symlink(e.path(), ec).string();
-    // An unnamed file in the spool directory reads "<spool>/#<inode> (deleted)".
-    if (ec || target.rfind(spoolDir().string() + "/#", 0) != 0) continue;
-    struct stat st {};
-    if (::stat(e.path().c_str(), &st) == 0) total += static_cast<std::uintmax_t>(st.st_size);
-  }
-  return total;
-}
-
-void PullprintServer::start() {
-  if (running()) throw std::runtime_error("pullprintd is already running");
-  const bool pickPort = port_ == 0;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (pickPort) port_ = testing::pickFreePort();
-    testing::ProcessOptions po;
-    po.argv = {PULLPRINTD_PATH,      "--listen",         "127.0.0.1:" + std::to_string(port_),
-               "--state-dir",        stateDir_.string(), "--config",
-               configPath().string()};
-    po.logDir = dir_.path();
-    po.logName = "pullprintd";
-    process_ = std::make_unique<testing::Process>(po);
-    ++runs_;
-    bool up = waitFor([&] { return !process_->running() || printerAnswers(port_); }, 20s, 10ms);
-    if (up && process_->running()) return;
-    std::string err = log();
-    process_->terminate(1000ms);
-    if (!(pickPort && err.find("cannot listen") != std::string::npos)) break;
-  }
-  throw std::runtime_error("pullprintd did not start: " + describe());
-}
-
-void PullprintServer::kill9() {
-  if (process_) process_->kill();
-}
-
-void PullprintServer::stop() {
-  if (process_) process_->terminate(5000ms);
-}
-
-bool PullprintServer::running() const { return process_ && process_->running(); }
-
-void PullprintServer::addUser(const std::string& name, const std::string& password,
-                              const std::string& role) const {
-  testing::RunOptions ro;
-  ro.stdinData = password + "\n";
-  auto r = testing::runCommand({PULLPRINTD_PATH, "--state-dir", stateDir_.string(), "--config",
-                                configPath().string(), "--add-user", name, "--role", role},
-                               20s, ro);
-  if (!r.ok()) throw std::runtime_error("--add-user failed: " + r.describe());
-}
-
-std::string PullprintServer::log() const {
-  return testing::readFile(dir_ / "pullprintd.stderr") +
-         testing::readFile(dir_ / "pullprintd.stdout");
-}
-
-std::string PullprintServer::describe() const {
-  std::ostringstream out;
-  out << "pullprintd on port " << port_ << ", state " << stateDir_ << ", runs " << runs_ << "\n";
-  if (process_) out << process_->describe() << "\n";
-  out << "--- config ---\n" << testing::readFile(configPath());
-  out << "--- log tail ---\n" << testing::tailFile(dir_ / "pullprintd.stderr", 6000);
-  return out.str();
-}
-
-// ---------------------------------------------------------------------------
-// RawConn
-
-std::string HttpResponse::header(const std::string& lowerName) const {
-  auto it = headers.find(lowerName);
-  return it == headers.end() ? "" : it->second;
-}
-
-RawConn::RawConn(std::uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int e = errno;
-    ::close(fd_);
-    fd_ = -1;
-    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e));
-  }
-  int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-RawConn::~RawConn() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-bool RawConn::send(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-void RawConn::shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
-
-bool RawConn::fill(std::chrono::steady_clock::time_point deadline) {
-  if (eof_) return false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    char tmp[65536];
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buf_.append(tmp, static_cast<size_t>(n));
-    return true;
-  }
-}
-
-bool RawConn::waitClosed(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!eof_) {
-    if (!fill(deadline) && !eof_) return false;
-  }
-  return true;
-}
-
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t");
-  auto e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-// Decodes a chunked body at the start of `in`. Returns bytes consumed, or 0
-// when incomplete.
-size_t dechunk(const std::string& in, std::string* out) {
-  size_t pos = 0;
-  out->clear();
-  for (;;) {
-    auto eol = in.find("\r\n", pos);
-    if (eol == std::string::npos) return 0;
-    size_t len = std::stoul(in.substr(pos, eol - pos), nullptr, 16);
-    pos = eol + 2;
-    if (len == 0) {
-      // Trailers end with an empty line.
-      auto end = in.find("\r\n", pos);
-      while (end != std::string::npos && end != pos) {
-        pos = end + 2;
-        end = in.find("\r\n", pos);
-      }
-      if (end == std::string::npos) return 0;
-      return end + 2;
-    }
-    if (in.size() < pos + len + 2) return 0;
-    out->append(in, pos, len);
-    pos += len + 2;
-  }
+testing::PullprintdOptions daemonOptions(const ServerOptions& options) {
+  testing::PullprintdOptions o;
+  o.dirPrefix = "pullprint-itest";
+  o.stateDir = options.stateDir;
+  o.spoolDir = options.spoolDir;
+  return o;
 }
 
 }  // namespace
 
-HttpResponse RawConn::readResponse(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  HttpResponse r;
-  size_t headEnd;
-  while ((headEnd = buf_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(deadline)) return r;
-  }
-  std::istringstream head(buf_.substr(0, headEnd));
-  std::string line;
-  std::getline(head, line);
-  {
-    std::istringstream sl(line);
-    std::string version;
-    sl >> version >> r.status;
-    std::getline(sl, r.reason);
-    r.reason = trim(r.reason);
-  }
-  while (std::getline(head, line)) {
-    auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    r.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
-  }
-  std::string rest = buf_.substr(headEnd + 4);
-  if (r.status >= 100 && r.status < 200) {
-    buf_ = rest;
-    return r;
-  }
-  if (!r.header("content-length").empty()) {
-    size_t len = std::stoul(r.header("content-length"));
-    while (rest.size() < len) {
-      if (!fill(deadline)) {
-        r.status = 0;
-        return r;
-      }
-      rest = buf_.substr(headEnd + 4);
-    }
-    r.body = rest.substr(0, len);
-    buf_ = rest.substr(len);
-  } else if (lower(r.header("transfer-encoding")).find("chunked") != std::string::npos) {
-    size_t used;
-    while ((used = dechunk(rest, &r.body)) == 0) {
-      if (!fill(deadline)) {
-        r.status = 0;
-        return r;
-      }
-      rest = buf_.substr(headEnd + 4);
-    }
-    buf_ = rest.substr(used);
-  } else {
-    while (fill(deadline)) {
-    }
-    r.body = buf_.substr(headEnd + 4);
-    buf_.clear();
-  }
-  return r;
+PullprintServer::PullprintServer(ServerOptions options)
+    : testing::Pullprintd(daemonOptions(options)) {
+  std::string toml = "[server]\nlog_level = \"debug\"\n" + options.serverToml + "\n";
+  toml += "[spool]\n";
+  if (!options.spoolDir.empty()) toml += "directory = \"" + spoolDir().string() + "\"\n";
+  toml += options.spoolToml + "\n" + options.toml + "\n";
+  writeConfig(toml);
 }
+
+void PullprintServer::start() { startUntil(printerAnswers, 20s); }
 
 // ---------------------------------------------------------------------------
 // Ipp
@@ -549,26 +280,6 @@ std::vector<JobRow> jobRows(const fs::path& database) { return queryJobs(databas
 
 // ---------------------------------------------------------------------------
 // Bytes
-
-std::string sha256Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(digits[md[i] >> 4]);
-    out.push_back(digits[md[i] & 15]);
-  }
-  return out;
-}
-
-std::string sha256File(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return sha256Hex(data);
-}
 
 std::string randomBytes(size_t size, std::uint32_t seed) {
   std::string out(size, '\0');

@@ -1,14 +1,13 @@
 // Helpers for pullprint's end-to-end tests (tests/integration/).
 //
-// PullprintServer runs the real `pullprintd` binary (PULLPRINTD_PATH) on
-// 127.0.0.1:<picked port> with a private state directory and a config file,
-// through tests/support's Process (own process group, stopped by PID, dies
-// with the test). It can be SIGKILLed and restarted on the same state
-// directory and port (durability tests).
+// PullprintServer runs the real `pullprintd` binary through tests/support's
+// Pullprintd (127.0.0.1:<picked port>, private state directory, stopped by
+// PID, dies with the test) with a generated config file. It can be SIGKILLed
+// and restarted on the same state directory and port (durability tests).
 //
-// RawConn is a blocking TCP client with deadlines on every read: tests send
-// exact bytes (partial bodies, Expect: 100-continue, chunked encoding,
-// garbage) and read raw HTTP responses.
+// RawConn (tests/support/http_client.h) is a blocking TCP client with
+// deadlines on every read: tests send exact bytes (partial bodies,
+// Expect: 100-continue, chunked encoding, garbage) and read raw HTTP responses.
 //
 // Ipp wraps a libcups ipp_t: requests are built with libcups and encoded
 // with ippWriteIO into a byte string; responses are decoded with ippReadIO.
@@ -33,7 +32,10 @@
 #include <vector>
 
 #include "tests/support/base64.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/pullprintd.h"
+#include "tests/support/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace pullprint::itest {
@@ -59,85 +61,22 @@ struct ServerOptions {
   fs::path stateDir;
 };
 
-class PullprintServer {
+// tests/support's Pullprintd with the integration tests' generated config
+// (log_level = "debug", [spool]) and Get-Printer-Attributes as readiness.
+class PullprintServer : public testing::Pullprintd {
  public:
   explicit PullprintServer(ServerOptions options = {});
-  ~PullprintServer();
-  PullprintServer(const PullprintServer&) = delete;
-  PullprintServer& operator=(const PullprintServer&) = delete;
 
   // Starts pullprintd and waits until it answers Get-Printer-Attributes.
   // The first start picks a free port; restarts reuse it. Throws on failure.
   void start();
-  // SIGKILL now (no clean shutdown) and reap.
-  void kill9();
-  // SIGTERM and wait.
-  void stop();
-  bool running() const;
-
-  std::uint16_t port() const { return port_; }
-  std::string uri(const std::string& queue = "followme", bool tls = false) const;
-  const fs::path& dir() const { return dir_.path(); }
-  fs::path stateDir() const { return stateDir_; }
-  fs::path spoolDir() const { return spoolDir_; }
-  fs::path database() const { return stateDir_ / "pullprint.db"; }
-  fs::path configPath() const { return dir_ / "pullprint.toml"; }
-  fs::path documentPath(std::int64_t jobId, int doc = 1) const;
-  // Bytes of documents still arriving: the spool files pullprintd holds open
-  // that have no name yet (O_TMPFILE, spooler/spool.h), read from /proc/PID/fd.
-  std::uintmax_t bytesBeingReceived() const;
-  // pullprintd --add-user NAME --role ROLE (password on stdin). Throws on failure.
-  void addUser(const std::string& name, const std::string& password,
-               const std::string& role = "user") const;
-  // Everything pullprintd logged so far (all runs).
-  std::string log() const;
-  std::string describe() const;
-
- private:
-  ServerOptions options_;
-  testing::TempDir dir_;
-  fs::path stateDir_;
-  fs::path spoolDir_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<testing::Process> process_;
-  int runs_ = 0;
 };
 
 // ---------------------------------------------------------------------------
-// Raw TCP / HTTP
+// Raw TCP / HTTP (tests/support/http_client.h)
 
-struct HttpResponse {
-  int status = 0;  // 0: no response
-  std::string reason;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string header(const std::string& lowerName) const;
-};
-
-class RawConn {
- public:
-  // Connects to 127.0.0.1:port. Throws on failure.
-  explicit RawConn(std::uint16_t port);
-  ~RawConn();
-  RawConn(const RawConn&) = delete;
-  RawConn& operator=(const RawConn&) = delete;
-
-  // Sends all bytes; false when the peer has gone (EPIPE/ECONNRESET).
-  bool send(std::string_view bytes);
-  // Reads one HTTP response (Content-Length or chunked body, or until close
-  // when neither). status 0 when nothing complete arrived before the deadline.
-  HttpResponse readResponse(std::chrono::milliseconds timeout = 10s);
-  // True when the peer closes the connection (EOF or reset) before the deadline.
-  bool waitClosed(std::chrono::milliseconds timeout);
-  void shutdownWrite();
-  int fd() const { return fd_; }
-
- private:
-  bool fill(std::chrono::steady_clock::time_point deadline);  // false: timeout/EOF
-  int fd_ = -1;
-  std::string buf_;
-  bool eof_ = false;
-};
+using testing::HttpResponse;
+using testing::RawConn;
 
 // ---------------------------------------------------------------------------
 // IPP messages
@@ -241,8 +180,8 @@ std::vector<JobRow> jobRows(const fs::path& database);
 // ---------------------------------------------------------------------------
 // Bytes
 
-std::string sha256Hex(std::string_view bytes);
-std::string sha256File(const fs::path& path);
+using testing::sha256File;  // tests/support/sha256.h
+using testing::sha256Hex;
 // Deterministic pseudo-random bytes (seeded), for documents of any size.
 std::string randomBytes(size_t size, std::uint32_t seed);
 // A small valid PDF (Ghostscript) with `label` on its page, read into memory.

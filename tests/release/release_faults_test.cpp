@@ -44,6 +44,28 @@ std::function<bool(const json&)> heldWithReason(const std::string& reason) {
   };
 }
 
+// pullprintd polling its printers every 50 ms, configured with `toml`
+// (printers, queues, ...), with user alice; started.
+class FaultServer : public ReleaseServer {
+ public:
+  explicit FaultServer(const std::string& toml) : ReleaseServer(options(toml)) {
+    addUser("alice", "alice-password");
+    start();
+  }
+
+ private:
+  static ReleaseServerOptions options(const std::string& toml) {
+    ReleaseServerOptions so;
+    so.toml = "[release]\npoll_interval_ms = 50\n\n" + toml;
+    return so;
+  }
+};
+
+// POST /api/v1/release of one job to `printer` as alice.
+HttpResult release(const ReleaseServer& server, const std::string& printer, std::int64_t id) {
+  return releaseJobs(server.port(), kAlice, printer, "alice", {id});
+}
+
 std::int64_t submit(ReleaseServer& server, const fs::path& file, const std::string& format) {
   IppJobOptions o;
   o.format = format;
@@ -61,12 +83,7 @@ std::int64_t submit(ReleaseServer& server, const fs::path& file, const std::stri
 TEST_CASE("printer down before the release: back on hold with the reason, then prints elsewhere",
           "[release][faults]") {
   IppEvePrinter down, spare;
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve1", down.uri()) +
-            printerToml("eve2", spare.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("eve1", down.uri()) + printerToml("eve2", spare.uri()));
   INFO(server.describe());
 
   TempDir work("release-down");
@@ -74,7 +91,7 @@ TEST_CASE("printer down before the release: back on hold with the reason, then p
   auto id = submit(server, work / "doc.pdf", "application/pdf");
 
   down.kill();  // the printer vanishes (registered while it was up)
-  HttpResult rel = releaseJobs(server.port(), kAlice, "eve1", "alice", {id});
+  HttpResult rel = release(server, "eve1", id);
   REQUIRE(rel.status == 200);
   json back = waitJob(server.port(), kAlice, id, heldWithReason("printer-unreachable"));
   INFO("job: " << back.dump());
@@ -84,7 +101,7 @@ TEST_CASE("printer down before the release: back on hold with the reason, then p
   CHECK(back["usage"].empty());
   CHECK(sha256File(server.documentPath(id)) == back["sha256"].get<std::string>());
 
-  rel = releaseJobs(server.port(), kAlice, "eve2", "alice", {id});
+  rel = release(server, "eve2", id);
   REQUIRE(rel.status == 200);
   json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
   INFO("job: " << done.dump());
@@ -103,11 +120,7 @@ TEST_CASE("printer killed mid-transfer: back on hold, nothing lost, prints once 
   po.formats = {"application/pdf", "application/octet-stream"};
   IppEvePrinter printer(po);
   TcpProxy proxy(printer.port());
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", proxy.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("eve", proxy.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-midway");
@@ -129,7 +142,7 @@ TEST_CASE("printer killed mid-transfer: back on hold, nothing lost, prints once 
     if (r.op == kOpSendDocument && r.document_bytes > (1u << 20) && !tripped.exchange(true))
       proxy.stall(true);
   });
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
   REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
   printer.kill();
   proxy.cutAll();
@@ -147,7 +160,7 @@ TEST_CASE("printer killed mid-transfer: back on hold, nothing lost, prints once 
 
   // The printer comes back on the same port: release again, it prints in full.
   printer.restart();
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
   json done = waitJob(server.port(), kAlice, id, stateIs("completed"), 60s);
   INFO("job: " << done.dump());
   REQUIRE(done["state"] == "completed");
@@ -161,17 +174,13 @@ TEST_CASE("pullprintd killed while the printer prints: after restart the job com
   IppEvePrinterOptions po;
   po.printDelay = 3000ms;  // the job stays "processing" at the printer this long
   IppEvePrinter printer(po);
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", printer.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("eve", printer.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-crash");
   testing::makePdf(work / "doc.pdf", 2);
   auto id = submit(server, work / "doc.pdf", "application/pdf");
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
 
   // The document is at the printer, which is still printing it; pullprint tracks it.
   REQUIRE(printer.waitForJobs(1, 20s));
@@ -198,11 +207,7 @@ TEST_CASE("pullprintd killed while the document is in flight: held after restart
           "[release][faults][exactly-once]") {
   IppEvePrinter printer;
   TcpProxy proxy(printer.port());
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", proxy.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("eve", proxy.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-inflight");
@@ -216,7 +221,7 @@ TEST_CASE("pullprintd killed while the document is in flight: held after restart
   proxy.setDocumentHook([&](const ProxiedRequest& r) {
     if (r.op == kOpSendDocument && !tripped.exchange(true)) proxy.stall(true);
   });
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
   REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
   json sending = getJob(server.port(), kAlice, id);
   INFO("before the kill: " << sending.dump());
@@ -240,7 +245,7 @@ TEST_CASE("pullprintd killed while the document is in flight: held after restart
   CHECK(sha256File(server.documentPath(id)) == sha);
 
   // Released again it prints exactly once.
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
   json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
   REQUIRE(done["state"] == "completed");
   REQUIRE(printer.receivedJobCount() == 1);
@@ -253,18 +258,14 @@ TEST_CASE("a printer without the job's format is refused before anything is sent
   IppEvePrinterOptions po;
   po.formats = {"application/pdf"};
   IppEvePrinter printer(po);
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("pdfonly", printer.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("pdfonly", printer.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-format");
   testing::writeFile(work / "note.txt", "a plain text note\nsecond line\n");
   auto id = submit(server, work / "note.txt", "text/plain");
 
-  REQUIRE(releaseJobs(server.port(), kAlice, "pdfonly", "alice", {id}).status == 200);
+  REQUIRE(release(server, "pdfonly", id).status == 200);
   json back = waitJob(server.port(), kAlice, id, heldWithReason("document-format-not-supported"));
   INFO("job: " << back.dump());
   REQUIRE(back["state"] == "held");
@@ -281,14 +282,9 @@ TEST_CASE("a printer without the job's format is refused before anything is sent
 TEST_CASE("IPP Release-Job after a failed attempt sends under a new attempt number",
           "[release][faults][queue]") {
   IppEvePrinter printer;
-  ReleaseServerOptions so;
-  so.toml =
-      "[ipp]\nadmin_users = [\"boss\"]\n\n[release]\npoll_interval_ms = 50\n\n"
-      "[[queue]]\nname = \"q1\"\nprinter_uri = \"" +
-      printer.uri() + "\"\n";
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(
+      "[ipp]\nadmin_users = [\"boss\"]\n\n[[queue]]\nname = \"q1\"\nprinter_uri = \"" +
+      printer.uri() + "\"\n");
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-attempts");
@@ -321,17 +317,13 @@ TEST_CASE("a printer that refuses the document at Send-Document: held as refused
   IppEvePrinterOptions po;
   po.formats = {"application/pdf", "application/octet-stream"};  // auto-typing printer
   IppEvePrinter printer(po);
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", printer.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("eve", printer.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-refused");
   writeRandomFile(work / "blob.bin", 64 << 10, 7);  // nothing ippeveprinter can recognise
   auto id = submit(server, work / "blob.bin", "application/octet-stream");
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
   json back = waitJob(server.port(), kAlice, id, heldWithReason("job-refused-by-printer"));
   INFO("job: " << back.dump());
   REQUIRE(back["state"] == "held");
@@ -346,17 +338,13 @@ TEST_CASE("a job cancelled while the printer prints it is cancelled at the print
   IppEvePrinterOptions po;
   po.printDelay = 8000ms;  // long enough to cancel while "processing"
   IppEvePrinter printer(po);
-  ReleaseServerOptions so;
-  so.toml = "[release]\npoll_interval_ms = 50\n\n" + printerToml("eve", printer.uri());
-  ReleaseServer server(so);
-  server.addUser("alice", "alice-password");
-  server.start();
+  FaultServer server(printerToml("eve", printer.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-cancel-printing");
   testing::makePdf(work / "doc.pdf", 2);
   auto id = submit(server, work / "doc.pdf", "application/pdf");
-  REQUIRE(releaseJobs(server.port(), kAlice, "eve", "alice", {id}).status == 200);
+  REQUIRE(release(server, "eve", id).status == 200);
   json printing = waitJob(server.port(), kAlice, id, stateIs("printing"), 20s);
   REQUIRE(printing["state"] == "printing");
   const int pjid = printing["printer_job_id"].get<int>();

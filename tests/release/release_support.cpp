@@ -2,27 +2,15 @@
 
 #include "tests/support/base64.h"
 
-#include <arpa/inet.h>
 #include <cups/cups.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/evp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
+#include "tests/support/http_client.h"
 #include "tests/support/wait.h"
-
-#ifndef PULLPRINTD_PATH
-#error "PULLPRINTD_PATH must name the pullprintd binary"
-#endif
 
 namespace pullprint::rtest {
 
@@ -31,89 +19,27 @@ using testing::waitFor;
 // ---------------------------------------------------------------------------
 // ReleaseServer
 
-ReleaseServer::ReleaseServer(ReleaseServerOptions options)
-    : options_(std::move(options)), dir_("pullprint-release") {
-  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
-                                   fs::perms::group_exec | fs::perms::others_read |
-                                   fs::perms::others_exec);
-  std::string toml = "[server]\nlog_level = \"" + options_.logLevel + "\"\n" + options_.serverToml +
-                     "\n" + options_.toml + "\n";
-  testing::writeFile(configPath(), toml);
+namespace {
+
+testing::PullprintdOptions daemonOptions() {
+  testing::PullprintdOptions o;
+  o.dirPrefix = "pullprint-release";
+  return o;
 }
 
-ReleaseServer::~ReleaseServer() {
-  if (process_) process_->terminate(3000ms);
-}
+}  // namespace
 
-std::string ReleaseServer::uri(const std::string& queue) const {
-  return "ipp://127.0.0.1:" + std::to_string(port_) + "/printers/" + queue;
-}
-
-fs::path ReleaseServer::documentPath(std::int64_t jobId, int doc) const {
-  char name[48];
-  std::snprintf(name, sizeof name, "%08lld-%d.doc", static_cast<long long>(jobId), doc);
-  return stateDir() / "spool" / name;
+ReleaseServer::ReleaseServer(ReleaseServerOptions options) : testing::Pullprintd(daemonOptions()) {
+  writeConfig("[server]\nlog_level = \"" + options.logLevel + "\"\n" + options.serverToml + "\n" +
+              options.toml + "\n");
 }
 
 void ReleaseServer::start(std::chrono::milliseconds timeout) {
-  if (running()) throw std::runtime_error("pullprintd is already running");
-  const bool pickPort = port_ == 0;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (pickPort) port_ = testing::pickFreePort();
-    testing::ProcessOptions po;
-    po.argv = {PULLPRINTD_PATH,      "--listen",          "127.0.0.1:" + std::to_string(port_),
-               "--state-dir",        stateDir().string(), "--config",
-               configPath().string()};
-    po.logDir = dir_.path();
-    po.logName = "pullprintd";
-    process_ = std::make_unique<testing::Process>(po);
-    ++runs_;
-    bool up = waitFor(
-        [&] {
-          return !process_->running() ||
-                 httpRequest(port_, "GET", "/api/v1/health", "", "", 1s).status == 200;
-        },
-        timeout, 10ms);
-    if (up && process_->running()) return;
-    std::string err = log();
-    process_->terminate(1000ms);
-    if (!(pickPort && err.find("listen") != std::string::npos)) break;
-  }
-  throw std::runtime_error("pullprintd did not start: " + describe());
-}
-
-void ReleaseServer::kill9() {
-  if (process_) process_->kill();
-}
-
-void ReleaseServer::stop() {
-  if (process_) process_->terminate(5000ms);
-}
-
-bool ReleaseServer::running() const { return process_ && process_->running(); }
-
-void ReleaseServer::addUser(const std::string& name, const std::string& password,
-                            const std::string& role) const {
-  testing::RunOptions ro;
-  ro.stdinData = password + "\n";
-  auto r = testing::runCommand({PULLPRINTD_PATH, "--state-dir", stateDir().string(), "--config",
-                                configPath().string(), "--add-user", name, "--role", role},
-                               30s, ro);
-  if (!r.ok()) throw std::runtime_error("--add-user failed: " + r.describe());
-}
-
-std::string ReleaseServer::log() const {
-  return testing::readFile(dir_ / "pullprintd.stderr") +
-         testing::readFile(dir_ / "pullprintd.stdout");
-}
-
-std::string ReleaseServer::describe() const {
-  std::ostringstream out;
-  out << "pullprintd on port " << port_ << ", state " << stateDir() << ", runs " << runs_ << "\n";
-  if (process_) out << process_->describe() << "\n";
-  out << "--- config ---\n" << testing::readFile(configPath());
-  out << "--- log tail ---\n" << testing::tailFile(dir_ / "pullprintd.stderr", 8000);
-  return out.str();
+  startUntil(
+      [](std::uint16_t port) {
+        return httpRequest(port, "GET", "/api/v1/health", "", "", 1s).status == 200;
+      },
+      timeout);
 }
 
 // ---------------------------------------------------------------------------
@@ -126,20 +52,6 @@ json HttpResult::parsed() const { return json::parse(body, nullptr, false); }
 HttpResult httpRequest(std::uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body, const std::string& basicAuth,
                        std::chrono::milliseconds timeout) {
-  HttpResult result;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return result;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return result;
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                     "\r\nConnection: close\r\n";
   if (!basicAuth.empty()) req += "Authorization: Basic " + base64(basicAuth) + "\r\n";
@@ -147,46 +59,16 @@ HttpResult httpRequest(std::uint16_t port, const std::string& method, const std:
     req +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
-  for (size_t off = 0; off < req.size();) {
-    ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return result;
-    off += static_cast<size_t>(n);
+  HttpResult result;
+  try {
+    testing::RawConn conn(port);
+    if (!conn.send(req)) return result;
+    testing::HttpResponse r = conn.readResponse(timeout);
+    result.status = r.status;
+    result.body = std::move(r.body);
+  } catch (const std::exception&) {
+    // No connection (or a malformed head): status 0.
   }
-  // Read the head, then Content-Length bytes (or until close).
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string in;
-  size_t head_end = std::string::npos;
-  long long length = -1;
-  for (;;) {
-    if (head_end == std::string::npos) {
-      head_end = in.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        std::string head = in.substr(0, head_end);
-        for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (auto k = head.find("content-length:"); k != std::string::npos)
-          length = std::atoll(head.c_str() + k + 15);
-      }
-    }
-    if (head_end != std::string::npos && length >= 0 &&
-        in.size() >= head_end + 4 + static_cast<size_t>(length))
-      break;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return result;
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return result;
-    char buf[16384];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    in.append(buf, static_cast<size_t>(n));
-  }
-  if (head_end == std::string::npos || in.compare(0, 5, "HTTP/") != 0) return result;
-  result.status = std::atoi(in.c_str() + in.find(' ') + 1);
-  result.body =
-      in.substr(head_end + 4, length >= 0 ? static_cast<size_t>(length) : std::string::npos);
   return result;
 }
 
@@ -357,29 +239,6 @@ std::optional<std::vector<int>> printerJobIds(const std::string& printerUri) {
 
 // ---------------------------------------------------------------------------
 // Bytes
-
-std::string sha256File(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 16);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
-}
 
 void writeRandomFile(const fs::path& path, size_t size, std::uint32_t seed) {
   std::mt19937_64 rng(seed);

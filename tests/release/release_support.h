@@ -2,14 +2,13 @@
 // (bench/release/): run the real pullprintd, talk to its JSON API and its IPP
 // endpoint, hash files.
 //
-// ReleaseServer is adapted from tests/integration/harness.h (PullprintServer):
-// the real `pullprintd` binary (PULLPRINTD_PATH) on 127.0.0.1:<picked port>
-// with a private state directory and a generated config file, run through
-// tests/support's Process (own process group, stopped by PID, dies with the
-// test). It can be SIGKILLed and restarted on the same state directory and port.
+// ReleaseServer runs the real `pullprintd` binary through tests/support's
+// Pullprintd (127.0.0.1:<picked port>, private state directory, stopped by
+// PID, dies with the test) with a generated config file. It can be SIGKILLed
+// and restarted on the same state directory and port.
 //
-// The API client is a plain blocking HTTP/1.1 client (one connection per
-// request, Connection: close, deadline on every read). IPP requests to
+// The API client sends one request per connection (Connection: close) over
+// tests/support's RawConn (deadline on every read). IPP requests to
 // pullprintd use libcups (cupsDoFileRequest / cupsDoRequest) on a connection
 // of their own.
 //
@@ -29,6 +28,8 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/pullprintd.h"
+#include "tests/support/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace pullprint::rtest {
@@ -48,40 +49,15 @@ struct ReleaseServerOptions {
   std::string logLevel = "debug";
 };
 
-class ReleaseServer {
+// tests/support's Pullprintd with the release tests' generated config and
+// GET /api/v1/health as readiness.
+class ReleaseServer : public testing::Pullprintd {
  public:
   explicit ReleaseServer(ReleaseServerOptions options = {});
-  ~ReleaseServer();
-  ReleaseServer(const ReleaseServer&) = delete;
-  ReleaseServer& operator=(const ReleaseServer&) = delete;
 
   // Starts pullprintd and waits until GET /api/v1/health answers 200. The first
   // start picks a free port; restarts reuse it. Throws on failure.
   void start(std::chrono::milliseconds timeout = 30s);
-  void kill9();  // SIGKILL now, reap
-  void stop();   // SIGTERM, wait
-  bool running() const;
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
-
-  std::uint16_t port() const { return port_; }
-  // ipp://127.0.0.1:PORT/printers/<queue>
-  std::string uri(const std::string& queue = "followme") const;
-  fs::path stateDir() const { return dir_ / "state"; }
-  fs::path database() const { return stateDir() / "pullprint.db"; }
-  fs::path configPath() const { return dir_ / "pullprint.toml"; }
-  fs::path documentPath(std::int64_t jobId, int doc = 1) const;
-  // pullprintd --add-user NAME --role ROLE (password on stdin). Throws on failure.
-  void addUser(const std::string& name, const std::string& password,
-               const std::string& role = "user") const;
-  std::string log() const;
-  std::string describe() const;
-
- private:
-  ReleaseServerOptions options_;
-  testing::TempDir dir_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<testing::Process> process_;
-  int runs_ = 0;
 };
 
 // ---------------------------------------------------------------------------
@@ -150,7 +126,7 @@ std::optional<std::vector<int>> printerJobIds(const std::string& printerUri);
 // ---------------------------------------------------------------------------
 // Bytes
 
-std::string sha256File(const fs::path& path);
+using testing::sha256File;  // tests/support/sha256.h
 // Writes `size` deterministic pseudo-random bytes (seeded).
 void writeRandomFile(const fs::path& path, size_t size, std::uint32_t seed);
 

@@ -14,17 +14,11 @@
 #include <deque>
 #include <stdexcept>
 
+#include "tests/support/wait.h"
+
 namespace pullprint::rtest {
 
 namespace {
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 void noDelay(int fd) {
   int one = 1;
@@ -103,7 +97,7 @@ TcpProxy::TcpProxy(std::uint16_t upstream_port) : upstream_(upstream_port) {
   if (listen_fd_ < 0) throw std::runtime_error("TcpProxy: socket failed");
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a = loopback(0);
+  sockaddr_in a = testing::loopbackAddress(0);
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(listen_fd_, 64) != 0) {
     ::close(listen_fd_);
@@ -180,7 +174,7 @@ void TcpProxy::acceptLoop() {
     int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (cfd < 0) continue;
     int sfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a = loopback(upstream_);
+    sockaddr_in a = testing::loopbackAddress(upstream_);
     if (sfd < 0 || ::connect(sfd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       // Printer gone: the client sees a reset, as it would without the proxy.
       if (sfd >= 0) ::close(sfd);

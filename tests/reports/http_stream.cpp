@@ -2,16 +2,12 @@
 
 #include "tests/support/base64.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+#include "tests/support/http_client.h"
 
 namespace pullprint::rtest {
 
@@ -22,23 +18,17 @@ StreamedResponse streamGet(std::uint16_t port, const std::string& target,
                            const std::function<void(std::string_view)>& on_body,
                            std::chrono::milliseconds timeout) {
   StreamedResponse res;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return res;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return res;
   std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                     "\r\nConnection: close\r\n";
   if (!basic_auth.empty()) req += "Authorization: Basic " + base64(basic_auth) + "\r\n";
   req += "\r\n";
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
-    return res;
+  std::unique_ptr<testing::RawConn> conn;
+  try {
+    conn = std::make_unique<testing::RawConn>(port);
+  } catch (const std::exception&) {
+    return res;  // no connection: status 0
+  }
+  if (!conn->send(req)) return res;
 
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string buf;  // undecoded bytes
@@ -104,18 +94,7 @@ StreamedResponse streamGet(std::uint16_t port, const std::string& target,
       }
     }
     if (res.complete) break;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    char in[65536];
-    ssize_t n = ::recv(fd, in, sizeof in, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    buf.append(in, static_cast<size_t>(n));
+    if (!conn->readSome(deadline, &buf)) break;  // timeout or EOF
   }
   res.status = in_head ? 0 : status;
   return res;

@@ -26,9 +26,7 @@ bool waitFor(const std::function<bool()>& predicate, std::chrono::milliseconds t
   }
 }
 
-namespace {
-
-sockaddr_in loopback(std::uint16_t port) {
+sockaddr_in loopbackAddress(std::uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -36,13 +34,11 @@ sockaddr_in loopback(std::uint16_t port) {
   return addr;
 }
 
-}  // namespace
-
 std::uint16_t pickFreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0)
     throw std::runtime_error(std::string("pickFreePort: socket: ") + std::strerror(errno));
-  sockaddr_in addr = loopback(0);
+  sockaddr_in addr = loopbackAddress(0);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;
     ::close(fd);
@@ -61,7 +57,7 @@ std::uint16_t pickFreePort() {
 bool tcpPortOpen(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  sockaddr_in addr = loopback(port);
+  sockaddr_in addr = loopbackAddress(port);
   int rc;
   do {
     rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);

@@ -7,6 +7,8 @@
 // thread; waitFor calls the predicate on the calling thread only.
 #pragma once
 
+#include <netinet/in.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -26,6 +28,9 @@ bool waitFor(const std::function<bool()>& predicate, std::chrono::milliseconds t
 // this library retry start-up on a new port when that happens.
 // Throws std::runtime_error if no socket can be bound.
 std::uint16_t pickFreePort();
+
+// 127.0.0.1:port as a socket address (port 0: any free port, for bind).
+sockaddr_in loopbackAddress(std::uint16_t port);
 
 // True when a TCP connection to 127.0.0.1:port succeeds (connect + close).
 bool tcpPortOpen(std::uint16_t port);
