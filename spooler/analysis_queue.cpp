@@ -25,6 +25,9 @@ AnalysisQueue::~AnalysisQueue() {
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
+  // Completions of counts still committing refer to this queue.
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return committing_ == 0; });
 }
 
 void AnalysisQueue::enqueue(JobId id) {
@@ -44,7 +47,8 @@ void AnalysisQueue::enqueueUnanalysed() {
 
 bool AnalysisQueue::waitIdle(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, timeout, [&] { return queue_.empty() && busy_ == 0; });
+  return cv_.wait_for(lock, timeout,
+                      [&] { return queue_.empty() && busy_ == 0 && committing_ == 0; });
 }
 
 void AnalysisQueue::run() {
@@ -116,12 +120,29 @@ Status AnalysisQueue::analyzeJob(JobId id, analysis::AnalysisWorker* worker) {
   if (!c.note.empty()) note += "; " + c.note;
   if (note.size() > 1000) note.resize(1000);
   std::vector<Document> doc_rows = *docs;
-  return jobs_.committer().submitAndWait([=](StoreWriter& w) {
+  auto write = [=](StoreWriter& w) {
     for (size_t i = 0; i < doc_rows.size(); ++i)
       if (Status s = w.setDocumentPages(id, doc_rows[i].number, pages[i]); !s) return s;
     return w.setJobCounts(id, total_pages, c.impressions_per_copy, c.impressions_total,
                           c.sheets_total, confidence, note);
-  });
+  };
+  if (!worker) return jobs_.committer().submitAndWait(write);
+  // A worker thread goes on with the next job while the counts commit, so
+  // the counts of consecutive jobs share one transaction.
+  {
+    std::lock_guard lock(mu_);
+    ++committing_;
+  }
+  jobs_.committer().submit(
+      {write, {}, [this, id](Status s) {
+         if (!s) log_.warn("analysis.failed", {{"job", id}, {"error", s.toString()}});
+         {
+           std::lock_guard lock(mu_);
+           --committing_;
+         }
+         cv_.notify_all();
+       }});
+  return Status::ok();
 }
 
 }  // namespace pullprint::spooler

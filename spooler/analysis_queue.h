@@ -17,6 +17,11 @@
 // reason (e.g. analysis-time-limit) is kept in count_note and shown in
 // job-state-reasons.
 //
+// Worker threads do not wait for a job's counts to commit before analysing
+// the next job (the counts of consecutive jobs share a transaction);
+// waitIdle() and the destructor wait for them. The committer must outlive
+// the queue.
+//
 // Thread contract: enqueue() is thread-safe; workers are owned threads.
 #pragma once
 
@@ -61,10 +66,11 @@ class AnalysisQueue {
   analysis::AnalysisRunner runner_;
   analysis::AnalysisOptions options_;
   int documents_per_process_;
-  std::mutex mu_;  // guards queue_, busy_, stop_
+  std::mutex mu_;  // guards queue_, busy_, committing_, stop_
   std::condition_variable cv_;
   std::deque<JobId> queue_;
   int busy_ = 0;
+  int committing_ = 0;  // counts submitted by workers, not yet committed
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

@@ -12,7 +12,9 @@
 // every round and the median. Latency is per Print-Job request: from
 // cupsSendRequest to the end of cupsGetResponse. After each run the held
 // jobs are counted with Get-Jobs: all N must be pending-held. Server CPU is
-// user+system time from /proc/PID/stat over the run.
+// user+system time from /proc/PID/stat of the server and the processes it
+// started (pullprintd's analysis process), from the start of the run until
+// the server is idle again, so work done after the answers counts too.
 //
 // Part 2 (memory): a fresh pullprintd gets M held jobs (same client), then
 // one document of B MB (application/octet-stream) streamed in 64 KiB chunks.
@@ -42,6 +44,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -57,6 +60,8 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+
+namespace fs = std::filesystem;
 
 #ifndef PULLPRINTD_PATH
 #error "PULLPRINTD_PATH must name the pullprintd binary (see CMakeLists.txt)"
@@ -490,21 +495,45 @@ struct Row {
   LoadResult load;
   int heldAfter = -1;
   Memory mem;
-  double cpuMsPerJob = 0;  // server user+system CPU during the load, per accepted job
+  // user+system CPU of the server and every process it started (pullprintd's
+  // analysis processes), from the start of the load until the server is idle
+  // again (work deferred past the answers, such as page counting, included),
+  // per accepted job
+  double cpuMsPerJob = 0;
 };
 
-// user + system CPU seconds of a process so far (/proc/PID/stat).
+// user + system CPU seconds so far of a process, of its children that ended
+// (cutime, cstime) and, recursively, of the children still running.
 double cpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::ifstream in(dir + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream rest(text.substr(close + 2));
   std::string field;
   double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i)  // fields 14 utime, 15 stime
+  for (int i = 3; i <= 17 && rest >> field; ++i)  // 14 utime, 15 stime, 16 cutime, 17 cstime
     if (i >= 14) ticks += std::atof(field.c_str());
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double seconds = ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(dir + "/task", ec)) {
+    std::ifstream children(task.path() / "children");
+    for (long child = 0; children >> child;) seconds += cpuSeconds(static_cast<pid_t>(child));
+  }
+  return seconds;
+}
+
+// Waits (at most 10 s) until the server's CPU time stops growing; returns it.
+double cpuSecondsWhenIdle(pid_t pid) {
+  double last = cpuSeconds(pid);
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double now = cpuSeconds(pid);
+    if (now - last < 0.005) return now;
+    last = now;
+  }
+  return last;
 }
 
 Row measure(const Target& t, const std::string& doc, const Options& o, int round,
@@ -514,7 +543,7 @@ Row measure(const Target& t, const std::string& doc, const Options& o, int round
   row.round = round;
   double cpu0 = cpuSeconds(t.serverPid);
   row.load = runLoad(t, doc, o.jobs, o.clients, tag);
-  double cpu1 = cpuSeconds(t.serverPid);
+  double cpu1 = cpuSecondsWhenIdle(t.serverPid);
   row.heldAfter = countHeld(t);
   row.mem = readMemory(t.serverPid);
   row.cpuMsPerJob = row.load.ok > 0 ? (cpu1 - cpu0) * 1000.0 / row.load.ok : 0;
