@@ -224,7 +224,9 @@ Status collect(sqlite3* db, std::int64_t t0, std::int64_t t1, GroupBy dim, bool 
 
   // 3. Never printed: jobs that ended unprinted, by completed_at (partial
   //    covering index jobs_unprinted_completed, named: the planner would
-  //    otherwise take jobs_hold_expiry for the state IN (...) term).
+  //    otherwise take jobs_hold_expiry for the state term). The state test is
+  //    written exactly as the index's WHERE (migration 7), comparisons
+  //    rather than IN, so that the planner can match the two.
   key = keySql(dim, "j.owner", "j.printer", &join);
   const std::string reasons = "(',' || j.state_reasons || ',')";
   sql = "SELECT " + day("j.completed_at") + ", " + key +
@@ -237,7 +239,8 @@ Status collect(sqlite3* db, std::int64_t t0, std::int64_t t1, GroupBy dim, bool 
         "COUNT(*) - COUNT(j.impressions_total), COALESCE(SUM(j.sheets), 0), "
         "COUNT(*) - COUNT(j.sheets) FROM jobs j INDEXED BY jobs_unprinted_completed" +
         join +
-        " WHERE j.state IN ('expired', 'canceled', 'aborted') AND j.completed_at >= ?1 "
+        " WHERE (j.state = 'expired' OR j.state = 'canceled' OR j.state = 'aborted')"
+        " AND j.completed_at >= ?1 "
         "AND j.completed_at < ?2 GROUP BY " +
         (group.empty() ? "3" : "1, 2, 3");
   return query(db, sql, t0, t1, [&](sqlite3_stmt* st) {
