@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/password.h"
 #include "core/store.h"
+#include "core/thread_name.h"
 #include "policies/check.h"
 #include "policies/policy.h"
 #include "server/http_server.h"
@@ -319,8 +320,12 @@ int main(int argc, char** argv) {
   });
 
   std::vector<std::thread> threads;
-  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
+  for (int i = 1; i < config.threads; ++i)
+    threads.emplace_back([&io] {
+      nameThisThread("pp-io");
+      io.run();
+    });
+  io.run();  // the main thread keeps the process's name, pullprintd
   for (auto& t : threads) t.join();
   fleet.stop();
   release.stop();

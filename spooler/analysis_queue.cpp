@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/thread_name.h"
 #include "spooler/job_counts.h"
 
 namespace pullprint::spooler {
@@ -15,7 +16,10 @@ AnalysisQueue::AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOpti
       runner_(std::move(runner)),
       options_(std::move(options)),
       documents_per_process_(documents_per_process) {
-  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { run(); });
+  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] {
+      nameThisThread("pp-analysis");
+      run();
+    });
 }
 
 AnalysisQueue::~AnalysisQueue() {

@@ -1,5 +1,7 @@
 #include "spooler/committer.h"
 
+#include "core/thread_name.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,7 +11,11 @@
 namespace pullprint::spooler {
 
 SyncPool::SyncPool(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      nameThisThread("pp-fsync");
+      work();
+    });
 }
 
 SyncPool::~SyncPool() {
@@ -76,8 +82,14 @@ Committer::Committer(Store& store, SpoolDir& spool, Logger& log)
       spool_(spool),
       log_(log),
       sync_pool_(kSyncThreads),
-      sync_thread_([this] { syncStage(); }),
-      commit_thread_([this] { commitStage(); }) {}
+      sync_thread_([this] {
+        nameThisThread("pp-sync");
+        syncStage();
+      }),
+      commit_thread_([this] {
+        nameThisThread("pp-commit");
+        commitStage();
+      }) {}
 
 Committer::~Committer() {
   {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/thread_name.h"
+
 namespace pullprint::spooler {
 
 namespace {
@@ -493,7 +495,10 @@ Result<std::optional<std::string>> FleetService::lastDriftJson() const {
 
 void FleetService::start() {
   if (options_.drift_interval.count() <= 0 || scheduler_.joinable()) return;
-  scheduler_ = std::thread([this] { runSchedule(); });
+  scheduler_ = std::thread([this] {
+    nameThisThread("pp-fleet");
+    runSchedule();
+  });
 }
 
 void FleetService::stop() {

@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 
+#include "core/thread_name.h"
 #include "policies/evaluate.h"
 #include "spooler/job_counts.h"
 
@@ -71,9 +72,18 @@ Status ReleaseEngine::start(bool threads) {
   if (Status s = reconcile(); !s) return s;
   if (threads) {
     for (int i = 0; i < std::max(1, options_.workers); ++i)
-      threads_.emplace_back([this] { workerLoop(); });
-    threads_.emplace_back([this] { trackerLoop(); });
-    threads_.emplace_back([this] { timerLoop(); });
+      threads_.emplace_back([this] {
+        nameThisThread("pp-release");
+        workerLoop();
+      });
+    threads_.emplace_back([this] {
+      nameThisThread("pp-tracker");
+      trackerLoop();
+    });
+    threads_.emplace_back([this] {
+      nameThisThread("pp-timer");
+      timerLoop();
+    });
   }
   return Status::ok();
 }
