@@ -463,19 +463,28 @@ class SqliteWriter final : public StoreWriter {
         sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
   }
 
-  Status updateJob(const Job& job) override {
+  Status updateJobDocuments(JobId id, int document_count, std::int64_t size_bytes,
+                            const std::string& format, const std::string& sha256,
+                            bool last_document_received, JobState state,
+                            const std::string& state_reasons) override {
     static const std::string sql =
-        "UPDATE jobs SET queue=?2, owner=?3, source_address=?4, name=?5, format=?6, "
-        "size_bytes=?7, sha256=?8, document_count=?9, copies=?10, sides=?11, color_mode=?12, "
-        "ticket=?13, state=?14, state_reasons=?15, state_message=?16, created_at=?17, "
-        "processing_at=?18, completed_at=?19, hold_expires_at=?20, pages=?21, impressions=?22, "
-        "sheets=?23, last_document_received=?24, impressions_total=?25, count_confidence=?26, "
-        "count_note=?27, printer=?28, printer_job_id=?29, release_attempt=?30, released_by=?31 "
-        "WHERE id=?1";
+        "UPDATE jobs SET document_count=?2, size_bytes=?3, format=?4, sha256=?5, "
+        "last_document_received=?6, state=?7, state_reasons=?8 WHERE id=?1";
     Status s = run(
-        sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "update job");
+        sql,
+        [&](sqlite3_stmt* st) {
+          sqlite3_bind_int64(st, 1, id);
+          sqlite3_bind_int(st, 2, document_count);
+          sqlite3_bind_int64(st, 3, size_bytes);
+          bindText(st, 4, format);
+          bindText(st, 5, sha256);
+          sqlite3_bind_int(st, 6, last_document_received ? 1 : 0);
+          bindText(st, 7, jobStateName(state));
+          bindText(st, 8, state_reasons);
+        },
+        "update job documents");
     if (s && sqlite3_changes(c_.db()) == 0)
-      return {StatusCode::kNotFound, "update job: no job " + std::to_string(job.id)};
+      return {StatusCode::kNotFound, "update job documents: no job " + std::to_string(id)};
     return s;
   }
 

@@ -162,7 +162,13 @@ class StoreWriter {
  public:
   virtual ~StoreWriter() = default;
   virtual Status insertJob(const Job& job) = 0;
-  virtual Status updateJob(const Job& job) = 0;
+  // A document of the job is stored: its totals and, after the last one, the
+  // job's new state. Only these columns change (so only the indexes on
+  // state are rewritten, not every index of the jobs table).
+  virtual Status updateJobDocuments(JobId id, int document_count, std::int64_t size_bytes,
+                                    const std::string& format, const std::string& sha256,
+                                    bool last_document_received, JobState state,
+                                    const std::string& state_reasons) = 0;
   // Changes only the state columns. `at` becomes processing_at when the job
   // starts processing and completed_at when it reaches a terminal state.
   virtual Status updateJobState(JobId id, JobState state, const std::string& reasons,

@@ -141,7 +141,11 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
   Committer::Op op;
   op.write = [row = std::move(row), doc, last, from, now](StoreWriter& w) {
     if (Status s = w.insertDocument(doc); !s) return s;
-    if (Status s = w.updateJob(row); !s) return s;
+    if (Status s = w.updateJobDocuments(row.id, row.document_count, row.size_bytes, row.format,
+                                        row.sha256, row.last_document_received, row.state,
+                                        row.state_reasons);
+        !s)
+      return s;
     if (last)
       return w.insertEvent({row.id, now, jobStateName(from), jobStateName(row.state),
                             "document received", row.owner});
