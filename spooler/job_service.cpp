@@ -141,9 +141,9 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
   Committer::Op op;
   op.write = [row = std::move(row), doc, last, from, now](StoreWriter& w) {
     if (Status s = w.insertDocument(doc); !s) return s;
-    if (Status s = w.updateJobDocuments(row.id, row.document_count, row.size_bytes, row.format,
-                                        row.sha256, row.last_document_received, row.state,
-                                        row.state_reasons);
+    if (Status s =
+            w.updateJobDocuments(row.id, row.document_count, row.size_bytes, row.format, row.sha256,
+                                 row.last_document_received, row.state, row.state_reasons);
         !s)
       return s;
     if (last)

@@ -47,6 +47,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -500,6 +501,7 @@ struct Row {
   // again (work deferred past the answers, such as page counting, included),
   // per accepted job
   double cpuMsPerJob = 0;
+  std::map<std::string, double> cpuMsPerJobByThread;  // same, by thread name (pullprintd)
 };
 
 // user + system CPU seconds so far of a process, of its children that ended
@@ -524,6 +526,39 @@ double cpuSeconds(pid_t pid) {
   return seconds;
 }
 
+// CPU seconds so far by thread name (/proc/PID/task/*/comm: pullprintd names
+// its threads pp-io, pp-commit, ...), plus each child process as
+// "child <name>" (with its own children). Threads of the same name add up.
+std::map<std::string, double> cpuByThread(pid_t pid) {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(dir + "/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream in(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i)
+      if (i >= 14) ticks += std::atof(field.c_str());
+    out[name] += ticks / tick;
+    std::ifstream children(task.path() / "children");
+    for (long child = 0; children >> child;) {
+      std::ifstream cc("/proc/" + std::to_string(child) + "/comm");
+      std::string cname;
+      std::getline(cc, cname);
+      out["child " + cname] += cpuSeconds(static_cast<pid_t>(child));
+    }
+  }
+  return out;
+}
+
 // Waits (at most 10 s) until the server's CPU time stops growing; returns it.
 double cpuSecondsWhenIdle(pid_t pid) {
   double last = cpuSeconds(pid);
@@ -542,11 +577,20 @@ Row measure(const Target& t, const std::string& doc, const Options& o, int round
   row.label = t.label;
   row.round = round;
   double cpu0 = cpuSeconds(t.serverPid);
+  const auto threads0 = cpuByThread(t.serverPid);
   row.load = runLoad(t, doc, o.jobs, o.clients, tag);
   double cpu1 = cpuSecondsWhenIdle(t.serverPid);
+  const auto threads1 = cpuByThread(t.serverPid);
   row.heldAfter = countHeld(t);
   row.mem = readMemory(t.serverPid);
   row.cpuMsPerJob = row.load.ok > 0 ? (cpu1 - cpu0) * 1000.0 / row.load.ok : 0;
+  if (row.load.ok > 0 && threads1.size() > 1) {  // cupsd has one thread: nothing to split
+    for (const auto& [name, seconds] : threads1) {
+      auto before = threads0.find(name);
+      const double used = seconds - (before == threads0.end() ? 0 : before->second);
+      if (used > 0) row.cpuMsPerJobByThread[name] = used * 1000.0 / row.load.ok;
+    }
+  }
   return row;
 }
 
@@ -569,6 +613,22 @@ void printRounds(const std::vector<Row>& rows, const Options& o) {
         r.round, r.label.c_str(), r.load.ok, r.load.failed, r.load.heldAtAck, r.heldAfter,
         r.load.wallS, r.load.perSecond(), r.load.percentile(0.50), r.load.percentile(0.99),
         r.load.max(), r.cpuMsPerJob, mib(r.mem.rssKb), mib(r.mem.hwmKb));
+  }
+  bool any = false;
+  for (const Row& r : rows) {
+    if (r.cpuMsPerJobByThread.empty()) continue;
+    if (!any)
+      std::printf(
+          "\n## Server CPU by thread, ms per job (same window as the server CPU column)\n\n"
+          "| round | server | thread: ms/job |\n|---:|---|---|\n");
+    any = true;
+    std::string cells;
+    for (const auto& [name, ms] : r.cpuMsPerJobByThread) {
+      char cell[96];
+      std::snprintf(cell, sizeof cell, "%s%s %.3f", cells.empty() ? "" : ", ", name.c_str(), ms);
+      cells += cell;
+    }
+    std::printf("| %d | %s | %s |\n", r.round, r.label.c_str(), cells.c_str());
   }
   std::fflush(stdout);
 }
