@@ -20,6 +20,7 @@
 
 #include "spooler/analysis/analysis.h"
 #include "spooler/analysis/child.h"
+#include "spooler/analysis/process.h"
 #include "spooler/analysis/serialize.h"
 #include "spooler/analysis/worker.h"
 
@@ -96,16 +97,6 @@ bool parse(const std::vector<std::string>& args, Request& r) {
   return !r.file.empty();
 }
 
-bool writeAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 // Reads exactly `size` bytes; false on EOF or error.
 bool readAll(int fd, char* out, std::size_t size) {
   while (size > 0) {
@@ -146,7 +137,7 @@ int serve() {
     } catch (...) {
       return analysis::kExitInternal;
     }
-    if (!writeAll(1, reply)) return 1;
+    if (!analysis::writeAll(1, reply)) return 1;
   }
 }
 
@@ -173,5 +164,5 @@ int main(int argc, char** argv) {
     if (a.pages_of_other_sizes > 0) std::cout << "other sizes: " << a.pages_of_other_sizes << "\n";
     return 0;
   }
-  return writeAll(1, analysis::encodeAnalysis(a)) ? 0 : 1;
+  return analysis::writeAll(1, analysis::encodeAnalysis(a)) ? 0 : 1;
 }

@@ -75,6 +75,16 @@ pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int s
   _exit(127);
 }
 
+bool writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 void killAndReap(pid_t pid, bool kill_group) {
   if (pid <= 0) return;
   if (kill_group) kill(-pid, SIGKILL);

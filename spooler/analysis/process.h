@@ -59,6 +59,10 @@ ChildExit superviseChild(pid_t pid, std::vector<ChildOutput> outputs, const Dead
 // the deadline passes first.
 ChildExit reapChild(pid_t pid, const Deadline& deadline, bool kill_group = false);
 
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); false on
+// error or a closed reader.
+bool writeAll(int fd, std::string_view bytes);
+
 // Kills (SIGKILL) and reaps a child; safe to call on an already exited child.
 void killAndReap(pid_t pid, bool kill_group = false);
 

@@ -28,16 +28,6 @@ std::size_t currentAddressSpace() {
   return ok == 1 ? pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
-bool writeAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 // Body of the forked (not exec'd) child. Never returns.
 [[noreturn]] void runChild(int fd, const std::filesystem::path& file, std::string_view mime,
                            const AnalysisOptions& options, std::size_t baseline) {
