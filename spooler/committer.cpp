@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -40,7 +41,10 @@ void SyncPool::run(size_t n, const std::function<void(size_t)>& fn) {
     left_ = n;
     ++generation_;
   }
-  cv_.notify_all();
+  // Wake only as many helpers as there are tasks besides the caller's own:
+  // every thread woken for nothing costs a futex wake and a context switch.
+  const size_t helpers = std::min(n - 1, threads_.size());
+  for (size_t k = 0; k < helpers; ++k) cv_.notify_one();
   drain();  // the caller works too
   std::unique_lock lock(mu_);
   done_cv_.wait(lock, [&] { return left_ == 0; });
