@@ -235,7 +235,9 @@ int main(int argc, char** argv) {
   analysis_options.text.lines_per_page = config.analysis_text_lines_per_page;
   spooler::AnalysisQueue analysis(jobs, log, runner_options, analysis_options, 1,
                                   config.analysis_documents_per_process);
-  jobs.setReceivedHook([&analysis](JobId id) { analysis.enqueue(id); });
+  jobs.setReceivedHook([&analysis](const Job& job, const std::vector<Document>& documents) {
+    analysis.enqueue(job, documents);
+  });
   analysis.enqueueUnanalysed();
 
   // --- Release engine: printer registry, exactly-once reconciliation, expiry ---

@@ -16,7 +16,8 @@ AnalysisQueue::AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOpti
       runner_(std::move(runner)),
       options_(std::move(options)),
       documents_per_process_(documents_per_process) {
-  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] {
+  for (int i = 0; i < std::max(1, workers); ++i)
+    threads_.emplace_back([this] {
       nameThisThread("pp-analysis");
       run();
     });
@@ -37,7 +38,15 @@ AnalysisQueue::~AnalysisQueue() {
 void AnalysisQueue::enqueue(JobId id) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(id);
+    queue_.push_back(Pending{id, std::nullopt, {}});
+  }
+  cv_.notify_one();
+}
+
+void AnalysisQueue::enqueue(const Job& job, const std::vector<Document>& documents) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Pending{job.id, job, documents});
   }
   cv_.notify_one();
 }
@@ -61,17 +70,17 @@ void AnalysisQueue::run() {
     worker.emplace(analysis::WorkerOptions{runner_options_.helper, runner_options_.grace,
                                            documents_per_process_});
   for (;;) {
-    JobId id;
+    Pending next;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      id = queue_.front();
+      next = std::move(queue_.front());
       queue_.pop_front();
       ++busy_;
     }
-    Status s = analyzeJob(id, worker ? &*worker : nullptr);
-    if (!s) log_.warn("analysis.failed", {{"job", id}, {"error", s.toString()}});
+    Status s = analyzeJob(next, worker ? &*worker : nullptr);
+    if (!s) log_.warn("analysis.failed", {{"job", next.id}, {"error", s.toString()}});
     {
       std::lock_guard lock(mu_);
       --busy_;
@@ -80,13 +89,22 @@ void AnalysisQueue::run() {
   }
 }
 
-Status AnalysisQueue::analyzeJob(JobId id, analysis::AnalysisWorker* worker) {
-  auto jr = jobs_.store().job(id);
-  if (!jr) return jr.status();
-  if (!jr->has_value()) return {StatusCode::kNotFound, "no job " + std::to_string(id)};
-  const Job job = **jr;
-  if (isTerminal(job.state)) return Status::ok();  // document already gone
-  auto docs = jobs_.store().documents(id);
+Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorker* worker) {
+  const JobId id = pending.id;
+  Job job;
+  if (pending.job) {
+    // Finished since it was queued: its document is already gone.
+    if (!jobs_.active(id)) return Status::ok();
+    job = *pending.job;
+  } else {
+    auto jr = jobs_.store().job(id);
+    if (!jr) return jr.status();
+    if (!jr->has_value()) return {StatusCode::kNotFound, "no job " + std::to_string(id)};
+    job = **jr;
+    if (isTerminal(job.state)) return Status::ok();  // document already gone
+  }
+  Result<std::vector<Document>> docs = pending.documents;
+  if (pending.documents.empty()) docs = jobs_.store().documents(id);
   if (!docs) return docs.status();
 
   std::vector<std::optional<std::int64_t>> pages;

@@ -49,16 +49,24 @@ class AnalysisQueue {
   AnalysisQueue& operator=(const AnalysisQueue&) = delete;
 
   void enqueue(JobId id);
+  // The same, with the rows JobService just committed, which saves reading
+  // them back (JobService::ReceivedHook); `documents` may be empty.
+  void enqueue(const Job& job, const std::vector<Document>& documents);
   // Queues every active job that has no counts yet (start-up).
   void enqueueUnanalysed();
   // Analyses one job now, in the calling thread (tests, and the workers).
-  Status analyzeJob(JobId id) { return analyzeJob(id, nullptr); }
+  Status analyzeJob(JobId id) { return analyzeJob(Pending{id, std::nullopt, {}}, nullptr); }
   bool waitIdle(std::chrono::milliseconds timeout);
 
  private:
+  struct Pending {
+    JobId id;
+    std::optional<Job> job;           // else read from the store
+    std::vector<Document> documents;  // empty: read from the store
+  };
   void run();
   // With a worker, its long-lived process analyses; else a fresh process.
-  Status analyzeJob(JobId id, analysis::AnalysisWorker* worker);
+  Status analyzeJob(const Pending& pending, analysis::AnalysisWorker* worker);
 
   JobService& jobs_;
   Logger& log_;
@@ -68,7 +76,7 @@ class AnalysisQueue {
   int documents_per_process_;
   std::mutex mu_;  // guards queue_, busy_, committing_, stop_
   std::condition_variable cv_;
-  std::deque<JobId> queue_;
+  std::deque<Pending> queue_;
   int busy_ = 0;
   int committing_ = 0;  // counts submitted by workers, not yet committed
   bool stop_ = false;

@@ -139,6 +139,8 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
   std::string queue = row.queue;
   bool became_pending = last && final_state == JobState::kPending;
   Committer::Op op;
+  std::optional<Job> received;  // for the received hook
+  if (last && received_hook_) received = row;
   op.write = [row = std::move(row), doc, last, from, now](StoreWriter& w) {
     if (Status s = w.insertDocument(doc); !s) return s;
     if (Status s =
@@ -152,8 +154,9 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
     return Status::ok();
   };
   op.sync_files.push_back(std::move(fd));
-  op.done = [this, id, docno = doc.number, from, became_pending, last, queue = std::move(queue),
-             done = std::move(done)](Status s) {
+  op.done = [this, id, doc, from, became_pending, last, queue = std::move(queue),
+             received = std::move(received), done = std::move(done)](Status s) {
+    const int docno = doc.number;
     if (!s) {
       // Not durable: the client hears an error, so the document must go too.
       spool_.remove(id, docno);
@@ -164,7 +167,11 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
       }
     }
     if (done) done(s);
-    if (s && last && received_hook_) received_hook_(id);
+    if (s && received) {
+      std::vector<Document> documents;
+      if (docno == 1) documents.push_back(doc);
+      received_hook_(*received, documents);
+    }
     if (s && became_pending && pending_hook_) pending_hook_(id, queue);
   };
   committer_.submit(std::move(op));

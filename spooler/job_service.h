@@ -92,8 +92,11 @@ class JobService {
     pending_hook_ = std::move(hook);
   }
 
-  // Called (on the committer thread) after a job's last document is durable.
-  void setReceivedHook(std::function<void(JobId)> hook) { received_hook_ = std::move(hook); }
+  // Called (on the committer thread) after a job's last document is durable,
+  // with the job's row as committed and its documents' rows when they are
+  // all known here (a one-document job), else with no documents.
+  using ReceivedHook = std::function<void(const Job& job, const std::vector<Document>& documents)>;
+  void setReceivedHook(ReceivedHook hook) { received_hook_ = std::move(hook); }
 
   Committer& committer() { return committer_; }
 
@@ -119,7 +122,7 @@ class JobService {
   Logger& log_;
   std::atomic<JobId> next_id_{1};
   std::function<void(JobId, const std::string&)> pending_hook_;  // set before serving
-  std::function<void(JobId)> received_hook_;                     // set before serving
+  ReceivedHook received_hook_;                                   // set before serving
   mutable std::mutex mu_;                                        // guards active_
   std::unordered_map<JobId, ActiveJob> active_;
 };

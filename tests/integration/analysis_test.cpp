@@ -73,5 +73,50 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
     CHECK_FALSE(job.ipp.has("job-media-sheets"));
     CHECK(job.ipp.integer("job-state") == 4);  // held all the same
     CHECK(printerAnswers(server.port()));
+
+    // The analysis process that hit the limit was replaced: the next job counts.
+    TempDir work("pullprint-analysis");
+    makePdf(work / "two.pdf", 2, "after the limit");
+    int next = submit(server, readFile(work / "two.pdf"), "application/pdf", 1, "one-sided");
+    IppReply counted;
+    REQUIRE(waitFor(
+        [&] {
+          counted = getJob(server.port(), next, "alice");
+          return counted.ipp.integer("job-pages").has_value();
+        },
+        20s));
+    CHECK(counted.ipp.integer("job-pages") == 2);
+  }
+
+  SECTION("Create-Job + two Send-Documents: pages of both documents") {
+    TempDir work("pullprint-analysis");
+    makePdf(work / "three.pdf", 3, "first");
+    makePdf(work / "two.pdf", 2, "second");
+    Ipp create = Ipp::request(IPP_OP_CREATE_JOB, server.uri(), "alice");
+    IppReply cr = ippPost(server.port(), create);
+    REQUIRE(cr.status() == IPP_STATUS_OK);
+    const int id = cr.ipp.integer("job-id").value_or(0);
+    REQUIRE(id > 0);
+    for (int n = 1; n <= 2; ++n) {
+      Ipp send = Ipp::request(IPP_OP_SEND_DOCUMENT, server.uri(), "alice");
+      ippAddInteger(send.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", id);
+      ippAddString(send.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
+                   "application/pdf");
+      ippAddBoolean(send.get(), IPP_TAG_OPERATION, "last-document", n == 2);
+      IppReply sr =
+          ippPost(server.port(), send, readFile(work / (n == 1 ? "three.pdf" : "two.pdf")));
+      REQUIRE(sr.status() == IPP_STATUS_OK);
+    }
+    IppReply job;
+    bool counted = waitFor(
+        [&] {
+          job = getJob(server.port(), id, "alice");
+          return job.ipp.integer("job-pages").has_value();
+        },
+        20s);
+    INFO(server.log());
+    REQUIRE(counted);
+    CHECK(job.ipp.integer("job-pages") == 5);
+    CHECK(job.ipp.integer("job-media-sheets") == 5);
   }
 }
