@@ -270,6 +270,19 @@ Result<NewToken> AuthService::createToken(const std::string& user, const std::st
   return out;
 }
 
+Status AuthService::checkPassword(const ApiRequest& req, const std::string& name,
+                                  const std::string& password) {
+  auto a = auth_.attempt(name, password, req.peer_address);
+  if (a.verdict == Authenticator::Verdict::kLimited)
+    return {StatusCode::kResourceExhausted, "too many failed logins; try again later"};
+  if (a.verdict != Authenticator::Verdict::kOk) {
+    log_.warn("api.password-check-failed",
+              {{"user", name.substr(0, 64)}, {"peer", req.peer_address}});
+    return {StatusCode::kPermissionDenied, "the current password is wrong"};
+  }
+  return Status::ok();
+}
+
 void AuthService::endSessionsOf(const std::string& user) {
   auth_.forget(user);
   (void)store_.write([&](StoreWriter& w) { return w.deleteSessionsOfUser(user); });

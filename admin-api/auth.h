@@ -90,6 +90,10 @@ class AuthService {
   Result<NewSession> login(const ApiRequest& req, const std::string& name,
                            const std::string& password);
   Status logout(const Principal& p);
+  // Whether `password` is `name`'s, counted against the same failed-login
+  // limit as logins (kResourceExhausted when limited, kPermissionDenied when
+  // wrong: the caller is already authenticated, so no 401 challenge).
+  Status checkPassword(const ApiRequest& req, const std::string& name, const std::string& password);
 
   // Set-Cookie values for a new session and for clearing it.
   std::string sessionCookie(const std::string& value, bool tls) const;

@@ -177,6 +177,43 @@ void addUserRoutes(RouteTable& t, ApiDeps& d) {
     return reply(200, userJson(u));
   });
 
+  // Self-service: any user changes their own password, proving the current
+  // one (a stolen session alone cannot take the account over). Every session
+  // and cached login of the user ends, this one included.
+  t.add("POST", "/api/v1/users/{name}/password", Access::kAny, [&d](RouteContext& c) {
+    const std::string name = c.params["name"];
+    ApiResponse err;
+    auto body = jsonBody(c.req, &err);
+    if (!body) return err;
+    bool bad = false;
+    auto current = jsonString(*body, "current_password", &bad);
+    auto next = jsonString(*body, "new_password", &bad);
+    if (bad || !current || !next)
+      return error(400, "body must be {\"current_password\": string, \"new_password\": string}");
+    if (name != c.user().name)
+      return error(
+          403, "you can change only your own password (administrators: PUT /api/v1/users/{name})");
+    if (next->size() < kMinPassword || next->size() > kMaxPassword)
+      return error(400, "new_password must be 8..1024 characters");
+    if (current->size() > kMaxPassword) return error(403, "the current password is wrong");
+    if (Status s = d.auth.checkPassword(c.req, name, *current); !s) return statusError(s);
+    auto old = d.store.user(name);
+    if (!old) return statusError(old.status());
+    if (!old->has_value()) return error(404, "no such user");
+    User u = **old;
+    u.password_hash = hashPassword(*next);
+    if (Status s = d.store.write([&](StoreWriter& w) { return w.upsertUser(u); }); !s)
+      return statusError(s);
+    d.auth.endSessionsOf(name);
+    json after = userJson(u);
+    after["password_changed"] = true;
+    (void)d.audit.record(name, "user.password", name, userJson(**old), after);
+    ApiResponse r = noContent();
+    if (c.principal->method == AuthMethod::kSession)
+      r.headers.emplace_back("Set-Cookie", d.auth.clearedCookie(c.req.tls));
+    return r;
+  });
+
   t.add("DELETE", "/api/v1/users/{name}", Access::kAdmin, [&d](RouteContext& c) {
     const std::string name = c.params["name"];
     if (name == c.user().name) return error(409, "you cannot delete yourself");

@@ -327,6 +327,75 @@ TEST_CASE("users: CRUD with hashed passwords, roles, audit without secrets", "[a
   CHECK(lastAudit(fx, "user.create")["after"]["department"] == "Green Office");
 }
 
+TEST_CASE("users change their own password; sessions end; guesses are limited",
+          "[api][users][password]") {
+  ApiFixture fx;
+  const std::string path = "/api/v1/users/alice/password";
+  const std::string good =
+      R"({"current_password":"password-alice","new_password":"alice-2nd-secret"})";
+  CHECK(fx.call("POST", path, As::none(), good).status == 401);
+  // Only your own account, even as an administrator (who has PUT for that).
+  Reply other = fx.call("POST", path, As::basic("bob"), good);
+  CHECK(other.status == 403);
+  CHECK_FALSE(other.error().empty());
+  CHECK(fx.call("POST", path, As::basic("root"), good).status == 403);
+  // Bad bodies: 400 with a message, nothing changed.
+  for (const char* bad : {R"({"new_password":"alice-2nd-secret"})",
+                          R"({"current_password":"password-alice","new_password":"short"})",
+                          R"({"current_password":7,"new_password":"alice-2nd-secret"})", "nope"}) {
+    INFO(bad);
+    Reply b = fx.call("POST", path, As::basic("alice"), bad);
+    CHECK(b.status == 400);
+    CHECK_FALSE(b.error().empty());
+  }
+  // A wrong current password: 403, and the password is unchanged.
+  Reply wrong = fx.call("POST", path, As::basic("alice"),
+                        R"({"current_password":"not-it","new_password":"alice-2nd-secret"})");
+  CHECK(wrong.status == 403);
+  CHECK(wrong.error().find("current password") != std::string::npos);
+  CHECK(fx.call("GET", "/api/v1/jobs", As::basic("alice")).status == 200);
+
+  // From a browser session (CSRF token required): changed, every session ends.
+  auto [cookie, csrf] = fx.login("alice");
+  auto [cookie2, csrf2] = fx.login("alice");
+  CHECK(fx.call("POST", path, As::cookie(cookie), good).status == 403);  // no CSRF token
+  Reply ok = fx.call("POST", path, As::cookie(cookie, csrf), good);
+  REQUIRE(ok.status == 204);
+  CHECK(ok.header("Set-Cookie").find("Max-Age=0") != std::string::npos);
+  CHECK(fx.call("GET", "/api/v1/session", As::cookie(cookie)).status == 401);
+  CHECK(fx.call("GET", "/api/v1/session", As::cookie(cookie2)).status == 401);
+  CHECK(fx.call("GET", "/api/v1/jobs", As::basic("alice")).status == 401);  // old password
+  CHECK(fx.call("GET", "/api/v1/jobs", As{As::kBasic, "alice", "alice-2nd-secret", ""}).status ==
+        200);
+  CHECK(fx.call("GET", "/api/v1/jobs", As::basic("bob")).status == 200);  // others unaffected
+  json au = lastAudit(fx, "user.password");
+  CHECK(au["actor"] == "alice");
+  CHECK(au["after"]["password_changed"] == true);
+  CHECK(au.dump().find("alice-2nd-secret") == std::string::npos);
+  CHECK(au.dump().find("pbkdf2") == std::string::npos);
+
+  // Someone holding only a session (say, a stolen cookie) who guesses the
+  // current password: the guesses count against the failed-login limit.
+  Reply s = fx.call("POST", "/api/v1/session", As::none(),
+                    R"({"username":"alice","password":"alice-2nd-secret"})");
+  REQUIRE(s.status == 200);
+  std::string c = s.header("Set-Cookie");
+  const As session = As::cookie(c.substr(c.find('=') + 1, c.find(';') - c.find('=') - 1),
+                                s.json["csrf_token"].get<std::string>());
+  int limited = 0;
+  for (int i = 0; i < 12 && limited == 0; ++i) {
+    Reply g = fx.call("POST", path, session,
+                      R"({"current_password":"guess","new_password":"alice-3rd-secret"})");
+    if (g.status == 429)
+      ++limited;
+    else
+      CHECK(g.status == 403);
+  }
+  CHECK(limited == 1);
+  CHECK(fx.call("GET", "/api/v1/jobs", As{As::kBasic, "alice", "alice-2nd-secret", ""}).status ==
+        429);  // limited for Basic from that address too, until the window passes
+}
+
 TEST_CASE("users and cards CSV: export, all-or-nothing import", "[api][users][csv]") {
   ApiFixture fx;
   Reply ex = fx.call("GET", "/api/v1/users.csv", As::basic("root"));

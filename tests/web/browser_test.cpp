@@ -314,6 +314,44 @@ TEST_CASE("wrong password is refused, logout ends the session, users see only th
   CHECK(joined(severe(b)).find("Content Security Policy") == std::string::npos);
 }
 
+TEST_CASE("a user changes their password in the portal; the old one stops working",
+          "[web][browser][sessions]") {
+  Site site;
+  Browser b;
+  INFO(site.server.describe() << b.describe());
+  login(b, site, "bob", "bob-password");
+  REQUIRE(b.waitForPath("/portal", 10s));
+  REQUIRE(pageReady(b));
+
+  // A wrong current password: a clear message, nothing changed, still signed in.
+  b.type(b.find("#current-password"), "not-his-password");
+  b.type(b.find("#new-password"), "bob-new-password");
+  b.click(b.find("#change-password"));
+  REQUIRE(b.waitForVisible("#password-status", 10s));
+  CHECK(b.text(b.find("#password-status")) ==
+        "Password not changed: the current password is wrong");
+  CHECK(b.execute("return location.pathname;") == "/portal");
+  b.execute("document.getElementById('password-h').scrollIntoView();");
+  b.screenshot(artifacts() / "portal-password-wrong.png");
+
+  // The right one: changed, and back to the sign-in page.
+  b.clear(b.find("#current-password"));
+  b.clear(b.find("#new-password"));
+  b.type(b.find("#current-password"), "bob-password");
+  b.type(b.find("#new-password"), "bob-new-password");
+  b.click(b.find("#change-password"));
+  REQUIRE(b.waitForPath("/login", 10s));
+  b.screenshot(artifacts() / "password-changed.png");
+
+  login(b, site, "bob", "bob-password");
+  REQUIRE(b.waitForVisible("#login-error", 10s));
+  CHECK(b.execute("return location.pathname;") == "/login");
+  b.clear(b.find("#username"));
+  login(b, site, "bob", "bob-new-password");
+  CHECK(b.waitForPath("/portal", 10s));
+  CHECK(joined(severe(b)).find("Content Security Policy") == std::string::npos);
+}
+
 TEST_CASE("the dashboard draws charts whose totals equal the summary report",
           "[web][browser][sessions]") {
   Site site;

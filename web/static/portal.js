@@ -1,5 +1,6 @@
 // User portal: own held jobs (release one/selected/all to a chosen printer,
-// cancel), own history and savings, own cards (register a new one).
+// cancel), own history and savings, own cards (register a new one), own
+// password (every session ends on a change, this one too: back to sign-in).
 import { api, count, el, fillPrinters, requireSession, showMessage, when } from '/static/common.js';
 
 const status = document.getElementById('status');
@@ -133,6 +134,23 @@ async function registerCard() {
   }
 }
 
+async function changePassword(event, name) {
+  event.preventDefault();
+  const box = document.getElementById('password-status');
+  const current = document.getElementById('current-password');
+  const next = document.getElementById('new-password');
+  try {
+    await api('POST', '/api/v1/users/' + encodeURIComponent(name) + '/password',
+      { current_password: current.value, new_password: next.value });
+    current.value = '';
+    next.value = '';
+    showMessage(box, 'Password changed. Sign in again with the new password.', 'info');
+    setTimeout(() => location.replace('/login'), 1500);
+  } catch (e) {
+    showMessage(box, 'Password not changed: ' + e.message, 'error');
+  }
+}
+
 async function refresh() {
   try {
     await Promise.all([loadHeld(), loadHistory()]);
@@ -158,6 +176,8 @@ async function main() {
   document.getElementById('release-all').addEventListener('click', () => release(null));
   document.getElementById('refresh').addEventListener('click', refresh);
   document.getElementById('register-card').addEventListener('click', registerCard);
+  document.getElementById('password-form')
+    .addEventListener('submit', (e) => changePassword(e, session.user.name));
   await Promise.all([refresh(), loadCards()]);
   document.body.dataset.ready = 'true';
 }
