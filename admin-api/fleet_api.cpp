@@ -46,19 +46,10 @@ json versionJson(const PolicyVersion& v, bool with_document) {
 // Query parameters that are positive integers; anything else is an error.
 Status queryInts(const std::string& target, std::initializer_list<const char*> names,
                  std::map<std::string, std::int64_t>* out) {
-  std::size_t q = target.find('?');
-  if (q == std::string::npos) return Status::ok();
-  std::string_view query = std::string_view(target).substr(q + 1);
-  while (!query.empty()) {
-    std::string_view pair = query.substr(0, query.find('&'));
-    query.remove_prefix(std::min(query.size(), pair.size() + 1));
-    if (pair.empty()) continue;
-    std::size_t eq = pair.find('=');
-    std::string name(pair.substr(0, eq));
+  for (const auto& [name, v] : queryParams(target)) {
     if (std::find_if(names.begin(), names.end(), [&](const char* n) { return name == n; }) ==
         names.end())
-      return {StatusCode::kInvalidArgument, "unknown parameter '" + name + "'"};
-    std::string_view v = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+      return {StatusCode::kInvalidArgument, "unknown parameter '" + name.substr(0, 64) + "'"};
     std::int64_t n = 0;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || n < 1)

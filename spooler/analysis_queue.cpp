@@ -12,8 +12,7 @@ AnalysisQueue::AnalysisQueue(JobService& jobs, Logger& log, analysis::RunnerOpti
                              int documents_per_process)
     : jobs_(jobs),
       log_(log),
-      runner_options_(runner),
-      runner_(std::move(runner)),
+      runner_options_(std::move(runner)),
       options_(std::move(options)),
       documents_per_process_(documents_per_process) {
   for (int i = 0; i < std::max(1, workers); ++i)
@@ -113,7 +112,7 @@ Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorke
   for (const Document& d : *docs) {
     const auto path = jobs_.spool().documentPath(id, d.number);
     auto a = worker ? worker->analyze(path, d.format, options_)
-                    : runner_.analyze(path, d.format, options_);
+                    : analysis::AnalysisRunner(runner_options_).analyze(path, d.format, options_);
     pages.push_back(a.pages);
     if (a.confidence == analysis::Confidence::kUnknown)
       confidence = "unknown";

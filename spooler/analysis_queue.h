@@ -71,7 +71,6 @@ class AnalysisQueue {
   JobService& jobs_;
   Logger& log_;
   analysis::RunnerOptions runner_options_;
-  analysis::AnalysisRunner runner_;
   analysis::AnalysisOptions options_;
   int documents_per_process_;
   std::mutex mu_;  // guards queue_, busy_, committing_, stop_

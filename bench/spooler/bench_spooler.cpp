@@ -504,26 +504,35 @@ struct Row {
   std::map<std::string, double> cpuMsPerJobByThread;  // same, by thread name (pullprintd)
 };
 
-// user + system CPU seconds so far of a process, of its children that ended
-// (cutime, cstime) and, recursively, of the children still running.
-double cpuSeconds(pid_t pid) {
-  const std::string dir = "/proc/" + std::to_string(pid);
-  std::ifstream in(dir + "/stat");
+// CPU seconds in a /proc .../stat file: utime + stime (fields 14, 15), with
+// `reaped_children` also cutime + cstime (16, 17).
+double statCpuSeconds(const fs::path& stat, bool reaped_children) {
+  std::ifstream in(stat);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto close = text.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream rest(text.substr(close + 2));
   std::string field;
+  const int last = reaped_children ? 17 : 15;
   double ticks = 0;
-  for (int i = 3; i <= 17 && rest >> field; ++i)  // 14 utime, 15 stime, 16 cutime, 17 cstime
+  for (int i = 3; i <= last && rest >> field; ++i)
     if (i >= 14) ticks += std::atof(field.c_str());
-  double seconds = ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  std::error_code ec;
-  for (const auto& task : fs::directory_iterator(dir + "/task", ec)) {
-    std::ifstream children(task.path() / "children");
-    for (long child = 0; children >> child;) seconds += cpuSeconds(static_cast<pid_t>(child));
-  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// user + system CPU seconds so far of a process, of its children that ended
+// and, recursively, of the children still running.
+double cpuSeconds(pid_t pid) {
+  double seconds = statCpuSeconds("/proc/" + std::to_string(pid) + "/stat", true);
+  for (pid_t child : testing::childProcesses(pid)) seconds += cpuSeconds(child);
   return seconds;
+}
+
+std::string commOf(const fs::path& comm) {
+  std::ifstream in(comm);
+  std::string name;
+  std::getline(in, name);
+  return name;
 }
 
 // CPU seconds so far by thread name (/proc/PID/task/*/comm: pullprintd names
@@ -531,31 +540,11 @@ double cpuSeconds(pid_t pid) {
 // "child <name>" (with its own children). Threads of the same name add up.
 std::map<std::string, double> cpuByThread(pid_t pid) {
   std::map<std::string, double> out;
-  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  const std::string dir = "/proc/" + std::to_string(pid);
   std::error_code ec;
-  for (const auto& task : fs::directory_iterator(dir + "/task", ec)) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    std::ifstream in(task.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i)
-      if (i >= 14) ticks += std::atof(field.c_str());
-    out[name] += ticks / tick;
-    std::ifstream children(task.path() / "children");
-    for (long child = 0; children >> child;) {
-      std::ifstream cc("/proc/" + std::to_string(child) + "/comm");
-      std::string cname;
-      std::getline(cc, cname);
-      out["child " + cname] += cpuSeconds(static_cast<pid_t>(child));
-    }
-  }
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+    out[commOf(task.path() / "comm")] += statCpuSeconds(task.path() / "stat", false);
+  for (pid_t child : testing::childProcesses(pid))
+    out["child " + commOf("/proc/" + std::to_string(child) + "/comm")] += cpuSeconds(child);
   return out;
 }
 

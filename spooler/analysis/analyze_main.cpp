@@ -147,13 +147,8 @@ int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "--serve") return serve();
   Request r;
   if (!parse(std::vector<std::string>(argv + 1, argv + argc), r)) return usage();
-  const auto& options = r.options;
-  const auto& mime = r.mime;
-  const auto& file = r.file;
-  const bool text = r.text;
-
-  const analysis::DocumentAnalysis a = analysis::analyzeFile(file, mime, options);
-  if (text) {
+  const analysis::DocumentAnalysis a = analysis::analyzeFile(r.file, r.mime, r.options);
+  if (r.text) {
     std::cout << "format: " << a.format
               << "\npages: " << (a.pages ? std::to_string(*a.pages) : std::string("unknown"))
               << "\nconfidence: " << analysis::toString(a.confidence) << "\nmethod: " << a.method

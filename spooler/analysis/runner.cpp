@@ -52,13 +52,6 @@ std::size_t currentAddressSpace() {
   _exit(code);
 }
 
-DocumentAnalysis failure(std::string_view why, std::string note) {
-  DocumentAnalysis a;
-  a.reason = std::string(why);
-  a.note = std::move(note);
-  return a;
-}
-
 }  // namespace
 
 std::vector<std::string> helperArguments(const std::filesystem::path& file, std::string_view mime,
@@ -76,29 +69,33 @@ std::vector<std::string> helperArguments(const std::filesystem::path& file, std:
 }
 
 DocumentAnalysis childFailure(std::string_view why, std::string note) {
-  return failure(why, std::move(note));
+  DocumentAnalysis a;
+  a.reason = std::string(why);
+  a.note = std::move(note);
+  return a;
 }
 
 DocumentAnalysis verdictOfDeadChild(const ChildExit& exit, const AnalysisOptions& options) {
   const std::string limit = " (limit " + std::to_string(options.limits.time.count()) + " ms, " +
                             std::to_string(options.limits.memory_bytes >> 20) + " MiB)";
   if (exit.timed_out)
-    return failure(reason::kTimeLimit, "analysis process killed at the wall-clock limit" + limit);
+    return childFailure(reason::kTimeLimit,
+                        "analysis process killed at the wall-clock limit" + limit);
   if (exit.signal && (*exit.signal == SIGXCPU))
-    return failure(reason::kTimeLimit, "analysis process hit its CPU limit" + limit);
+    return childFailure(reason::kTimeLimit, "analysis process hit its CPU limit" + limit);
   if (exit.exit_code == kExitOutOfMemory || (exit.signal && *exit.signal == SIGKILL))
-    return failure(reason::kMemoryLimit, "analysis process ran out of memory" + limit);
+    return childFailure(reason::kMemoryLimit, "analysis process ran out of memory" + limit);
   if (exit.signal)
-    return failure(reason::kCrashed,
-                   "analysis process died from signal " + std::to_string(*exit.signal));
-  return failure(reason::kCrashed, "analysis process failed (exit " +
-                                       std::to_string(exit.exit_code.value_or(-1)) + ")");
+    return childFailure(reason::kCrashed,
+                        "analysis process died from signal " + std::to_string(*exit.signal));
+  return childFailure(reason::kCrashed, "analysis process failed (exit " +
+                                            std::to_string(exit.exit_code.value_or(-1)) + ")");
 }
 
 DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std::string_view mime,
                                          const AnalysisOptions& options) const {
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return failure(reason::kCrashed, "pipe failed");
+  if (pipe2(fds, O_CLOEXEC) != 0) return childFailure(reason::kCrashed, "pipe failed");
 
   pid_t pid = -1;
   if (options_.helper.empty()) {
@@ -120,7 +117,7 @@ DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std:
   close(fds[1]);
   if (pid < 0) {
     close(fds[0]);
-    return failure(reason::kCrashed, "could not start the analysis process");
+    return childFailure(reason::kCrashed, "could not start the analysis process");
   }
   setpgid(pid, pid);  // also done by the child; whichever runs first wins the race
 
@@ -139,7 +136,7 @@ DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std:
 
   if (!exit.timed_out && exit.exit_code == 0 && !too_big) {
     if (auto decoded = decodeAnalysis(reply)) return *decoded;
-    return failure(reason::kCrashed, "analysis process sent an unreadable verdict");
+    return childFailure(reason::kCrashed, "analysis process sent an unreadable verdict");
   }
   return verdictOfDeadChild(exit, options);
 }

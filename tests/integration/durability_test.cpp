@@ -8,14 +8,13 @@
 // the spool directory is removed.
 #include <catch2/catch.hpp>
 
-#include <signal.h>
-
+#include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "tests/integration/harness.h"
+#include "tests/support/process.h"
 #include "tests/support/wait.h"
 
 using namespace pullprint::itest;
@@ -89,28 +88,13 @@ TEST_CASE("every acknowledged job survives kill -9 and restart", "[durability]")
   }
   for (auto& t : clients) t.join();
   // The server's children: its long-lived analysis process.
-  std::vector<pid_t> children;
-  std::error_code ec;
-  for (const auto& task :
-       fs::directory_iterator("/proc/" + std::to_string(srv.pid()) + "/task", ec)) {
-    std::ifstream in(task.path() / "children");
-    for (long child = 0; in >> child;) children.push_back(static_cast<pid_t>(child));
-  }
+  const std::vector<pid_t> children = childProcesses(srv.pid());
   CHECK_FALSE(children.empty());
   srv.kill9();  // right after the last acknowledgement
   // They do not outlive the server: the analysis process ends when its
   // socket to the server closes.
-  CHECK(waitFor(
-      [&] {
-        for (pid_t c : children)
-          if (fs::exists("/proc/" + std::to_string(c)) && ::kill(c, 0) == 0) {
-            std::ifstream st("/proc/" + std::to_string(c) + "/stat");
-            std::string all((std::istreambuf_iterator<char>(st)), {});
-            if (all.find(") Z") == std::string::npos) return false;  // not even a zombie
-          }
-        return true;
-      },
-      10s));
+  CHECK(
+      waitFor([&] { return std::none_of(children.begin(), children.end(), processRunning); }, 10s));
 
   INFO("failures: " << failures.size() << (failures.empty() ? "" : " first: " + failures[0]));
   REQUIRE(failures.empty());

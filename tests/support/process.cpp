@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -240,6 +242,26 @@ std::string statusText(int st) {
 }
 
 }  // namespace
+
+std::vector<pid_t> childProcesses(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "children");
+    for (long child = 0; in >> child;) out.push_back(static_cast<pid_t>(child));
+  }
+  return out;
+}
+
+bool processRunning(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  // Field 3, after "pid (comm) ", is the state; Z = zombie, X = dead.
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+         stat[close + 2] != 'X';
+}
 
 std::optional<std::filesystem::path> findProgram(const std::string& name) {
   if (name.find('/') != std::string::npos) {

@@ -152,4 +152,11 @@ std::optional<std::filesystem::path> findProgram(const std::string& name);
 // Shell-style quoting of argv for messages.
 std::string quoteArgv(const std::vector<std::string>& argv);
 
+// The processes that any thread of `pid` started and that have not been
+// reaped (/proc/PID/task/*/children).
+std::vector<pid_t> childProcesses(pid_t pid);
+
+// True while `pid` exists and has not exited (a zombie has exited).
+bool processRunning(pid_t pid);
+
 }  // namespace pullprint::testing
