@@ -58,6 +58,17 @@ std::string metricsText(ApiDeps& d, const Metrics* m) {
           m->pages_printed.load());
   counter("pullprint_sheets_printed_total", "Printed sheets (known counts, all copies).",
           m->sheets_printed.load());
+  counter("pullprint_store_transactions_total",
+          "SQLite transactions of the group commit (each one WAL sync).",
+          m->store_transactions.load());
+  counter("pullprint_store_writes_total",
+          "Durable writes (job rows, documents, state changes) carried by those transactions.",
+          m->store_writes.load());
+  counter("pullprint_spool_sync_rounds_total",
+          "Spool sync rounds: the round's files fdatasync'ed side by side, one directory fsync.",
+          m->spool_sync_rounds.load());
+  counter("pullprint_spool_files_synced_total", "Spool files fdatasync'ed before their rows.",
+          m->spool_files_synced.load());
 
   const Histogram& h = m->ipp_request_seconds;
   family(out, "pullprint_ipp_request_duration_seconds", "histogram",

@@ -40,6 +40,12 @@ struct Metrics {
   std::atomic<std::int64_t> pages_printed{0};     // known printed pages (usage records)
   std::atomic<std::int64_t> sheets_printed{0};    // known printed sheets
   Histogram ipp_request_seconds;                  // IPP request handling time
+  // Group commit (spooler/committer.h): how many durable writes share one
+  // SQLite transaction, and how many spool files share one sync round.
+  std::atomic<std::int64_t> store_transactions{0};  // committer transactions
+  std::atomic<std::int64_t> store_writes{0};        // writes (ops) they carried
+  std::atomic<std::int64_t> spool_sync_rounds{0};   // rounds: files + one directory fsync
+  std::atomic<std::int64_t> spool_files_synced{0};  // files fdatasync'ed in them
 };
 
 }  // namespace pullprint

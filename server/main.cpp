@@ -202,7 +202,8 @@ int main(int argc, char** argv) {
   // --- Spool, committer, jobs, recovery ---
   auto spool = spooler::SpoolDir::open(config.spool_dir);
   if (!spool) return fail(spool.status().message());
-  spooler::Committer committer(**store, **spool, log);
+  Metrics metrics;  // GET /metrics; declared first so that it outlives everything that counts
+  spooler::Committer committer(**store, **spool, log, &metrics);
   spooler::JobService jobs(**store, committer, **spool, clock, log);
   auto recovered = jobs.recover();
   if (!recovered) return fail("recovery: " + recovered.status().message());
@@ -247,7 +248,6 @@ int main(int argc, char** argv) {
   release_options.busy_retry_for = std::chrono::seconds(config.release_busy_retry_seconds);
   release_options.expiry_interval = std::chrono::seconds(config.expiry_interval_seconds);
   spooler::ReleaseEngine release(config, jobs, printer_client, clock, log, release_options);
-  Metrics metrics;  // GET /metrics
   release.setMetrics(&metrics);
   if (Status s = release.start(); !s) return fail("release engine: " + s.message());
 

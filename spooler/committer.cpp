@@ -81,10 +81,11 @@ void SyncPool::work() {
   }
 }
 
-Committer::Committer(Store& store, SpoolDir& spool, Logger& log)
+Committer::Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metrics)
     : store_(store),
       spool_(spool),
       log_(log),
+      metrics_(metrics),
       sync_pool_(kSyncThreads),
       sync_thread_([this] {
         nameThisThread("pp-sync");
@@ -177,6 +178,10 @@ void Committer::syncStage() {
           if (st) st = dir_status;
       }
       for (auto& op : batch.ops) op.sync_files.clear();  // closes the descriptors
+      if (metrics_) {
+        ++metrics_->spool_sync_rounds;
+        metrics_->spool_files_synced += static_cast<std::int64_t>(files.size());
+      }
     }
 
     {
@@ -213,6 +218,10 @@ void Committer::commitStage() {
     if (!writes.empty()) {
       std::vector<Status> results;
       store_.writeBatch(writes, &results);
+      if (metrics_) {
+        ++metrics_->store_transactions;
+        metrics_->store_writes += static_cast<std::int64_t>(writes.size());
+      }
       for (size_t k = 0; k < targets.size(); ++k) *targets[k] = std::move(results[k]);
     }
 

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/store.h"
 #include "spooler/spool.h"
 
@@ -75,7 +76,9 @@ class Committer {
     std::function<void(Status)> done;           // may be empty
   };
 
-  Committer(Store& store, SpoolDir& spool, Logger& log);
+  // `metrics` (may be null) gets the group-commit counters; it must outlive
+  // the committer.
+  Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metrics = nullptr);
   ~Committer();  // drains the queue, then stops
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -105,6 +108,7 @@ class Committer {
   Store& store_;
   SpoolDir& spool_;
   Logger& log_;
+  Metrics* metrics_;
   SyncPool sync_pool_;
   mutable std::mutex mu_;              // guards everything below up to the threads
   std::condition_variable cv_;         // queue_ gained an op, or stop_

@@ -527,6 +527,10 @@ TEST_CASE("metrics: scrape allow-list, admin otherwise, Prometheus text", "[api]
   m.releases = 5;
   m.release_failures = 1;
   m.pages_printed = 40;
+  m.store_transactions = 3;
+  m.store_writes = 7;
+  m.spool_sync_rounds = 2;
+  m.spool_files_synced = 4;
   m.ipp_request_seconds.observe(0.002);
   m.ipp_request_seconds.observe(0.3);
   fx.api->setMetrics(&m);
@@ -539,6 +543,10 @@ TEST_CASE("metrics: scrape allow-list, admin otherwise, Prometheus text", "[api]
   CHECK(local.body.find("pullprint_releases_total 5\n") != std::string::npos);
   CHECK(local.body.find("pullprint_release_failures_total 1\n") != std::string::npos);
   CHECK(local.body.find("pullprint_pages_printed_total 40\n") != std::string::npos);
+  CHECK(local.body.find("pullprint_store_transactions_total 3\n") != std::string::npos);
+  CHECK(local.body.find("pullprint_store_writes_total 7\n") != std::string::npos);
+  CHECK(local.body.find("pullprint_spool_sync_rounds_total 2\n") != std::string::npos);
+  CHECK(local.body.find("pullprint_spool_files_synced_total 4\n") != std::string::npos);
   CHECK(local.body.find("pullprint_ipp_request_duration_seconds_bucket{le=\"0.0025\"} 1\n") !=
         std::string::npos);
   CHECK(local.body.find("pullprint_ipp_request_duration_seconds_bucket{le=\"+Inf\"} 2\n") !=
