@@ -18,7 +18,7 @@ void UniqueFd::reset() {
   fd_ = -1;
 }
 
-Result<std::unique_ptr<SpoolDir>> SpoolDir::open(const std::filesystem::path& dir) {
+Result<std::unique_ptr<SpoolDir>> SpoolDir::open(const std::filesystem::path& dir, Naming naming) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -29,7 +29,7 @@ Result<std::unique_ptr<SpoolDir>> SpoolDir::open(const std::filesystem::path& di
   if (fd < 0)
     return Status(StatusCode::kUnavailable,
                   dir.string() + ": cannot open spool directory: " + std::strerror(errno));
-  return std::unique_ptr<SpoolDir>(new SpoolDir(dir, UniqueFd(fd)));
+  return std::unique_ptr<SpoolDir>(new SpoolDir(dir, UniqueFd(fd), naming));
 }
 
 std::filesystem::path SpoolDir::documentPath(JobId job, int document) const {
@@ -41,9 +41,12 @@ std::filesystem::path SpoolDir::documentPath(JobId job, int document) const {
 Result<std::unique_ptr<SpoolWriter>> SpoolDir::create(JobId job, int document) {
   auto p = documentPath(job, document);
   bool named = false;
-  int fd = ::openat(dirfd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    // No O_TMPFILE on this file system: the file is named from the start.
+  int fd = -1;
+  if (naming_ == Naming::kUnnamedUntilDone)
+    fd = ::openat(dirfd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (naming_ == Naming::kNamedAtOnce ||
+      (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))) {
+    // Named from the start: asked for, or no O_TMPFILE on this file system.
     named = true;
     fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
   }

@@ -62,8 +62,15 @@ class SpoolWriter;
 
 class SpoolDir {
  public:
+  // How document files get their names: kUnnamedUntilDone uses O_TMPFILE
+  // where the file system has it and falls back to kNamedAtOnce (O_CREAT |
+  // O_EXCL) where it does not; kNamedAtOnce always names the file at once
+  // (the fallback path, chosen directly by tests).
+  enum class Naming { kUnnamedUntilDone, kNamedAtOnce };
+
   // Creates the directory (0700) if needed.
-  static Result<std::unique_ptr<SpoolDir>> open(const std::filesystem::path& dir);
+  static Result<std::unique_ptr<SpoolDir>> open(const std::filesystem::path& dir,
+                                                Naming naming = Naming::kUnnamedUntilDone);
 
   std::filesystem::path documentPath(JobId job, int document) const;
 
@@ -85,10 +92,11 @@ class SpoolDir {
   const std::filesystem::path& path() const { return dir_; }
 
  private:
-  explicit SpoolDir(std::filesystem::path dir, UniqueFd dirfd)
-      : dir_(std::move(dir)), dirfd_(std::move(dirfd)) {}
+  SpoolDir(std::filesystem::path dir, UniqueFd dirfd, Naming naming)
+      : dir_(std::move(dir)), dirfd_(std::move(dirfd)), naming_(naming) {}
   std::filesystem::path dir_;
   UniqueFd dirfd_;
+  Naming naming_;
 };
 
 // Streams one document into its spool file.

@@ -17,7 +17,8 @@ using namespace pullprint::spooler;
 namespace {
 
 struct Fixture {
-  Fixture() {
+  explicit Fixture(SpoolDir::Naming spool_naming = SpoolDir::Naming::kUnnamedUntilDone)
+      : naming(spool_naming) {
     char tmpl[] = "/tmp/pullprint-js-XXXXXX";
     dir = mkdtemp(tmpl);
     open();
@@ -28,8 +29,8 @@ struct Fixture {
   }
   void open() {
     store = std::move(*openSqliteStore(dir + "/db"));
-    spool = std::move(*SpoolDir::open(dir + "/spool"));
-    committer = std::make_unique<Committer>(*store, *spool, log);
+    spool = std::move(*SpoolDir::open(dir + "/spool", naming));
+    committer = std::make_unique<Committer>(*store, *spool, log, &metrics);
     jobs = std::make_unique<JobService>(*store, *committer, *spool, clock, log);
   }
   void close() {
@@ -44,6 +45,21 @@ struct Fixture {
     return p.get_future().get();
   }
   // Receives one complete document for a new job and waits until durable.
+  // A job whose document upload starts, writes `data` and is cut off there
+  // (the writer is dropped without publishing); *doc is its document number.
+  Job startUpload(const std::string& owner, const std::string& data, int* doc) {
+    Job j;
+    j.id = jobs->allocateId();
+    j.queue = "followme";
+    j.owner = owner;
+    j.created_at = clock.now();
+    REQUIRE(wait([&](auto done) { jobs->createJob(j, done); }).isOk());
+    REQUIRE(jobs->beginDocument(j.id, doc).isOk());
+    auto w = std::move(*spool->create(j.id, *doc));
+    REQUIRE(w->write(data.data(), data.size()).isOk());
+    return j;
+  }
+
   JobId submit(const std::string& owner, const std::string& data) {
     Job j;
     j.id = jobs->allocateId();
@@ -70,6 +86,8 @@ struct Fixture {
   ManualClock clock{1'700'000'000};
   std::unique_ptr<Store> store;
   std::unique_ptr<SpoolDir> spool;
+  SpoolDir::Naming naming;
+  Metrics metrics;  // outlives the committer (close() resets it first)
   std::unique_ptr<Committer> committer;
   std::unique_ptr<JobService> jobs;
 };
@@ -140,19 +158,10 @@ TEST_CASE("recovery: held jobs survive, half-received jobs abort, orphans go") {
   Fixture f;
   JobId held = f.submit("alice", "held document");
   // A job whose upload never finished.
-  Job half;
-  half.id = f.jobs->allocateId();
-  half.queue = "followme";
-  half.owner = "bob";
-  half.created_at = f.clock.now();
-  REQUIRE(f.wait([&](auto done) { f.jobs->createJob(half, done); }).isOk());
   int doc = 0;
-  REQUIRE(f.jobs->beginDocument(half.id, &doc).isOk());
-  auto w = std::move(*f.spool->create(half.id, doc));
-  REQUIRE(w->write("partial", 7).isOk());
+  Job half = f.startUpload("bob", "partial", &doc);
   // Unnamed until published: a partial upload is never visible in the spool.
   CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(half.id, doc)));
-  w.reset();
   // An orphan file no job claims.
   { std::ofstream(f.spool->documentPath(999, 1)) << "orphan"; }
 
@@ -168,6 +177,34 @@ TEST_CASE("recovery: held jobs survive, half-received jobs abort, orphans go") {
   CHECK(slurp(f.spool->documentPath(held, 1)) == "held document");
   CHECK((**f.store->job(half.id)).state == JobState::kAborted);
   CHECK(f.jobs->allocateId() > half.id);  // ids are never reused
+}
+
+TEST_CASE("named spool files (no O_TMPFILE): a cut-off upload's file goes at recovery") {
+  // The path file systems without O_TMPFILE take: the file has its name from
+  // the first byte, so a cut-off upload leaves a partial file behind.
+  Fixture f(SpoolDir::Naming::kNamedAtOnce);
+  JobId held = f.submit("alice", "held document");
+  CHECK(slurp(f.spool->documentPath(held, 1)) == "held document");
+  // The name is taken: a second file for the same document is refused.
+  auto again = f.spool->create(held, 1);
+  REQUIRE_FALSE(again.isOk());
+  CHECK(again.status().message().find("cannot create document file") != std::string::npos);
+  CHECK(slurp(f.spool->documentPath(held, 1)) == "held document");
+
+  int doc = 0;
+  Job half = f.startUpload("bob", "partial", &doc);
+  CHECK(slurp(f.spool->documentPath(half.id, doc)) == "partial");
+
+  f.close();  // "crash" mid-upload
+  f.open();
+  auto report = f.jobs->recover();
+  REQUIRE(report.isOk());
+  CHECK(report->active == 1);
+  CHECK(report->aborted == 1);
+  CHECK(report->orphans_removed == 1);  // the partial upload's file
+  CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(half.id, doc)));
+  CHECK((**f.store->job(half.id)).state == JobState::kAborted);
+  CHECK(slurp(f.spool->documentPath(held, 1)) == "held document");
 }
 
 TEST_CASE("a document for a job cancelled during upload is dropped") {
@@ -254,6 +291,15 @@ TEST_CASE("committer: completions in submission order, each after its row is com
   REQUIRE(order.size() == kOps);
   for (int i = 0; i < kOps; ++i) CHECK(order[static_cast<std::size_t>(i)] == i);
   CHECK(f.committer->maxBatch() >= 1);
+  // Group-commit counters (/metrics): every op is one write, failing ones
+  // too (their savepoint is rolled back); every third op carried a file.
+  const std::int64_t with_file = (kOps + 2) / 3;
+  CHECK(f.metrics.store_writes.load() == kOps);
+  CHECK(f.metrics.store_transactions.load() >= 1);
+  CHECK(f.metrics.store_transactions.load() <= kOps);
+  CHECK(f.metrics.spool_files_synced.load() == with_file);
+  CHECK(f.metrics.spool_sync_rounds.load() >= 1);
+  CHECK(f.metrics.spool_sync_rounds.load() <= with_file);
 }
 
 TEST_CASE("committer: an op submitted by a completion during shutdown still commits") {
