@@ -14,7 +14,11 @@
 // jobs are counted with Get-Jobs: all N must be pending-held. Server CPU is
 // user+system time from /proc/PID/stat of the server and the processes it
 // started (pullprintd's analysis process), from the start of the run until
-// the server is idle again, so work done after the answers counts too.
+// the server is idle again, so work done after the answers counts too; for
+// pullprintd it is also split by thread (its threads are named) and "child
+// processes". Client CPU is this process's own user+system time while its
+// client threads send the jobs: the same client code for every server, and
+// on a 2-core host it shares the cores with the server under test.
 //
 // Part 2 (memory): a fresh pullprintd gets M held jobs (same client), then
 // one document of B MB (application/octet-stream) streamed in 64 KiB chunks.
@@ -35,6 +39,7 @@
 // Must run as root (cupsd). Everything runs on 127.0.0.1 in private temp
 // dirs under /tmp; servers are stopped by PID (tests/support).
 #include <cups/cups.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +60,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/http_client.h"
 #include "tests/support/ipp_eve_printer.h"
 #include "tests/support/ipp_tool.h"
 #include "tests/support/private_cupsd.h"
@@ -502,7 +508,43 @@ struct Row {
   // per accepted job
   double cpuMsPerJob = 0;
   std::map<std::string, double> cpuMsPerJobByThread;  // same, by thread name (pullprintd)
+  // user+system CPU of this benchmark's client threads while they sent the
+  // jobs, per accepted job (the same client code for every server)
+  double clientCpuMsPerJob = 0;
+  // pullprintd's group commit over the run (/metrics deltas); 0 for cupsd
+  double writesPerTransaction = 0;  // durable writes per SQLite transaction
+  double filesPerSyncRound = 0;     // spool files per sync round
 };
+
+// pullprintd's counters from GET /metrics (loopback needs no credentials);
+// empty when the server has none (cupsd).
+std::map<std::string, double> scrapeCounters(std::uint16_t port) {
+  std::map<std::string, double> out;
+  try {
+    testing::RawConn c(port);
+    if (!c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+      return out;
+    testing::HttpResponse r = c.readResponse(10s);
+    if (r.status != 200) return out;
+    std::istringstream lines(r.body);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.empty() || line[0] == '#' || line.find('{') != std::string::npos) continue;
+      auto sp = line.find(' ');
+      if (sp != std::string::npos) out[line.substr(0, sp)] = std::atof(line.c_str() + sp + 1);
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+// user + system CPU seconds of this process so far (the client threads).
+double ownCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 // CPU seconds in a /proc .../stat file: utime + stime (fields 14, 15), with
 // `reaped_children` also cutime + cstime (16, 17).
@@ -536,15 +578,23 @@ std::string commOf(const fs::path& comm) {
 }
 
 // CPU seconds so far by thread name (/proc/PID/task/*/comm: pullprintd names
-// its threads pp-io, pp-commit, ...), plus each child process as
-// "child <name>" (with its own children). Threads of the same name add up.
+// its threads pp-io, pp-commit, ...), plus "child processes": every process
+// the server started, running or ended (pullprintd's analysis processes are
+// replaced every few hundred documents, so most of their CPU is in ended
+// ones). Threads of the same name add up; the entries add up to cpuSeconds().
 std::map<std::string, double> cpuByThread(pid_t pid) {
   std::map<std::string, double> out;
+  double threads = 0;
   std::error_code ec;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
-    out[commOf(task.path() / "comm")] += statCpuSeconds(task.path() / "stat", false);
-  for (pid_t child : testing::childProcesses(pid))
-    out["child " + commOf("/proc/" + std::to_string(child) + "/comm")] += cpuSeconds(child);
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const double s = statCpuSeconds(task.path() / "stat", false);
+    out[commOf(task.path() / "comm")] += s;
+    threads += s;
+  }
+  // The process's own utime+stime is the sum over its threads, ended ones too;
+  // the rest of cpuSeconds() is children. Ended threads (none in pullprintd
+  // during a run) would show up there as well.
+  out["child processes"] = std::max(0.0, cpuSeconds(pid) - threads);
   return out;
 }
 
@@ -565,14 +615,30 @@ Row measure(const Target& t, const std::string& doc, const Options& o, int round
   Row row;
   row.label = t.label;
   row.round = round;
+  const bool pullprint = t.resource == "/printers/followme";
+  const auto counters0 = pullprint ? scrapeCounters(t.port) : std::map<std::string, double>{};
   double cpu0 = cpuSeconds(t.serverPid);
   const auto threads0 = cpuByThread(t.serverPid);
+  const double client0 = ownCpuSeconds();
   row.load = runLoad(t, doc, o.jobs, o.clients, tag);
+  const double client1 = ownCpuSeconds();
   double cpu1 = cpuSecondsWhenIdle(t.serverPid);
   const auto threads1 = cpuByThread(t.serverPid);
   row.heldAfter = countHeld(t);
   row.mem = readMemory(t.serverPid);
   row.cpuMsPerJob = row.load.ok > 0 ? (cpu1 - cpu0) * 1000.0 / row.load.ok : 0;
+  row.clientCpuMsPerJob = row.load.ok > 0 ? (client1 - client0) * 1000.0 / row.load.ok : 0;
+  if (pullprint) {
+    auto counters1 = scrapeCounters(t.port);
+    auto delta = [&](const char* name) { return counters1[name] - counters0.at(name); };
+    if (counters0.count("pullprint_store_transactions_total") &&
+        counters0.count("pullprint_spool_sync_rounds_total")) {
+      if (double tx = delta("pullprint_store_transactions_total"); tx > 0)
+        row.writesPerTransaction = delta("pullprint_store_writes_total") / tx;
+      if (double rounds = delta("pullprint_spool_sync_rounds_total"); rounds > 0)
+        row.filesPerSyncRound = delta("pullprint_spool_files_synced_total") / rounds;
+    }
+  }
   if (row.load.ok > 0 && threads1.size() > 1) {  // cupsd has one thread: nothing to split
     for (const auto& [name, seconds] : threads1) {
       auto before = threads0.find(name);
@@ -594,14 +660,15 @@ void printRounds(const std::vector<Row>& rows, const Options& o) {
               o.jobs, o.clients);
   std::printf(
       "| round | server | ok | failed | held at ack | held after | wall s | jobs/s | p50 ms | p99 "
-      "ms | max ms | server CPU ms/job | server RSS MiB (peak) |\n");
-  std::printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "ms | max ms | server CPU ms/job | client CPU ms/job | server RSS MiB (peak) |\n");
+  std::printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Row& r : rows) {
     std::printf(
-        "| %d | %s | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.2f | %.1f | %.2f | %.1f (%.1f) |\n",
+        "| %d | %s | %d | %d | %d | %d | %.2f | %.0f | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f "
+        "(%.1f) |\n",
         r.round, r.label.c_str(), r.load.ok, r.load.failed, r.load.heldAtAck, r.heldAfter,
         r.load.wallS, r.load.perSecond(), r.load.percentile(0.50), r.load.percentile(0.99),
-        r.load.max(), r.cpuMsPerJob, mib(r.mem.rssKb), mib(r.mem.hwmKb));
+        r.load.max(), r.cpuMsPerJob, r.clientCpuMsPerJob, mib(r.mem.rssKb), mib(r.mem.hwmKb));
   }
   bool any = false;
   for (const Row& r : rows) {
@@ -619,12 +686,23 @@ void printRounds(const std::vector<Row>& rows, const Options& o) {
     }
     std::printf("| %d | %s | %s |\n", r.round, r.label.c_str(), cells.c_str());
   }
+  any = false;
+  for (const Row& r : rows) {
+    if (r.writesPerTransaction <= 0) continue;
+    if (!any)
+      std::printf(
+          "\n## pullprintd group commit (GET /metrics before and after the run)\n\n"
+          "| round | writes per SQLite transaction | spool files per sync round |\n"
+          "|---:|---:|---:|\n");
+    any = true;
+    std::printf("| %d | %.2f | %.2f |\n", r.round, r.writesPerTransaction, r.filesPerSyncRound);
+  }
   std::fflush(stdout);
 }
 
 struct Summary {
   std::string label;
-  double jobsPerS = 0, p50 = 0, p99 = 0, cpu = 0;
+  double jobsPerS = 0, p50 = 0, p99 = 0, cpu = 0, clientCpu = 0;
 };
 
 std::vector<Summary> printSummary(const std::vector<Row>& rows,
@@ -632,20 +710,21 @@ std::vector<Summary> printSummary(const std::vector<Row>& rows,
   std::vector<Summary> out;
   std::printf("\n## Median of %d round(s): %d Print-Jobs per server and round, %d clients\n\n",
               o.rounds, o.jobs, o.clients);
-  std::printf("| server | jobs/s | p50 ms | p99 ms | server CPU ms/job |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf("| server | jobs/s | p50 ms | p99 ms | server CPU ms/job | client CPU ms/job |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (const auto& label : labels) {
-    std::vector<double> rate, p50, p99, cpu;
+    std::vector<double> rate, p50, p99, cpu, client;
     for (const Row& r : rows) {
       if (r.label != label) continue;
       rate.push_back(r.load.perSecond());
       p50.push_back(r.load.percentile(0.50));
       p99.push_back(r.load.percentile(0.99));
       cpu.push_back(r.cpuMsPerJob);
+      client.push_back(r.clientCpuMsPerJob);
     }
-    Summary s{label, median(rate), median(p50), median(p99), median(cpu)};
-    std::printf("| %s | %.0f | %.2f | %.2f | %.2f |\n", label.c_str(), s.jobsPerS, s.p50, s.p99,
-                s.cpu);
+    Summary s{label, median(rate), median(p50), median(p99), median(cpu), median(client)};
+    std::printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f |\n", label.c_str(), s.jobsPerS, s.p50,
+                s.p99, s.cpu, s.clientCpu);
     out.push_back(s);
   }
   std::fflush(stdout);
