@@ -1,5 +1,7 @@
 #include "admin-api/reports.h"
 
+#include "admin-api/csv.h"
+
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -477,16 +479,6 @@ json neverJson(const NeverPrinted& n) {
   return {{"jobs", n.jobs},
           {"pages", knownJson(n.pages, "unknown_jobs")},
           {"sheets", knownJson(n.sheets, "unknown_jobs")}};
-}
-
-std::string csvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "admin-api/csv.h"
 #include "admin-api/url.h"
 #include "core/wire/station_wire.h"
 
@@ -400,36 +401,64 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
   }
   if (path == "/api/v1/cards/import" && req.method == "POST") {
     if (!admin) return error(403, "administrators only");
-    // Validate every line first: all or nothing.
+    // Validate every line first: all or nothing. Two layouts: lines
+    // `uid,username[,format]` (optional header `uid,...` or `card,...`), or
+    // the export of GET /api/v1/cards.csv as it is (its header line
+    // `uid,user,created_at,revoked_at,source`), where revoked cards are
+    // skipped rather than brought back.
     std::vector<Card> cards;
     json errors = json::array();
     std::istringstream in(req.body);
     std::string line;
     int lineno = 0;
+    bool exported = false;
+    int skipped_revoked = 0;
     while (std::getline(in, line)) {
       ++lineno;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos || line[0] == '#') continue;
-      std::vector<std::string> cols;
-      std::stringstream ls(line);
-      std::string col;
-      while (std::getline(ls, col, ',')) {
-        auto b = col.find_first_not_of(" \t\"");
-        auto e = col.find_last_not_of(" \t\"");
-        cols.push_back(b == std::string::npos ? "" : col.substr(b, e - b + 1));
+      auto split = csvSplit(line);
+      if (!split) {
+        errors.push_back({{"line", lineno}, {"error", "a quoted field is not closed"}});
+        continue;
       }
-      if (lineno == 1 && !cols.empty() && (cols[0] == "uid" || cols[0] == "card")) continue;
-      if (cols.size() < 2 || cols.size() > 3 || cols[1].empty()) {
-        errors.push_back({{"line", lineno}, {"error", "expected uid,username[,format]"}});
+      const std::vector<std::string>& cols = *split;
+      if (lineno == 1 && !cols.empty() && (cols[0] == "uid" || cols[0] == "card")) {
+        exported =
+            cols == std::vector<std::string>{"uid", "user", "created_at", "revoked_at", "source"};
         continue;
       }
       std::string text = cols[0];
-      if (cols.size() == 3 && !cols[2].empty() && cols[2] != "hex") {
-        if (cols[2] != "dec" && cols[2] != "decle" && cols[2] != "rev") {
-          errors.push_back({{"line", lineno}, {"error", "format must be hex, dec, decle or rev"}});
+      if (exported) {
+        if (cols.size() != 5 || cols[1].empty()) {
+          errors.push_back(
+              {{"line", lineno}, {"error", "expected uid,user,created_at,revoked_at,source"}});
           continue;
         }
-        text = cols[2] + ":" + text;
+        std::int64_t revoked_at = 0;
+        auto [end, ec] =
+            std::from_chars(cols[3].data(), cols[3].data() + cols[3].size(), revoked_at);
+        if (ec != std::errc() || end != cols[3].data() + cols[3].size()) {
+          errors.push_back({{"line", lineno}, {"error", "revoked_at must be a number"}});
+          continue;
+        }
+        if (revoked_at != 0) {
+          ++skipped_revoked;
+          continue;
+        }
+      } else {
+        if (cols.size() < 2 || cols.size() > 3 || cols[1].empty()) {
+          errors.push_back({{"line", lineno}, {"error", "expected uid,username[,format]"}});
+          continue;
+        }
+        if (cols.size() == 3 && !cols[2].empty() && cols[2] != "hex") {
+          if (cols[2] != "dec" && cols[2] != "decle" && cols[2] != "rev") {
+            errors.push_back(
+                {{"line", lineno}, {"error", "format must be hex, dec, decle or rev"}});
+            continue;
+          }
+          text = cols[2] + ":" + text;
+        }
       }
       std::string err;
       auto uid = wire::parseCardNumber(text, &err);
@@ -460,7 +489,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     for (const auto& c : cards)
       imported.push_back({{"user", c.user}, {"card", wire::redactUid(c.uid)}});
     audit(*user, "cards.import", std::to_string(cards.size()) + " cards", nullptr, imported);
-    return reply(200, {{"imported", cards.size()}});
+    return reply(200, {{"imported", cards.size()}, {"skipped_revoked", skipped_revoked}});
   }
   const std::string cards_prefix = std::string(kCards) + "/";
   if (path.rfind(cards_prefix, 0) == 0 &&

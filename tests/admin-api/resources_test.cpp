@@ -457,6 +457,34 @@ TEST_CASE("users and cards CSV: export, all-or-nothing import", "[api][users][cs
   CHECK(ce.body.find(",bob,") != std::string::npos);
   CHECK(fx.call("GET", "/api/v1/cards.csv", As::basic("alice")).status == 403);
   CHECK(lastAudit(fx, "cards.import")["after"].size() == 2);
+
+  // The export imports as it is (e.g. into another server): active cards come
+  // back, revoked ones are skipped rather than brought back.
+  REQUIRE(fx.call("POST", "/api/v1/cards/04A1B2C4/revoke", As::basic("root")).status == 200);
+  Reply exported = fx.call("GET", "/api/v1/cards.csv", As::basic("root"));
+  REQUIRE(exported.status == 200);
+  ApiFixture other;
+  Reply back = other.call("POST", "/api/v1/cards/import", As::basic("root"), exported.body);
+  REQUIRE(back.status == 200);
+  CHECK(back.json["imported"] == 1);
+  CHECK(back.json["skipped_revoked"] == 1);
+  Reply there = other.call("GET", "/api/v1/cards.csv", As::basic("root"));
+  CHECK(there.body.find("04A1B2C3,alice,") != std::string::npos);
+  CHECK(there.body.find(",bob,") == std::string::npos);
+  // Export layout, broken lines: all or nothing, every bad line named.
+  Reply broken = other.call("POST", "/api/v1/cards/import", As::basic("root"),
+                            "uid,user,created_at,revoked_at,source\r\n"
+                            "04A1B2C5,alice,1,0,import\r\n"
+                            "04A1B2C6,alice,1,yesterday,import\r\n"
+                            "\"04A1B2C7,alice,1,0,import\r\n"
+                            "04A1B2C8,alice\r\n");
+  REQUIRE(broken.status == 400);
+  REQUIRE(broken.json["lines"].size() == 3);
+  CHECK(broken.json["lines"][0]["line"] == 3);
+  CHECK(broken.json["lines"][1]["line"] == 4);
+  CHECK(broken.json["lines"][2]["line"] == 5);
+  CHECK(other.call("GET", "/api/v1/cards.csv", As::basic("root")).body.find("04A1B2C5") ==
+        std::string::npos);
 }
 
 TEST_CASE("stations and cards: roles through the route table, audit", "[api][stations]") {
