@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "admin-api/fleet_api.h"
@@ -56,6 +57,17 @@ std::optional<std::string> jsonString(const json& j, const char* key, bool* bad)
     return std::nullopt;
   }
   return j[key].get<std::string>();
+}
+
+bool validPercentEncoding(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') continue;
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+      return false;
+    i += 2;
+  }
+  return true;
 }
 
 std::string urlDecode(std::string_view s) {
@@ -371,6 +383,10 @@ bool Api::serves(std::string_view target) {
 }
 
 ApiResponse Api::handle(const ApiRequest& req) {
+  if (!validPercentEncoding(req.target))
+    return error(400,
+                 "bad percent-encoding in the request target ('%' must be followed by two "
+                 "hex digits)");
   const std::string path = req.target.substr(0, req.target.find('?'));
   auto m = table_->match(req.method, path);
   if (!m.route) {

@@ -1,6 +1,7 @@
 #include "admin-api/reports.h"
 
 #include "admin-api/csv.h"
+#include "admin-api/url.h"
 
 #include <sqlite3.h>
 
@@ -444,31 +445,6 @@ ApiResponse reply(int status, std::string body, std::string content_type = "appl
 }
 ApiResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}}.dump());
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percentDecode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hexValue(s[i + 1]), lo = hexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 json knownJson(const KnownSum& k, const char* unknown_name) {
@@ -1098,23 +1074,13 @@ ApiResponse ReportService::handle(const ApiRequest& req, const User& user) const
 
   // Query: from, to (required), group_by (default none).
   std::string from, to, group = "none";
-  std::size_t q = req.target.find('?');
-  std::string_view query =
-      q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1);
-  while (!query.empty()) {
-    std::string_view pair = query.substr(0, query.find('&'));
-    query.remove_prefix(std::min(query.size(), pair.size() + 1));
-    if (pair.empty()) continue;
-    std::size_t eq = pair.find('=');
-    std::string name(pair.substr(0, eq));
-    auto value = percentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (!value) return error(400, "bad percent-encoding in parameter " + name);
+  for (const auto& [name, value] : queryParams(req.target)) {
     if (name == "from")
-      from = *value;
+      from = value;
     else if (name == "to")
-      to = *value;
+      to = value;
     else if (name == "group_by" && !export_kind)
-      group = *value;
+      group = value;
     else
       return error(400, "unknown parameter " + name +
                             (export_kind ? " (from, to)" : " (from, to, group_by)"));

@@ -96,8 +96,6 @@ std::optional<nlohmann::json> jsonBody(const ApiRequest& req, ApiResponse* err);
 // Optional string member; *bad set when present with another type.
 std::optional<std::string> jsonString(const nlohmann::json& j, const char* key, bool* bad);
 
-// Query parameters (percent-decoded), in order.
-std::vector<std::pair<std::string, std::string>> queryParams(const std::string& target);
 // Rejects parameters not in `allowed`: 400 with the list.
 std::optional<ApiResponse> rejectUnknownParams(
     const std::vector<std::pair<std::string, std::string>>& params,

@@ -38,22 +38,6 @@ bool validName(const std::string& n) {
              std::string::npos;
 }
 
-std::string queryParam(const std::string& target, const std::string& key) {
-  auto q = target.find('?');
-  if (q == std::string::npos) return {};
-  std::string_view rest = std::string_view(target).substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view kv = rest.substr(0, amp);
-    auto eq = kv.find('=');
-    if (kv.substr(0, eq) == key)
-      return eq == std::string_view::npos ? "" : urlDecode(kv.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
 json cardJson(const Card& c) {
   return {{"uid", c.uid},
           {"user", c.user},
@@ -390,7 +374,9 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
     return reply(201, cardJson(c));
   }
   if (path == kCards && req.method == "GET") {
-    std::string who = queryParam(req.target, "user");
+    std::string who;
+    for (const auto& [name, value] : queryParams(req.target))
+      if (name == "user") who = value;
     if (who.empty()) who = user->name;
     if (who != user->name && !admin) return error(403, "you can list only your own cards");
     auto cards = store_.cardsOfUser(who);

@@ -590,3 +590,21 @@ TEST_CASE("metrics: scrape allow-list, admin otherwise, Prometheus text", "[api]
   CHECK(fx.call("GET", "/metrics", As::none()).status == 401);
   CHECK(fx.call("POST", "/metrics", As::basic("root")).status == 405);
 }
+
+TEST_CASE("a malformed percent-escape in the target is a 400 for every route", "[api]") {
+  ApiFixture fx;
+  for (const char* target :
+       {"/api/v1/jobs?owner=%zz", "/api/v1/jobs?owner=alice%2", "/api/v1/users/al%ice",
+        "/api/v1/reports/summary?from=2025-01-01&to=2025-01-31&group_by=%G0", "/metrics?x=%"}) {
+    INFO(target);
+    Reply r = fx.call("GET", target, As::basic("root"));
+    CHECK(r.status == 400);
+    CHECK(r.json.value("error", "").find("percent-encoding") != std::string::npos);
+  }
+  // Well-formed escapes still decode: %61 is 'a', '+' a space.
+  Reply ok = fx.call("GET", "/api/v1/users/%61lice", As::basic("root"));
+  CHECK(ok.status == 200);
+  CHECK(ok.json["name"] == "alice");
+  Reply unknown = fx.call("GET", "/api/v1/jobs?owner=no+one", As::basic("root"));
+  CHECK(unknown.status == 200);
+}
