@@ -370,6 +370,18 @@ std::optional<std::int64_t> colOptInt(sqlite3_stmt* st, int i) {
   return sqlite3_column_int64(st, i);
 }
 
+// Steps `st` to its end, making a T of each row with `read`, and resets it.
+// A failing step is the store error `what`.
+template <typename T, typename Read>
+Result<std::vector<T>> allRows(sqlite3* db, sqlite3_stmt* st, const char* what, Read read) {
+  std::vector<T> out;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(read(st));
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return sqlError(db, what);
+  return out;
+}
+
 void bindJob(sqlite3_stmt* st, const Job& j) {
   sqlite3_bind_int64(st, 1, j.id);
   bindText(st, 2, j.queue);
@@ -1055,12 +1067,7 @@ class SqliteStore final : public Store {
     if (f.queue) bindText(st, 2, *f.queue);
     if (f.owner) bindText(st, 3, *f.owner);
     if (f.limit > 0) sqlite3_bind_int64(st, 4, f.limit);
-    std::vector<Job> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(readJob(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select jobs");
-    return out;
+    return allRows<Job>(r->db(), st, "select jobs", readJob);
   }
 
   Result<std::vector<Document>> documents(JobId id) override {
@@ -1071,9 +1078,7 @@ class SqliteStore final : public Store {
     sqlite3_stmt* st = r->prepare(sql);
     if (!st) return sqlError(r->db(), "select documents");
     sqlite3_bind_int64(st, 1, id);
-    std::vector<Document> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    return allRows<Document>(r->db(), st, "select documents", [](sqlite3_stmt* st) {
       Document d;
       d.job_id = sqlite3_column_int64(st, 0);
       d.number = sqlite3_column_int(st, 1);
@@ -1082,11 +1087,8 @@ class SqliteStore final : public Store {
       d.size_bytes = sqlite3_column_int64(st, 4);
       d.sha256 = colText(st, 5);
       d.pages = colOptInt(st, 6);
-      out.push_back(std::move(d));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select documents");
-    return out;
+      return d;
+    });
   }
 
   Result<std::vector<JobEvent>> events(JobId id) override {
@@ -1097,15 +1099,14 @@ class SqliteStore final : public Store {
     sqlite3_stmt* st = r->prepare(sql);
     if (!st) return sqlError(r->db(), "select events");
     sqlite3_bind_int64(st, 1, id);
-    std::vector<JobEvent> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      out.push_back({sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), colText(st, 2),
-                     colText(st, 3), colText(st, 4), colText(st, 5)});
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select events");
-    return out;
+    return allRows<JobEvent>(r->db(), st, "select events", [](sqlite3_stmt* st) {
+      return JobEvent{sqlite3_column_int64(st, 0),
+                      sqlite3_column_int64(st, 1),
+                      colText(st, 2),
+                      colText(st, 3),
+                      colText(st, 4),
+                      colText(st, 5)};
+    });
   }
 
   Result<JobId> maxJobId() override {
@@ -1133,12 +1134,7 @@ class SqliteStore final : public Store {
     if (!st) return sqlError(r->db(), "select expired");
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, limit);
-    std::vector<Job> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(readJob(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select expired");
-    return out;
+    return allRows<Job>(r->db(), st, "select expired", readJob);
   }
 
   Result<std::optional<Printer>> printer(const std::string& name) override {
@@ -1158,9 +1154,7 @@ class SqliteStore final : public Store {
         "two_sided, color_mode, source FROM usage_records WHERE job_id=? ORDER BY id");
     if (!st) return sqlError(r->db(), "select usage");
     sqlite3_bind_int64(st, 1, job_id);
-    std::vector<UsageRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    return allRows<UsageRecord>(r->db(), st, "select usage", [](sqlite3_stmt* st) {
       UsageRecord u;
       u.job_id = sqlite3_column_int64(st, 0);
       u.user = colText(st, 1);
@@ -1174,11 +1168,8 @@ class SqliteStore final : public Store {
       u.two_sided = sqlite3_column_int(st, 9) != 0;
       u.color_mode = colText(st, 10);
       u.source = colText(st, 11);
-      out.push_back(std::move(u));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select usage");
-    return out;
+      return u;
+    });
   }
 
   Result<std::optional<User>> user(const std::string& name) override {
@@ -1202,12 +1193,7 @@ class SqliteStore final : public Store {
     sqlite3_stmt* st = r->prepare(
         "SELECT id, name, password_hash, role, department, created_at FROM users ORDER BY name");
     if (!st) return sqlError(r->db(), "select users");
-    std::vector<User> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) out.push_back(readUser(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select users");
-    return out;
+    return allRows<User>(r->db(), st, "select users", readUser);
   }
 
   // ---- stations and cards ----
@@ -1241,20 +1227,16 @@ class SqliteStore final : public Store {
         "WHERE expires_at > ? ORDER BY id DESC");
     if (!st) return sqlError(r->db(), "select card registrations");
     sqlite3_bind_int64(st, 1, now);
-    std::vector<CardRegistration> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      CardRegistration c;
-      c.id = sqlite3_column_int64(st, 0);
-      c.user = colText(st, 1);
-      c.printer = colText(st, 2);
-      c.created_at = sqlite3_column_int64(st, 3);
-      c.expires_at = sqlite3_column_int64(st, 4);
-      out.push_back(std::move(c));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select card registrations");
-    return out;
+    return allRows<CardRegistration>(r->db(), st, "select card registrations",
+                                     [](sqlite3_stmt* st) {
+                                       CardRegistration c;
+                                       c.id = sqlite3_column_int64(st, 0);
+                                       c.user = colText(st, 1);
+                                       c.printer = colText(st, 2);
+                                       c.created_at = sqlite3_column_int64(st, 3);
+                                       c.expires_at = sqlite3_column_int64(st, 4);
+                                       return c;
+                                     });
   }
 
   Result<std::vector<Card>> allCards() override { return selectCards("", ""); }
@@ -1311,10 +1293,9 @@ class SqliteStore final : public Store {
     int i = bindAll(st);
     sqlite3_bind_int64(st, i, q.limit);
     sqlite3_bind_int64(st, i + 1, q.offset);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) page.jobs.push_back(readJob(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select jobs");
+    auto rows = allRows<Job>(r->db(), st, "select jobs", readJob);
+    if (!rows) return rows.status();
+    page.jobs = std::move(*rows);
     return page;
   }
 
@@ -1322,13 +1303,10 @@ class SqliteStore final : public Store {
     Reader r(*this);
     sqlite3_stmt* st = r->prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state");
     if (!st) return sqlError(r->db(), "count jobs by state");
-    std::vector<std::pair<std::string, std::int64_t>> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-      out.emplace_back(colText(st, 0), sqlite3_column_int64(st, 1));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "count jobs by state");
-    return out;
+    return allRows<std::pair<std::string, std::int64_t>>(
+        r->db(), st, "count jobs by state", [](sqlite3_stmt* st) {
+          return std::pair{colText(st, 0), static_cast<std::int64_t>(sqlite3_column_int64(st, 1))};
+        });
   }
 
   Result<std::optional<Session>> session(const std::string& id_hash) override {
@@ -1392,15 +1370,15 @@ class SqliteStore final : public Store {
     if (!st) return sqlError(r->db(), "select audit");
     sqlite3_bind_int64(st, 1, limit);
     sqlite3_bind_int64(st, 2, offset);
-    std::vector<AuditEntry> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      out.push_back({sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), colText(st, 2),
-                     colText(st, 3), colText(st, 4), colText(st, 5), colText(st, 6)});
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select audit");
-    return out;
+    return allRows<AuditEntry>(r->db(), st, "select audit", [](sqlite3_stmt* st) {
+      return AuditEntry{sqlite3_column_int64(st, 0),
+                        sqlite3_column_int64(st, 1),
+                        colText(st, 2),
+                        colText(st, 3),
+                        colText(st, 4),
+                        colText(st, 5),
+                        colText(st, 6)};
+    });
   }
 
  private:
@@ -1413,9 +1391,7 @@ class SqliteStore final : public Store {
         where + " ORDER BY id DESC");
     if (!st) return sqlError(r->db(), "select api tokens");
     bind(st);
-    std::vector<ApiToken> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    return allRows<ApiToken>(r->db(), st, "select api tokens", [](sqlite3_stmt* st) {
       ApiToken t;
       t.id = sqlite3_column_int64(st, 0);
       t.name = colText(st, 1);
@@ -1425,11 +1401,8 @@ class SqliteStore final : public Store {
       t.expires_at = sqlite3_column_int64(st, 5);
       t.last_used_at = sqlite3_column_int64(st, 6);
       t.revoked_at = sqlite3_column_int64(st, 7);
-      out.push_back(std::move(t));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select api tokens");
-    return out;
+      return t;
+    });
   }
 
   Result<std::vector<Printer>> selectPrinters(const std::string& where, const std::string& arg) {
@@ -1440,9 +1413,7 @@ class SqliteStore final : public Store {
         where + " ORDER BY name");
     if (!st) return sqlError(r->db(), "select printers");
     if (!where.empty()) bindText(st, 1, arg);
-    std::vector<Printer> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    return allRows<Printer>(r->db(), st, "select printers", [](sqlite3_stmt* st) {
       Printer p;
       p.name = colText(st, 0);
       p.uri = colText(st, 1);
@@ -1454,11 +1425,8 @@ class SqliteStore final : public Store {
       p.state_message = colText(st, 7);
       p.last_seen = sqlite3_column_int64(st, 8);
       p.updated_at = sqlite3_column_int64(st, 9);
-      out.push_back(std::move(p));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select printers");
-    return out;
+      return p;
+    });
   }
 
   Result<std::vector<Station>> selectStations(const std::string& where, const std::string& arg) {
@@ -1467,30 +1435,29 @@ class SqliteStore final : public Store {
                                   where + " ORDER BY name");
     if (!st) return sqlError(r->db(), "select stations");
     if (!where.empty()) bindText(st, 1, arg);
-    std::vector<Station> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    auto rows = allRows<Station>(r->db(), st, "select stations", [](sqlite3_stmt* st) {
       Station s;
       s.id = sqlite3_column_int64(st, 0);
       s.name = colText(st, 1);
       s.secret = colText(st, 2);
       s.created_at = sqlite3_column_int64(st, 3);
       s.revoked_at = sqlite3_column_int64(st, 4);
-      out.push_back(std::move(s));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select stations");
+      return s;
+    });
+    if (!rows) return rows.status();
+    std::vector<Station>& out = *rows;
     sqlite3_stmt* pst =
         r->prepare("SELECT printer FROM station_printers WHERE station_id=? ORDER BY printer");
     if (!pst) return sqlError(r->db(), "select station printers");
     for (auto& s : out) {
       sqlite3_reset(pst);
       sqlite3_bind_int64(pst, 1, s.id);
+      int rc;
       while ((rc = sqlite3_step(pst)) == SQLITE_ROW) s.printers.push_back(colText(pst, 0));
       if (rc != SQLITE_DONE) return sqlError(r->db(), "select station printers");
     }
     sqlite3_reset(pst);
-    return out;
+    return std::move(out);
   }
 
   Result<std::vector<Card>> selectCards(const std::string& where, const std::string& arg) {
@@ -1500,20 +1467,15 @@ class SqliteStore final : public Store {
                    " ORDER BY created_at, uid");
     if (!st) return sqlError(r->db(), "select cards");
     if (!where.empty()) bindText(st, 1, arg);
-    std::vector<Card> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    return allRows<Card>(r->db(), st, "select cards", [](sqlite3_stmt* st) {
       Card c;
       c.uid = colText(st, 0);
       c.user = colText(st, 1);
       c.created_at = sqlite3_column_int64(st, 2);
       c.revoked_at = sqlite3_column_int64(st, 3);
       c.source = colText(st, 4);
-      out.push_back(std::move(c));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return sqlError(r->db(), "select cards");
-    return out;
+      return c;
+    });
   }
 
   // Borrows a read connection for the scope; waits if all are in use.
