@@ -38,6 +38,41 @@ bool validName(const std::string& n) {
              std::string::npos;
 }
 
+// One line of POST /api/v1/cards/import, split: the card number, or nullopt
+// with *err. `exported`: the line is in the layout of GET /api/v1/cards.csv
+// (uid,user,created_at,revoked_at,source), where a revoked card sets
+// *revoked and is skipped; else uid,username[,format]. The user is cols[1].
+std::optional<std::string> importedCard(const std::vector<std::string>& cols, bool exported,
+                                        bool* revoked, std::string* err) {
+  std::string text = cols[0];
+  if (exported) {
+    if (cols.size() != 5 || cols[1].empty()) {
+      *err = "expected uid,user,created_at,revoked_at,source";
+      return std::nullopt;
+    }
+    std::int64_t revoked_at = 0;
+    auto [end, ec] = std::from_chars(cols[3].data(), cols[3].data() + cols[3].size(), revoked_at);
+    if (ec != std::errc() || end != cols[3].data() + cols[3].size()) {
+      *err = "revoked_at must be a number";
+      return std::nullopt;
+    }
+    *revoked = revoked_at != 0;
+  } else {
+    if (cols.size() < 2 || cols.size() > 3 || cols[1].empty()) {
+      *err = "expected uid,username[,format]";
+      return std::nullopt;
+    }
+    if (cols.size() == 3 && !cols[2].empty() && cols[2] != "hex") {
+      if (cols[2] != "dec" && cols[2] != "decle" && cols[2] != "rev") {
+        *err = "format must be hex, dec, decle or rev";
+        return std::nullopt;
+      }
+      text = cols[2] + ":" + text;
+    }
+  }
+  return wire::parseCardNumber(text, err);
+}
+
 json cardJson(const Card& c) {
   return {{"uid", c.uid},
           {"user", c.user},
@@ -414,40 +449,13 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
             cols == std::vector<std::string>{"uid", "user", "created_at", "revoked_at", "source"};
         continue;
       }
-      std::string text = cols[0];
-      if (exported) {
-        if (cols.size() != 5 || cols[1].empty()) {
-          errors.push_back(
-              {{"line", lineno}, {"error", "expected uid,user,created_at,revoked_at,source"}});
-          continue;
-        }
-        std::int64_t revoked_at = 0;
-        auto [end, ec] =
-            std::from_chars(cols[3].data(), cols[3].data() + cols[3].size(), revoked_at);
-        if (ec != std::errc() || end != cols[3].data() + cols[3].size()) {
-          errors.push_back({{"line", lineno}, {"error", "revoked_at must be a number"}});
-          continue;
-        }
-        if (revoked_at != 0) {
-          ++skipped_revoked;
-          continue;
-        }
-      } else {
-        if (cols.size() < 2 || cols.size() > 3 || cols[1].empty()) {
-          errors.push_back({{"line", lineno}, {"error", "expected uid,username[,format]"}});
-          continue;
-        }
-        if (cols.size() == 3 && !cols[2].empty() && cols[2] != "hex") {
-          if (cols[2] != "dec" && cols[2] != "decle" && cols[2] != "rev") {
-            errors.push_back(
-                {{"line", lineno}, {"error", "format must be hex, dec, decle or rev"}});
-            continue;
-          }
-          text = cols[2] + ":" + text;
-        }
-      }
+      bool revoked = false;
       std::string err;
-      auto uid = wire::parseCardNumber(text, &err);
+      std::optional<std::string> uid = importedCard(cols, exported, &revoked, &err);
+      if (revoked) {
+        ++skipped_revoked;
+        continue;
+      }
       if (!uid) {
         errors.push_back({{"line", lineno}, {"error", err}});
         continue;

@@ -629,16 +629,18 @@ Row measure(const Target& t, const std::string& doc, const Options& o, int round
   row.cpuMsPerJob = row.load.ok > 0 ? (cpu1 - cpu0) * 1000.0 / row.load.ok : 0;
   row.clientCpuMsPerJob = row.load.ok > 0 ? (client1 - client0) * 1000.0 / row.load.ok : 0;
   if (pullprint) {
-    auto counters1 = scrapeCounters(t.port);
-    auto delta = [&](const char* name) { return counters1[name] - counters0.at(name); };
-    if (counters0.count("pullprint_store_transactions_total") &&
-        counters0.count("pullprint_spool_sync_rounds_total")) {
-      if (double tx = delta("pullprint_store_transactions_total"); tx > 0)
-        row.writesPerTransaction = delta("pullprint_store_writes_total") / tx;
-      if (double rounds = delta("pullprint_spool_sync_rounds_total"); rounds > 0)
-        row.filesPerSyncRound = delta("pullprint_spool_files_synced_total") / rounds;
-    }
+    const auto counters1 = scrapeCounters(t.port);
+    auto delta = [&](const char* name) {
+      auto before = counters0.find(name), after = counters1.find(name);
+      return before == counters0.end() || after == counters1.end() ? 0.0
+                                                                   : after->second - before->second;
+    };
+    if (double tx = delta("pullprint_store_transactions_total"); tx > 0)
+      row.writesPerTransaction = delta("pullprint_store_writes_total") / tx;
+    if (double rounds = delta("pullprint_spool_sync_rounds_total"); rounds > 0)
+      row.filesPerSyncRound = delta("pullprint_spool_files_synced_total") / rounds;
   }
+
   if (row.load.ok > 0 && threads1.size() > 1) {  // cupsd has one thread: nothing to split
     for (const auto& [name, seconds] : threads1) {
       auto before = threads0.find(name);
