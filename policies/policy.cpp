@@ -4,25 +4,6 @@
 
 namespace pullprint::policies {
 
-std::optional<Sides> parseSides(std::string_view k) {
-  if (k == "one-sided") return Sides::kOneSided;
-  if (k == "two-sided-long-edge") return Sides::kTwoSidedLongEdge;
-  if (k == "two-sided-short-edge") return Sides::kTwoSidedShortEdge;
-  return std::nullopt;
-}
-
-std::string_view toKeyword(Sides sides) {
-  switch (sides) {
-    case Sides::kOneSided:
-      return "one-sided";
-    case Sides::kTwoSidedLongEdge:
-      return "two-sided-long-edge";
-    case Sides::kTwoSidedShortEdge:
-      return "two-sided-short-edge";
-  }
-  return "one-sided";
-}
-
 std::optional<ColorMode> parseColorMode(std::string_view k) {
   if (k == "auto") return ColorMode::kAuto;
   if (k == "monochrome") return ColorMode::kMonochrome;

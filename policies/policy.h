@@ -28,20 +28,21 @@
 #include <string_view>
 #include <vector>
 
+#include "core/sides.h"
 #include "core/status.h"
 
 namespace pullprint::policies {
 
-// IPP "sides" (RFC 8011 5.2.8). Our own type: policies depends only on core.
-enum class Sides { kOneSided, kTwoSidedLongEdge, kTwoSidedShortEdge };
+// IPP "sides" (core/sides.h), shared with the document analysis.
+using pullprint::isTwoSided;
+using pullprint::parseSides;
+using pullprint::Sides;
+using pullprint::toKeyword;
 // IPP "print-color-mode" (PWG 5100.13), the three values policies act on.
 enum class ColorMode { kAuto, kMonochrome, kColor };
 // When a rule applies: at submit (no printer known yet) or at release.
 enum class Stage { kSubmit, kRelease };
 
-std::optional<Sides> parseSides(std::string_view keyword);  // "two-sided-long-edge", ...
-std::string_view toKeyword(Sides sides);
-inline bool isTwoSided(Sides s) { return s != Sides::kOneSided; }
 std::optional<ColorMode> parseColorMode(
     std::string_view keyword);  // "auto" | "monochrome" | "color"
 std::string_view toKeyword(ColorMode mode);

@@ -59,13 +59,6 @@ Counts unknownCounts(std::string note) {
 
 }  // namespace
 
-std::optional<Sides> parseSides(std::string_view k) {
-  if (k == "one-sided") return Sides::kOneSided;
-  if (k == "two-sided-long-edge") return Sides::kTwoSidedLongEdge;
-  if (k == "two-sided-short-edge") return Sides::kTwoSidedShortEdge;
-  return std::nullopt;
-}
-
 std::optional<MultipleDocumentHandling> parseMultipleDocumentHandling(std::string_view k) {
   using M = MultipleDocumentHandling;
   if (k == "separate-documents-uncollated-copies") return M::kSeparateDocumentsUncollatedCopies;
@@ -73,18 +66,6 @@ std::optional<MultipleDocumentHandling> parseMultipleDocumentHandling(std::strin
   if (k == "single-document") return M::kSingleDocument;
   if (k == "single-document-new-sheet") return M::kSingleDocumentNewSheet;
   return std::nullopt;
-}
-
-std::string_view toKeyword(Sides sides) {
-  switch (sides) {
-    case Sides::kOneSided:
-      return "one-sided";
-    case Sides::kTwoSidedLongEdge:
-      return "two-sided-long-edge";
-    case Sides::kTwoSidedShortEdge:
-      return "two-sided-short-edge";
-  }
-  return "one-sided";
 }
 
 std::string_view toKeyword(MultipleDocumentHandling h) {

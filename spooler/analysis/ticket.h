@@ -32,9 +32,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/sides.h"
+
 namespace pullprint::spooler::analysis {
 
-enum class Sides { kOneSided, kTwoSidedLongEdge, kTwoSidedShortEdge };
+// IPP "sides" (core/sides.h), shared with the policies.
+using pullprint::parseSides;
+using pullprint::Sides;
+using pullprint::toKeyword;
 
 enum class MultipleDocumentHandling {
   kSeparateDocumentsUncollatedCopies,
@@ -44,9 +49,7 @@ enum class MultipleDocumentHandling {
 };
 
 // IPP keyword <-> enum ("two-sided-long-edge", "single-document-new-sheet", ...).
-std::optional<Sides> parseSides(std::string_view keyword);
 std::optional<MultipleDocumentHandling> parseMultipleDocumentHandling(std::string_view keyword);
-std::string_view toKeyword(Sides sides);
 std::string_view toKeyword(MultipleDocumentHandling handling);
 
 // 1-based inclusive page range, as IPP page-ranges (rangeOfInteger).
