@@ -104,6 +104,28 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
+// Calls `entry` for each table of an array of tables (`[[printer]]`, ...).
+// Sets *error when the node is not such an array (then "use SECTION for
+// WHAT") or an entry is not a table; stops at the first entry that sets it.
+template <typename Entry>
+void forEachTable(const toml::node& node, const std::string& section, const char* what,
+                  const std::string& source, std::string* error, Entry&& entry) {
+  auto* arr = node.as_array();
+  if (!arr) {
+    *error = where(source, node.source()) + ": use " + section + " for " + what;
+    return;
+  }
+  for (auto& e : *arr) {
+    auto* t = e.as_table();
+    if (!t) {
+      *error = where(source, e.source()) + ": " + section + " entries must be tables";
+      return;
+    }
+    entry(*t);
+    if (!error->empty()) return;
+  }
+}
+
 }  // namespace
 
 std::vector<ReportFactorConfig> defaultReportFactors() {
@@ -338,85 +360,63 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
             where(source, k.source()) + ": unknown key '" + std::string(k.str()) + "' in [reports]";
         break;
       }
-      auto* arr = v.as_array();
-      if (!arr) {
-        err = where(source, v.source()) + ": use [[reports.factor]] for report factors";
-        break;
-      }
       std::vector<ReportFactorConfig> factors;
       std::set<std::string> keys;
       static const std::regex key_re("^[a-z0-9_]{1,40}$");
-      for (auto& e : *arr) {
-        auto* ft = e.as_table();
-        if (!ft) {
-          err = where(source, e.source()) + ": [[reports.factor]] entries must be tables";
-          break;
-        }
-        ReportFactorConfig f;
-        TableReader r(*ft, "[[reports.factor]]", source, &err);
-        r.get("key", &f.key);
-        r.get("unit", &f.unit);
-        r.get("source", &f.source);
-        r.get("per_sheet", &f.per_sheet);
-        r.rejectUnknown();
-        if (!err.empty()) break;
-        if (!std::regex_match(f.key, key_re))
-          err = where(source, ft->source()) + ": [[reports.factor]].key must be 1-40 of a-z 0-9 _";
-        else if (!keys.insert(f.key).second)
-          err = where(source, ft->source()) + ": report factor '" + f.key + "' is used twice";
-        else if (f.unit.empty() || f.source.empty())
-          err = where(source, ft->source()) + ": [[reports.factor]] needs unit and source";
-        else if (!(f.per_sheet >= 0) || !std::isfinite(f.per_sheet))
-          err = where(source, ft->source()) + ": [[reports.factor]].per_sheet must be >= 0";
-        if (!err.empty()) break;
-        factors.push_back(std::move(f));
-      }
-      if (err.empty()) c.report_factors = std::move(factors);
+      forEachTable(v, "[[reports.factor]]", "report factors", source, &err,
+                   [&](const toml::table& ft) {
+                     ReportFactorConfig f;
+                     TableReader r(ft, "[[reports.factor]]", source, &err);
+                     r.get("key", &f.key);
+                     r.get("unit", &f.unit);
+                     r.get("source", &f.source);
+                     r.get("per_sheet", &f.per_sheet);
+                     r.rejectUnknown();
+                     const std::string at = where(source, ft.source());
+                     if (!err.empty()) return;
+                     if (!std::regex_match(f.key, key_re))
+                       err = at + ": [[reports.factor]].key must be 1-40 of a-z 0-9 _";
+                     else if (!keys.insert(f.key).second)
+                       err = at + ": report factor '" + f.key + "' is used twice";
+                     else if (f.unit.empty() || f.source.empty())
+                       err = at + ": [[reports.factor]] needs unit and source";
+                     else if (!(f.per_sheet >= 0) || !std::isfinite(f.per_sheet))
+                       err = at + ": [[reports.factor]].per_sheet must be >= 0";
+                     else
+                       factors.push_back(std::move(f));
+                   });
+      if (!err.empty()) break;
+      c.report_factors = std::move(factors);
     }
   }
   if (auto* node = root.get("printer"); node && err.empty()) {
-    auto* arr = node->as_array();
-    if (!arr)
-      return Status(StatusCode::kInvalidArgument,
-                    where(source, node->source()) + ": use [[printer]] for printers");
     std::set<std::string> names;
-    for (auto& e : *arr) {
-      auto* t = e.as_table();
-      if (!t)
-        return Status(StatusCode::kInvalidArgument,
-                      where(source, e.source()) + ": [[printer]] entries must be tables");
+    forEachTable(*node, "[[printer]]", "printers", source, &err, [&](const toml::table& t) {
       PrinterConfig p;
-      TableReader r(*t, "[[printer]]", source, &err);
+      TableReader r(t, "[[printer]]", source, &err);
       r.get("name", &p.name);
       r.get("uri", &p.uri);
       r.get("location", &p.location);
       r.get("group", &p.group);
       r.get("info", &p.info);
       r.rejectUnknown();
-      if (!err.empty()) break;
+      const std::string at = where(source, t.source());
+      if (!err.empty()) return;
       if (!validQueueName(p.name))
-        err = where(source, t->source()) + ": [[printer]].name must be 1-127 of A-Z a-z 0-9 _ -";
+        err = at + ": [[printer]].name must be 1-127 of A-Z a-z 0-9 _ -";
       else if (!names.insert(p.name).second)
-        err = where(source, t->source()) + ": printer name '" + p.name + "' is used twice";
+        err = at + ": printer name '" + p.name + "' is used twice";
       else if (p.uri.rfind("ipp://", 0) != 0 && p.uri.rfind("ipps://", 0) != 0)
-        err = where(source, t->source()) + ": [[printer]].uri must start with ipp:// or ipps://";
-      if (!err.empty()) break;
-      c.printers.push_back(std::move(p));
-    }
+        err = at + ": [[printer]].uri must start with ipp:// or ipps://";
+      else
+        c.printers.push_back(std::move(p));
+    });
   }
   if (auto* node = root.get("queue"); node && err.empty()) {
-    auto* arr = node->as_array();
-    if (!arr)
-      return Status(StatusCode::kInvalidArgument,
-                    where(source, node->source()) + ": use [[queue]] for queues");
     std::set<std::string> names = {"followme", "direct"};
-    for (auto& e : *arr) {
-      auto* t = e.as_table();
-      if (!t)
-        return Status(StatusCode::kInvalidArgument,
-                      where(source, e.source()) + ": [[queue]] entries must be tables");
+    forEachTable(*node, "[[queue]]", "queues", source, &err, [&](const toml::table& t) {
       QueueConfig q;
-      TableReader r(*t, "[[queue]]", source, &err);
+      TableReader r(t, "[[queue]]", source, &err);
       r.get("name", &q.name);
       r.get("printer_uri", &q.printer_uri);
       r.get("hold", &q.hold);
@@ -424,18 +424,17 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       r.get("info", &q.info);
       r.get("location", &q.location);
       r.rejectUnknown();
-      if (!err.empty()) break;
-      if (!validQueueName(q.name)) {
-        err = where(source, t->source()) + ": [[queue]].name must be 1-127 of A-Z a-z 0-9 _ -";
-      } else if (!names.insert(q.name).second) {
-        err = where(source, t->source()) + ": queue name '" + q.name + "' is used twice";
-      } else if (q.printer_uri.rfind("ipp://", 0) != 0 && q.printer_uri.rfind("ipps://", 0) != 0) {
-        err = where(source, t->source()) +
-              ": [[queue]].printer_uri must start with ipp:// or ipps://";
-      }
-      if (!err.empty()) break;
-      c.queues.push_back(std::move(q));
-    }
+      const std::string at = where(source, t.source());
+      if (!err.empty()) return;
+      if (!validQueueName(q.name))
+        err = at + ": [[queue]].name must be 1-127 of A-Z a-z 0-9 _ -";
+      else if (!names.insert(q.name).second)
+        err = at + ": queue name '" + q.name + "' is used twice";
+      else if (q.printer_uri.rfind("ipp://", 0) != 0 && q.printer_uri.rfind("ipps://", 0) != 0)
+        err = at + ": [[queue]].printer_uri must start with ipp:// or ipps://";
+      else
+        c.queues.push_back(std::move(q));
+    });
   }
   if (!err.empty()) return Status(StatusCode::kInvalidArgument, err);
   return c;
