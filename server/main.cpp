@@ -4,6 +4,7 @@
 //   pullprintd --state-dir DIR --add-user NAME [--role ROLE] [--department D]
 //        (password read from the first line of standard input)
 //   pullprintd --check-config FILE
+//   pullprintd [--state-dir DIR] [--config FILE] --backup FILE
 //
 // main builds every object and passes it in; nothing is global.
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,9 +24,11 @@
 #include "admin-api/fleet_api.h"
 #include "admin-api/stations.h"
 #include "core/authenticator.h"
+#include "core/backup.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/fleet_store.h"
+#include "core/instance_lock.h"
 #include "core/log.h"
 #include "core/password.h"
 #include "core/store.h"
@@ -49,6 +53,7 @@ constexpr const char* kUsage =
     "usage: pullprintd [--listen HOST:PORT] [--state-dir DIR] [--config FILE] [--log-level LEVEL]\n"
     "       pullprintd [--state-dir DIR] --add-user NAME [--role user|admin|sustainability]\n"
     "                  [--department NAME]   (password: first line of standard input)\n"
+    "       pullprintd [--state-dir DIR] [--config FILE] --backup FILE\n"
     "       pullprintd --check-config FILE\n"
     "       pullprintd --check-policy FILE\n"
     "       pullprintd --version\n";
@@ -63,6 +68,7 @@ struct Args {
   std::string department;
   std::string check_config;
   std::string check_policy;
+  std::string backup;
 };
 
 int fail(const std::string& msg) {
@@ -97,6 +103,8 @@ bool parseArgs(int argc, char** argv, Args* a, std::string* err) {
       if (!value(&a->department)) return false;
     } else if (arg == "--check-config") {
       if (!value(&a->check_config)) return false;
+    } else if (arg == "--backup") {
+      if (!value(&a->backup)) return false;
     } else if (arg == "--check-policy") {
       if (!value(&a->check_policy)) return false;
     } else {
@@ -170,6 +178,22 @@ int main(int argc, char** argv) {
   auto trusted = CidrSet::parse(config.trusted_sources);
   if (!trusted) return fail("[ipp].trusted_sources: " + trusted.status().message());
 
+  if (!args.backup.empty()) {
+    // Beside a running server or not: SQLite gives the snapshot its own read
+    // transaction. Creates nothing but the backup file.
+    auto started = std::chrono::steady_clock::now();
+    auto r = backupDatabase(config.database, args.backup);
+    if (!r) return fail("backup: " + r.status().message());
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf(
+        "backup: %s written (%lld bytes, schema %d, %lld jobs of which %lld waiting for release, "
+        "%lld usage records) in %.2f s; back up the spool directory %s now (docs/operations.md)\n",
+        args.backup.c_str(), static_cast<long long>(r->bytes), r->schema_version,
+        static_cast<long long>(r->jobs), static_cast<long long>(r->held_jobs),
+        static_cast<long long>(r->usage_records), secs, config.spool_dir.c_str());
+    return 0;
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) return fail(config.state_dir.string() + ": " + ec.message());
@@ -199,9 +223,27 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // --- One server per database and spool (core/instance_lock.h) ---
+  auto db_lock = InstanceLock::acquire(config.database.string() + ".lock",
+                                       "database " + config.database.string());
+  // Another server holding it ends this one; a file system without flock
+  // (some network mounts) only loses the protection, said loudly.
+  auto lockRefused = [&](const Result<InstanceLock>& lock) {
+    if (lock) return false;
+    if (lock.status().code() == StatusCode::kFailedPrecondition) return true;
+    log.warn("server.lock-unavailable",
+             {{"error", lock.status().message()},
+              {"hint", "make sure no other pullprintd uses these files"}});
+    return false;
+  };
+  if (lockRefused(db_lock)) return fail(db_lock.status().message());
+
   // --- Spool, committer, jobs, recovery ---
   auto spool = spooler::SpoolDir::open(config.spool_dir);
   if (!spool) return fail(spool.status().message());
+  auto spool_lock = InstanceLock::acquireDirectory(config.spool_dir,
+                                                   "spool directory " + config.spool_dir.string());
+  if (lockRefused(spool_lock)) return fail(spool_lock.status().message());
   Metrics metrics;  // GET /metrics; declared first so that it outlives everything that counts
   spooler::Committer committer(**store, **spool, log, &metrics);
   spooler::JobService jobs(**store, committer, **spool, clock, log);
@@ -209,7 +251,19 @@ int main(int argc, char** argv) {
   if (!recovered) return fail("recovery: " + recovered.status().message());
   log.info("spool.recovered", {{"active_jobs", recovered->active},
                                {"aborted_jobs", recovered->aborted},
-                               {"orphan_files_removed", recovered->orphans_removed}});
+                               {"orphan_files_removed", recovered->orphans_removed},
+                               {"documents_missing", recovered->documents_missing}});
+  if (recovered->documents_missing > 0) {
+    std::string ids;
+    for (JobId j : recovered->missing_jobs) ids += (ids.empty() ? "" : ",") + std::to_string(j);
+    log.error("spool.documents-missing",
+              {{"documents", recovered->documents_missing},
+               {"jobs", ids},
+               {"spool_dir", config.spool_dir.string()},
+               {"hint",
+                "restore these files into the spool directory (docs/operations.md); the "
+                "jobs stay held until then"}});
+  }
 
   // --- Document analysis: counts every job once it has arrived ---
   spooler::analysis::RunnerOptions runner_options;

@@ -41,11 +41,21 @@ Result<RecoveryReport> JobService::recover() {
     active_[j.id] = a;
     ++report.active;
   }
+  std::set<std::pair<JobId, int>> present;
   for (auto [job, doc] : spool_.list()) {
     if (!keep.count({job, doc})) {
       spool_.remove(job, doc);
       ++report.orphans_removed;
+    } else {
+      present.insert({job, doc});
     }
+  }
+  for (const auto& [job, doc] : keep) {
+    if (present.count({job, doc})) continue;
+    ++report.documents_missing;
+    if (report.missing_jobs.size() < 20 &&
+        (report.missing_jobs.empty() || report.missing_jobs.back() != job))
+      report.missing_jobs.push_back(job);
   }
   return report;
 }

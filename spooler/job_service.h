@@ -42,6 +42,12 @@ struct RecoveryReport {
   int active = 0;           // held/pending/sending/printing jobs recovered
   int aborted = 0;          // half-received jobs marked aborted
   int orphans_removed = 0;  // spool files no job claims
+  // Active jobs with a document missing from the spool (first 20 ids in
+  // missing_jobs). Kept as they are: the files may come back (a spool
+  // directory not mounted yet, a restore in progress); a release keeps such
+  // a job held with reason document-access-error until they do.
+  int documents_missing = 0;
+  std::vector<JobId> missing_jobs;
 };
 
 class JobService {

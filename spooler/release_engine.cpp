@@ -352,6 +352,25 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   t.color_mode = job.color_mode;
   t.media = ticketString(job, "media");
 
+  // Every document must be on disk before the printer gets a job: a file
+  // lost from the spool (a restore without it, an unmounted directory) keeps
+  // the job held with a reason that says so, and nothing reaches the printer.
+  auto docs = jobs_.store().documents(id);
+  if (docs) {
+    for (const Document& d : *docs) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(jobs_.spool().documentPath(id, d.number), ec)) continue;
+      log_.error(
+          "release.document-missing",
+          {{"job", id}, {"document", d.number}, {"spool_dir", jobs_.spool().path().string()}});
+      backToHold(id, JobState::kSending, "document-access-error",
+                 "document " + std::to_string(d.number) +
+                     " of this job is missing from the print server's spool; it can print "
+                     "once the file is restored (ask the print service)");
+      return printerDone(printer_name);
+    }
+  }
+
   // Create-Job, retrying while the printer says it is busy.
   auto deadline = std::chrono::steady_clock::now() + options_.busy_retry_for;
   auto delay = std::chrono::milliseconds(100);
@@ -381,7 +400,6 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
     return printerDone(printer_name);
   }
 
-  auto docs = jobs_.store().documents(id);
   Status sent = docs ? Status::ok() : docs.status();
   if (sent && docs->empty()) sent = Status(StatusCode::kNotFound, "job has no documents");
   for (size_t i = 0; sent && i < docs->size(); ++i) {

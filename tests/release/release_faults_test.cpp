@@ -279,6 +279,41 @@ TEST_CASE("a printer without the job's format is refused before anything is sent
   CHECK(fs::exists(server.documentPath(id)));
 }
 
+TEST_CASE("a job whose document left the spool stays held, and prints once the file is back",
+          "[release][faults][spool]") {
+  IppEvePrinter printer;
+  FaultServer server(printerToml("eve1", printer.uri()));
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-missing");
+  testing::makePdf(work / "doc.pdf", 2);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+  // The file disappears behind the server's back (an unmounted or
+  // half-restored spool directory).
+  fs::rename(server.documentPath(id), work / "kept.doc");
+
+  REQUIRE(release(server, "eve1", id).status == 200);
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "missing from the print server's spool"));
+  CHECK(back["printer_job_id"] == 0);
+  CHECK(back["usage"].empty());
+  // Not even a Create-Job reached the printer.
+  auto ids = printerJobIds(printer.uri());
+  REQUIRE(ids.has_value());
+  CHECK(ids->empty());
+  CHECK(contains(server.log(), "event=release.document-missing"));
+
+  fs::rename(work / "kept.doc", server.documentPath(id));
+  REQUIRE(release(server, "eve1", id).status == 200);
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
+  INFO("job: " << done.dump());
+  REQUIRE(done["state"] == "completed");
+  REQUIRE(printer.receivedJobCount() == 1);
+  CHECK(sha256File(printer.receivedJobs()[0].file) == sha256File(work / "doc.pdf"));
+}
+
 TEST_CASE("IPP Release-Job after a failed attempt sends under a new attempt number",
           "[release][faults][queue]") {
   IppEvePrinter printer;

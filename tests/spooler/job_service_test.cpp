@@ -179,6 +179,35 @@ TEST_CASE("recovery: held jobs survive, half-received jobs abort, orphans go") {
   CHECK(f.jobs->allocateId() > half.id);  // ids are never reused
 }
 
+TEST_CASE("recovery: a held job whose document is missing is reported and kept held") {
+  Fixture f;
+  JobId kept = f.submit("alice", "still here");
+  JobId lost = f.submit("bob", "will vanish");
+  const auto lost_path = f.spool->documentPath(lost, 1);
+  const auto moved = std::filesystem::path(f.dir) / "lost.doc";
+  f.close();
+  std::filesystem::rename(lost_path, moved);
+  f.open();
+  auto report = f.jobs->recover();
+  REQUIRE(report.isOk());
+  CHECK(report->active == 2);
+  CHECK(report->documents_missing == 1);
+  CHECK(report->missing_jobs == std::vector<JobId>{lost});
+  CHECK(report->orphans_removed == 0);
+  // Nothing is decided for it: the file may come back (a late mount).
+  CHECK(f.jobs->active(lost)->state == JobState::kHeld);
+  CHECK((**f.store->job(lost)).state == JobState::kHeld);
+  CHECK(slurp(f.spool->documentPath(kept, 1)) == "still here");
+
+  f.close();
+  std::filesystem::rename(moved, lost_path);
+  f.open();
+  report = f.jobs->recover();
+  REQUIRE(report.isOk());
+  CHECK(report->documents_missing == 0);
+  CHECK(report->missing_jobs.empty());
+}
+
 TEST_CASE("named spool files (no O_TMPFILE): a cut-off upload's file goes at recovery") {
   // The path file systems without O_TMPFILE take: the file has its name from
   // the first byte, so a cut-off upload leaves a partial file behind.
