@@ -525,7 +525,7 @@ void addPrinterRoutes(RouteTable& t, ApiDeps& d) {
     if (location) p.location = *location;
     if (group) p.group = *group;
     if (info) p.info = *info;
-    if (p.uri.rfind("ipp://", 0) != 0 && p.uri.rfind("ipps://", 0) != 0) {
+    if (!isIppUri(p.uri)) {
       *err = error(400, "uri is required and must start with ipp:// or ipps://");
       return std::nullopt;
     }

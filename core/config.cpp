@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "core/cidr.h"
+#include "core/store.h"
 
 namespace pullprint {
 
@@ -406,7 +407,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
         err = at + ": [[printer]].name must be 1-127 of A-Z a-z 0-9 _ -";
       else if (!names.insert(p.name).second)
         err = at + ": printer name '" + p.name + "' is used twice";
-      else if (p.uri.rfind("ipp://", 0) != 0 && p.uri.rfind("ipps://", 0) != 0)
+      else if (!isIppUri(p.uri))
         err = at + ": [[printer]].uri must start with ipp:// or ipps://";
       else
         c.printers.push_back(std::move(p));
@@ -430,7 +431,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
         err = at + ": [[queue]].name must be 1-127 of A-Z a-z 0-9 _ -";
       else if (!names.insert(q.name).second)
         err = at + ": queue name '" + q.name + "' is used twice";
-      else if (q.printer_uri.rfind("ipp://", 0) != 0 && q.printer_uri.rfind("ipps://", 0) != 0)
+      else if (!isIppUri(q.printer_uri))
         err = at + ": [[queue]].printer_uri must start with ipp:// or ipps://";
       else
         c.queues.push_back(std::move(q));

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/job.h"
@@ -56,6 +57,12 @@ struct Printer {
   UnixSeconds last_seen = 0;  // last successful contact
   UnixSeconds updated_at = 0;
 };
+
+// What pullprint sends jobs to: an ipp:// or ipps:// URI (printers, queues'
+// printer_uri, the API's printer records).
+inline bool isIppUri(std::string_view uri) {
+  return uri.starts_with("ipp://") || uri.starts_with("ipps://");
+}
 
 // What was printed: one row per completed job, read by reports.
 struct UsageRecord {

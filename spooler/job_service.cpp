@@ -17,7 +17,7 @@ Result<RecoveryReport> JobService::recover() {
 
   auto jobs = store_.activeJobs();
   if (!jobs) return jobs.status();
-  std::set<std::pair<JobId, int>> keep;
+  std::set<std::pair<JobId, int>> expected;  // documents of the active jobs
   UnixSeconds now = clock_.now();
   for (const Job& j : *jobs) {
     if (j.state == JobState::kReceiving) {
@@ -36,23 +36,20 @@ Result<RecoveryReport> JobService::recover() {
       continue;
     }
     ActiveJob a{j.state, j.owner, j.queue, j.document_count, false, j.created_at};
-    for (int d = 1; d <= j.document_count; ++d) keep.insert({j.id, d});
+    for (int d = 1; d <= j.document_count; ++d) expected.insert({j.id, d});
     std::lock_guard lock(mu_);
     active_[j.id] = a;
     ++report.active;
   }
-  std::set<std::pair<JobId, int>> present;
+  // Every file found leaves `expected`; a file no job expects is an orphan.
   for (auto [job, doc] : spool_.list()) {
-    if (!keep.count({job, doc})) {
+    if (expected.erase({job, doc}) == 0) {
       spool_.remove(job, doc);
       ++report.orphans_removed;
-    } else {
-      present.insert({job, doc});
     }
   }
-  for (const auto& [job, doc] : keep) {
-    if (present.count({job, doc})) continue;
-    ++report.documents_missing;
+  report.documents_missing = static_cast<int>(expected.size());
+  for (const auto& [job, doc] : expected) {
     if (report.missing_jobs.size() < 20 &&
         (report.missing_jobs.empty() || report.missing_jobs.back() != job))
       report.missing_jobs.push_back(job);
