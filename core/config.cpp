@@ -180,9 +180,9 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
 
   Config c;
   std::string err;
-  std::set<std::string> known_sections = {"server",   "tls",     "ipp",     "spool",    "hold",
-                                          "queue",    "release", "printer", "stations", "policy",
-                                          "analysis", "fleet",   "api",     "reports"};
+  std::set<std::string> known_sections = {
+      "server",   "tls",    "ipp",      "spool", "hold", "queue",   "release",  "printer",
+      "stations", "policy", "analysis", "fleet", "api",  "reports"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -203,6 +203,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     r.get("name", &c.server_name);
     r.get("idle_timeout_seconds", &c.idle_timeout_seconds);
     r.get("max_connections", &c.max_connections);
+    r.get("shutdown_grace_seconds", &c.shutdown_grace_seconds);
     r.rejectUnknown();
     if (err.empty() && !listen.empty()) {
       Status s = parseListen(listen, &c.listen_host, &c.listen_port);
@@ -215,6 +216,8 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       err = where(source, t->source()) + ": [server].log_level must be debug|info|warn|error";
     if (err.empty() && c.idle_timeout_seconds < 1)
       err = where(source, t->source()) + ": [server].idle_timeout_seconds must be >= 1";
+    if (err.empty() && (c.shutdown_grace_seconds < 0 || c.shutdown_grace_seconds > 3600))
+      err = where(source, t->source()) + ": [server].shutdown_grace_seconds must be 0-3600";
   }
   if (auto* t = root["tls"].as_table(); t && err.empty()) {
     TableReader r(*t, "[tls]", source, &err);
@@ -461,6 +464,7 @@ const std::string& defaultConfigText() {
 # name = "pullprint"            # shown to clients in printer-info
 # idle_timeout_seconds = 30     # idle keep-alive and stalled uploads are closed after this
 # max_connections = 2048
+# shutdown_grace_seconds = 10   # on SIGTERM, uploads in progress may finish this long (0: none)
 
 [tls]
 # Both set: the listener also speaks TLS (ipps:// and https://) on the same port.

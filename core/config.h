@@ -59,6 +59,10 @@ struct Config {
   std::string server_name = "pullprint";   // shown in printer-info / make-and-model
   std::int64_t idle_timeout_seconds = 30;  // keep-alive idle and stalled-body timeout
   int max_connections = 2048;
+  // On SIGTERM/SIGINT: stop accepting, close idle connections, and let
+  // requests in progress (uploads included) finish for up to this long.
+  // 0: stop at once (uploads in progress are aborted).
+  std::int64_t shutdown_grace_seconds = 10;
 
   // [tls]
   std::string tls_certificate;  // PEM; empty: plain HTTP only

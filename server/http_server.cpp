@@ -5,13 +5,16 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include "admin-api/web.h"
 
@@ -36,6 +39,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         blocking(2) {}
 
   void accept();
+  // A connection ended (session or TLS detector); the last one while
+  // draining finishes the drain.
+  void connectionClosed();
+  // Runs the drain's `done` once (drained or grace over).
+  void finishDrain();
 
   net::io_context& io;
   const Config& config;
@@ -48,6 +56,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   net::thread_pool blocking;  // API handlers: they touch the store and printers
   std::atomic<int> connections{0};
   std::atomic<bool> stopped{false};
+
+  // Sessions that can be closed when they wait for a request (drain()):
+  // id -> a closer that posts to the session's strand.
+  std::mutex sessions_mu;  // guards the three members below
+  std::unordered_map<std::uint64_t, std::function<void()>> idle_closers;
+  std::uint64_t next_session_id = 0;
+  std::function<void(int)> drain_done;  // set by drain(), run once
+  std::optional<net::steady_timer> drain_timer;
 };
 
 namespace {
@@ -108,12 +124,39 @@ class Session {
     peer_.tls = tls;
   }
 
-  ~Session() { srv_->connections.fetch_sub(1); }
+  ~Session() {
+    if (registered_) {
+      std::lock_guard lock(srv_->sessions_mu);
+      srv_->idle_closers.erase(id_);
+    }
+    srv_->connectionClosed();
+  }
 
  protected:
   Derived& derived() { return static_cast<Derived&>(*this); }
 
+  // Lets drain() close this connection while it waits for a request.
+  void registerForDrain() {
+    std::weak_ptr<Derived> weak = derived().shared_from_this();
+    std::lock_guard lock(srv_->sessions_mu);
+    id_ = srv_->next_session_id++;
+    registered_ = true;
+    srv_->idle_closers.emplace(id_, [weak] {
+      if (auto self = weak.lock())
+        net::post(self->stream().get_executor(), [self] { self->closeIfIdle(); });
+    });
+  }
+
+  // Draining: a connection between requests is closed now (its pending read
+  // ends with an error and the session goes); one in a request finishes it.
+  void closeIfIdle() {
+    if (!awaiting_request_ || buffer_.size() > 0 || (parser_ && parser_->got_some())) return;
+    beast::error_code ec;
+    beast::get_lowest_layer(derived().stream()).socket().close(ec);
+  }
+
   void doReadHeader() {
+    if (srv_->stopped) return derived().doClose();  // draining: no further requests
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // the IPP layer limits
@@ -122,6 +165,7 @@ class Session {
     sink_.reset();
     close_after_ = false;
     drained_ = 0;
+    awaiting_request_ = true;
     setTimeout();
     http::async_read_header(
         derived().stream(), buffer_, *parser_,
@@ -134,6 +178,7 @@ class Session {
   }
 
   void onHeader(beast::error_code ec, size_t) {
+    awaiting_request_ = false;
     if (ec) return derived().doClose();
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
@@ -424,7 +469,7 @@ class Session {
   }
 
   void send(std::shared_ptr<http::response<http::string_body>> res) {
-    res->keep_alive(keep_alive_ && !close_after_);
+    res->keep_alive(keep_alive_ && !close_after_ && !srv_->stopped);
     res->prepare_payload();
     setTimeout();
     http::async_write(derived().stream(), *res,
@@ -459,7 +504,10 @@ class Session {
   std::unique_ptr<spooler::DocumentSink> sink_;
   bool keep_alive_ = true;
   bool close_after_ = false;
+  bool awaiting_request_ = false;  // between requests (drain() may close)
   std::uint64_t drained_ = 0;
+  std::uint64_t id_ = 0;  // in srv_->idle_closers when registered_
+  bool registered_ = false;
 };
 
 class PlainSession : public Session<PlainSession>,
@@ -469,7 +517,10 @@ class PlainSession : public Session<PlainSession>,
                beast::flat_buffer buffer, std::string peer)
       : Session(std::move(srv), std::move(buffer), std::move(peer), false),
         stream_(std::move(stream)) {}
-  void run() { doReadHeader(); }
+  void run() {
+    registerForDrain();
+    doReadHeader();
+  }
   beast::tcp_stream& stream() { return stream_; }
   void doClose() {
     beast::error_code ec;
@@ -489,6 +540,7 @@ class SslSession : public Session<SslSession>, public std::enable_shared_from_th
       : Session(std::move(srv), std::move(buffer), std::move(peer), true),
         stream_(std::move(stream), ctx) {}
   void run() {
+    registerForDrain();
     setTimeout();
     stream_.async_handshake(ssl::stream_base::server, buffer_.data(),
                             [self = shared_from_this()](beast::error_code ec, size_t used) {
@@ -545,9 +597,7 @@ class Detector : public std::enable_shared_from_this<Detector> {
   }
 
  private:
-  static void srv_release(const std::shared_ptr<Detector>& self) {
-    self->srv_->connections.fetch_sub(1);
-  }
+  static void srv_release(const std::shared_ptr<Detector>& self) { self->srv_->connectionClosed(); }
   std::shared_ptr<HttpServer::Impl> srv_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -555,6 +605,21 @@ class Detector : public std::enable_shared_from_this<Detector> {
 };
 
 }  // namespace
+
+void HttpServer::Impl::connectionClosed() {
+  if (connections.fetch_sub(1) == 1 && stopped)
+    net::post(io, [self = shared_from_this()] { self->finishDrain(); });
+}
+
+void HttpServer::Impl::finishDrain() {
+  std::function<void(int)> done;
+  {
+    std::lock_guard lock(sessions_mu);
+    done = std::exchange(drain_done, nullptr);
+    if (drain_timer) drain_timer->cancel();
+  }
+  if (done) done(connections.load());
+}
 
 void HttpServer::Impl::accept() {
   acceptor.async_accept(
@@ -617,6 +682,29 @@ void HttpServer::stop() {
     impl->acceptor.close(ec);
   });
 }
+
+void HttpServer::drain(std::chrono::milliseconds grace, std::function<void(int)> done) {
+  auto impl = impl_;
+  impl->stopped = true;
+  net::post(impl->acceptor.get_executor(), [impl] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(impl->sessions_mu);
+    impl->drain_done = std::move(done);
+    impl->drain_timer.emplace(impl->io, grace);
+    impl->drain_timer->async_wait([impl](beast::error_code ec) {
+      if (!ec) impl->finishDrain();
+    });
+    for (const auto& [id, close] : impl->idle_closers) closers.push_back(close);
+  }
+  for (const auto& close : closers) close();
+  if (impl->connections.load() == 0) net::post(impl->io, [impl] { impl->finishDrain(); });
+}
+
+int HttpServer::connections() const { return impl_->connections.load(); }
 
 Result<std::unique_ptr<ssl::context>> makeTlsContext(const std::string& cert_file,
                                                      const std::string& key_file) {

@@ -16,15 +16,22 @@
 //   GET  /healthz                                        liveness
 //   GET  /                                               a short status page
 //
-// Thread contract: start()/stop() from the owning thread; sessions run on
-// the io_context's threads.
+// Shutdown: stop() drops everything at once; drain() (SIGTERM, see
+// server/main.cpp and [server] shutdown_grace_seconds) lets requests in
+// progress finish first, so an upload under way when a service manager
+// restarts the server becomes a held job instead of an aborted one.
+//
+// Thread contract: start() from the owning thread; stop() and drain() from
+// it or an io thread; sessions run on the io_context's threads.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,7 +56,16 @@ class HttpServer {
   // Binds and starts accepting. Port 0 picks a free port (see port()).
   Status start(const std::string& host, std::uint16_t port);
   std::uint16_t port() const;
+  // Stops at once: no new connections, the API pool stopped. Connections
+  // still open are left to the io_context's owner (stopping it drops them).
   void stop();
+  // Graceful stop: no new connections; connections waiting for a request are
+  // closed now; the others are served to the end of their request (an upload
+  // included), answered with `Connection: close`, then closed. `done` runs
+  // once, on an io thread, when no connection is left (argument 0) or when
+  // `grace` has passed (argument: connections still open). Call once.
+  void drain(std::chrono::milliseconds grace, std::function<void(int open_left)> done);
+  int connections() const;
   // IPP request latency goes into `metrics` (call before start(); may be null).
   void setMetrics(Metrics* metrics);
 

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -368,12 +369,34 @@ int main(int argc, char** argv) {
                                 {"state_dir", config.state_dir.string()},
                                 {"queues", static_cast<int>(config.queues.size() + 2)}});
 
+  // SIGTERM/SIGINT: drain (requests in progress finish, for up to
+  // [server] shutdown_grace_seconds), then stop; a second signal, or a grace
+  // of 0, stops at once. Handlers run one at a time (one wait is pending).
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int sig) {
-    log.info("server.stopping", {{"signal", sig}});
-    http.stop();
-    io.stop();
-  });
+  bool draining = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (draining || config.shutdown_grace_seconds == 0) {
+          log.info("server.stopping", {{"signal", sig}, {"connections", http.connections()}});
+          http.stop();
+          io.stop();
+          return;
+        }
+        draining = true;
+        log.info("server.draining", {{"signal", sig},
+                                     {"connections", http.connections()},
+                                     {"grace_seconds", config.shutdown_grace_seconds}});
+        http.drain(std::chrono::seconds(config.shutdown_grace_seconds), [&](int open_left) {
+          if (open_left == 0)
+            log.info("server.drained");
+          else
+            log.warn("server.drain-timeout", {{"connections_left", open_left}});
+          io.stop();
+        });
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i)

@@ -12,6 +12,7 @@ TEST_CASE("empty config gives the documented defaults") {
   CHECK(c->hold_timeout_seconds == 86400);
   CHECK(c->trusted_sources == std::vector<std::string>{"127.0.0.0/8", "::1/128"});
   CHECK(c->max_document_bytes == 512LL << 20);
+  CHECK(c->shutdown_grace_seconds == 10);
 }
 
 TEST_CASE("the embedded default file parses to the defaults") {
@@ -25,6 +26,7 @@ TEST_CASE("config values are read") {
 [server]
 listen = "0.0.0.0:9100"
 threads = 4
+shutdown_grace_seconds = 0
 [ipp]
 trusted_sources = ["10.0.0.0/8"]
 max_document_bytes = 1000
@@ -40,6 +42,7 @@ location = "Library"
   CHECK(c->listen_host == "0.0.0.0");
   CHECK(c->listen_port == 9100);
   CHECK(c->threads == 4);
+  CHECK(c->shutdown_grace_seconds == 0);
   CHECK(c->trusted_sources == std::vector<std::string>{"10.0.0.0/8"});
   CHECK(c->max_document_bytes == 1000);
   CHECK(c->hold_timeout_seconds == 3600);
@@ -58,6 +61,9 @@ TEST_CASE("config errors name the file, line and problem") {
       {"[server]\nthreads = \"two\"\n", "t.toml:2:11: [server].threads must be an integer"},
       {"[server]\nlisten = \"nohost\"\n", "t.toml:2:10: listen address must be HOST:PORT"},
       {"[hold]\ntimeout_seconds = 5\n", "[hold].timeout_seconds must be at least 60"},
+      {"[server]\nshutdown_grace_seconds = -1\n", "[server].shutdown_grace_seconds must be 0-3600"},
+      {"[server]\nshutdown_grace_seconds = 3601\n",
+       "[server].shutdown_grace_seconds must be 0-3600"},
       {"[[queue]]\nname = \"bad name\"\nprinter_uri = \"ipp://x\"\n", "[[queue]].name must be"},
       {"[[queue]]\nname = \"followme\"\nprinter_uri = \"ipp://x\"\n",
        "queue name 'followme' is used twice"},

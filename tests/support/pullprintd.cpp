@@ -1,5 +1,6 @@
 #include "tests/support/pullprintd.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -87,6 +88,16 @@ void Pullprintd::kill9() {
 
 void Pullprintd::stop() {
   if (process_) process_->terminate(5000ms);
+}
+
+void Pullprintd::signalGroup(int sig) const {
+  if (process_ && process_->running()) ::kill(-process_->pid(), sig);
+}
+
+std::optional<int> Pullprintd::waitExit(std::chrono::milliseconds timeout) {
+  if (!process_ || !process_->waitForExit(timeout)) return std::nullopt;
+  process_->terminate(0ms);  // reaps the exited leader (and any straggler in its group)
+  return process_->exitCode();
 }
 
 bool Pullprintd::running() const { return process_ && process_->running(); }

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,12 @@ class Pullprintd {
   void startUntil(const ReadyProbe& ready, std::chrono::milliseconds timeout);
   void kill9();  // SIGKILL now (no clean shutdown), reap
   void stop();   // SIGTERM, wait
+  // Sends `sig` to the process group (as a service manager does) and
+  // returns at once; waitExit() then reaps it.
+  void signalGroup(int sig) const;
+  // Waits up to `timeout` for pullprintd to exit on its own; its exit code,
+  // or nullopt (still running, or killed by a signal).
+  std::optional<int> waitExit(std::chrono::milliseconds timeout);
   bool running() const;
   pid_t pid() const { return process_ ? process_->pid() : -1; }
 
