@@ -182,7 +182,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
   std::string err;
   std::set<std::string> known_sections = {
       "server",   "tls",    "ipp",      "spool", "hold", "queue",   "release",  "printer",
-      "stations", "policy", "analysis", "fleet", "api",  "reports"};
+      "stations", "policy", "analysis", "fleet", "api",  "reports", "retention"};
   for (auto& [k, v] : root) {
     if (!known_sections.count(std::string(k.str()))) {
       return Status(StatusCode::kInvalidArgument,
@@ -355,6 +355,13 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       if (auto nets = CidrSet::parse(c.metrics_allow); !nets)
         bad(("metrics_allow: " + nets.status().message()).c_str());
     }
+  }
+  if (auto* t = root["retention"].as_table(); t && err.empty()) {
+    TableReader r(*t, "[retention]", source, &err);
+    r.get("job_details_days", &c.retention_job_details_days);
+    r.rejectUnknown();
+    if (err.empty() && (c.retention_job_details_days < 0 || c.retention_job_details_days > 36500))
+      err = where(source, t->source()) + ": [retention].job_details_days must be 0..36500";
   }
   if (auto* t = root["reports"].as_table(); t && err.empty()) {
     // [[reports.factor]] entries: key, unit, per_sheet, source (all required).
@@ -530,6 +537,12 @@ const std::string& defaultConfigText() {
 # login_failures_per_window = 5        # failed logins per user+address, then 429 ...
 # login_failure_window_seconds = 300   # ... until the oldest failure is this old
 # metrics_allow = ["127.0.0.0/8", "::1/128"]  # may scrape /metrics without credentials
+[retention]
+# Personal data (docs/operations.md "Personal data"). Days after a job ended
+# when its job name, document names and source address are blanked; counts,
+# owner, printer and times stay for the reports. 0 keeps them forever.
+# job_details_days = 0
+
 [reports]
 # Environmental equivalents per printed/saved sheet, each shown with its source
 # in every report. Any [[reports.factor]] replaces the whole default list

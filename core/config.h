@@ -129,6 +129,12 @@ struct Config {
   std::int64_t login_failures_per_window = 5;         // per user+peer, then 429
   std::int64_t login_failure_window_seconds = 300;    // ... within this window
   std::vector<std::string> metrics_allow = {"127.0.0.0/8", "::1/128"};  // /metrics without auth
+  // [retention] (docs/operations.md "Personal data")
+  // Days after a job ended (printed, cancelled, expired, aborted, denied)
+  // when its job name, document names and source address are blanked;
+  // counts, owner, printer and times stay for the reports. 0: kept forever.
+  std::int64_t retention_job_details_days = 0;
+
   // [reports] (docs/reports.md): any [[reports.factor]] replaces the whole default list.
   std::vector<ReportFactorConfig> report_factors = defaultReportFactors();
 

@@ -957,6 +957,34 @@ class SqliteWriter final : public StoreWriter {
         "insert audit");
   }
 
+  Status removeJobDetails(UnixSeconds ended_before, std::int64_t limit,
+                          std::int64_t* removed) override {
+    *removed = 0;
+    // No index serves this (one would cost every submitted job an insert):
+    // a scan, run only when retention is on, once an hour.
+    static const std::string pick =
+        "SELECT id FROM jobs WHERE completed_at > 0 AND completed_at < ?1 "
+        "AND (name != '' OR source_address != '') ORDER BY id LIMIT ?2";
+    sqlite3_stmt* st = c_.prepare(pick);
+    if (!st) return sqlError(c_.db(), "pick jobs for retention");
+    sqlite3_bind_int64(st, 1, ended_before);
+    sqlite3_bind_int64(st, 2, limit);
+    std::vector<JobId> ids;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return sqlError(c_.db(), "pick jobs for retention");
+    static const std::string blank_job = "UPDATE jobs SET name='', source_address='' WHERE id=?1";
+    static const std::string blank_documents = "UPDATE documents SET name='' WHERE job_id=?1";
+    for (JobId id : ids) {
+      auto bind = [id](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, id); };
+      if (Status s = run(blank_job, bind, "remove job details"); !s) return s;
+      if (Status s = run(blank_documents, bind, "remove document names"); !s) return s;
+    }
+    *removed = static_cast<std::int64_t>(ids.size());
+    return Status::ok();
+  }
+
  private:
   template <typename Bind>
   Status run(const std::string& sql, Bind bind, const char* what) {
@@ -1560,6 +1588,9 @@ class SqliteStore final : public Store {
 namespace {
 Status notImplemented() { return {StatusCode::kUnimplemented, "not supported by this store"}; }
 }  // namespace
+Status StoreWriter::removeJobDetails(UnixSeconds, std::int64_t, std::int64_t*) {
+  return notImplemented();
+}
 Status StoreWriter::insertStation(const Station&) { return notImplemented(); }
 Status StoreWriter::revokeStation(const std::string&, UnixSeconds) { return notImplemented(); }
 Status StoreWriter::upsertCard(const Card&) { return notImplemented(); }

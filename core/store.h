@@ -229,6 +229,14 @@ class StoreWriter {
   // kNotFound when there is no active token with that id.
   virtual Status revokeApiToken(std::int64_t id, UnixSeconds at);
   virtual Status insertAudit(const AuditEntry& entry);
+
+  // ---- retention ([retention], docs/operations.md; default: kUnimplemented)
+  // Blanks the personal details of up to `limit` jobs that ended before
+  // `ended_before`: job name, source address and document names. Counts,
+  // owner, printer and times stay (reports need them). *removed: how many
+  // jobs changed; fewer than `limit` means none is left.
+  virtual Status removeJobDetails(UnixSeconds ended_before, std::int64_t limit,
+                                  std::int64_t* removed);
 };
 
 class Store {

@@ -44,6 +44,7 @@
 #include "spooler/job_service.h"
 #include "spooler/printer_client.h"
 #include "spooler/release_engine.h"
+#include "spooler/retention.h"
 #include "spooler/spool.h"
 
 using namespace pullprint;
@@ -305,6 +306,10 @@ int main(int argc, char** argv) {
   spooler::ReleaseEngine release(config, jobs, printer_client, clock, log, release_options);
   release.setMetrics(&metrics);
   if (Status s = release.start(); !s) return fail("release engine: " + s.message());
+
+  // --- Retention of personal details ([retention]; nothing when off) ---
+  spooler::Retention retention(**store, clock, log, config.retention_job_details_days);
+  retention.start();
 
   Authenticator auth(**store, clock);
   spooler::IppService ipp(config, jobs, auth, log, &release);

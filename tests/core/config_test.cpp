@@ -13,6 +13,7 @@ TEST_CASE("empty config gives the documented defaults") {
   CHECK(c->trusted_sources == std::vector<std::string>{"127.0.0.0/8", "::1/128"});
   CHECK(c->max_document_bytes == 512LL << 20);
   CHECK(c->shutdown_grace_seconds == 10);
+  CHECK(c->retention_job_details_days == 0);
 }
 
 TEST_CASE("the embedded default file parses to the defaults") {
@@ -27,6 +28,8 @@ TEST_CASE("config values are read") {
 listen = "0.0.0.0:9100"
 threads = 4
 shutdown_grace_seconds = 0
+[retention]
+job_details_days = 90
 [ipp]
 trusted_sources = ["10.0.0.0/8"]
 max_document_bytes = 1000
@@ -43,6 +46,7 @@ location = "Library"
   CHECK(c->listen_port == 9100);
   CHECK(c->threads == 4);
   CHECK(c->shutdown_grace_seconds == 0);
+  CHECK(c->retention_job_details_days == 90);
   CHECK(c->trusted_sources == std::vector<std::string>{"10.0.0.0/8"});
   CHECK(c->max_document_bytes == 1000);
   CHECK(c->hold_timeout_seconds == 3600);
@@ -64,6 +68,8 @@ TEST_CASE("config errors name the file, line and problem") {
       {"[server]\nshutdown_grace_seconds = -1\n", "[server].shutdown_grace_seconds must be 0-3600"},
       {"[server]\nshutdown_grace_seconds = 3601\n",
        "[server].shutdown_grace_seconds must be 0-3600"},
+      {"[retention]\njob_details_days = -1\n", "[retention].job_details_days must be 0..36500"},
+      {"[retention]\nkeep = 1\n", "unknown key 'keep' in [retention]"},
       {"[[queue]]\nname = \"bad name\"\nprinter_uri = \"ipp://x\"\n", "[[queue]].name must be"},
       {"[[queue]]\nname = \"followme\"\nprinter_uri = \"ipp://x\"\n",
        "queue name 'followme' is used twice"},

@@ -6,8 +6,14 @@
 //    a new state directory with the spool copied after the snapshot: every
 //    job in the snapshot is held with a byte-identical document;
 //  - a restore that lost a document: the start says which job, the job stays
-//    held, nothing else changes.
+//    held, nothing else changes;
+//  - [retention] job_details_days: a job that ended longer ago loses its
+//    name, document names and source address at the next start (the age is
+//    the one thing the test fakes, by moving completed_at back in the
+//    SQLite file); a held job and the figures stay.
 #include <catch2/catch.hpp>
+
+#include <sqlite3.h>
 
 #include <atomic>
 #include <regex>
@@ -30,6 +36,32 @@ CommandResult pullprintd(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {PULLPRINTD_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   return runCommand(argv, 60s);
+}
+
+// Runs one SQL statement on the (stopped) server's database.
+void execSql(const fs::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, &error);
+  INFO((error ? error : ""));
+  sqlite3_free(error);
+  sqlite3_close(h);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+// One text column of one row ("" when absent).
+std::string sqlText(const fs::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return out;
 }
 
 }  // namespace
@@ -164,4 +196,53 @@ TEST_CASE("a restore that lost a document: named at start, the job stays held", 
   CHECK(jobRow(srv.database(), kept.jobId)->state == "held");
   CHECK(sha256File(srv.documentPath(kept.jobId)) == jobRow(srv.database(), kept.jobId)->sha256);
   CHECK(printerAnswers(srv.port()));
+}
+
+TEST_CASE("retention: a job that ended long ago loses its name and address at start",
+          "[operations][retention]") {
+  ServerOptions o;
+  o.toml = "[retention]\njob_details_days = 30\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+  PrintResult old =
+      printJob(srv.port(), "alice", randomBytes(4000, 9), "followme", "application/octet-stream");
+  PrintResult held =
+      printJob(srv.port(), "alice", randomBytes(4000, 10), "followme", "application/octet-stream");
+  REQUIRE(old.jobId > 0);
+  REQUIRE(held.jobId > 0);
+  Ipp cancel = Ipp::request(IPP_OP_CANCEL_JOB, srv.uri(), "alice");
+  ippAddInteger(cancel.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", old.jobId);
+  REQUIRE(ippPost(srv.port(), cancel).status() == IPP_STATUS_OK);
+  const fs::path db = srv.database();
+  const std::string where = " FROM jobs WHERE id=" + std::to_string(old.jobId);
+  REQUIRE(waitFor([&] { return sqlText(db, "SELECT state" + where) == "canceled"; }, 5s));
+  CHECK(sqlText(db, "SELECT name" + where) == "itest");
+  CHECK(sqlText(db, "SELECT source_address" + where) == "127.0.0.1");
+  srv.stop();
+  CHECK_FALSE(contains(srv.log(), "retention.job-details-removed"));  // nothing was old enough
+
+  // Forty days pass (the one thing faked), then the server starts again.
+  execSql(db,
+          "UPDATE jobs SET completed_at = completed_at - 40*86400, created_at = created_at - "
+          "40*86400 WHERE id=" +
+              std::to_string(old.jobId));
+  srv.start();
+  REQUIRE(waitFor([&] { return contains(srv.log(), "event=retention.job-details-removed"); }, 10s));
+  CHECK(contains(srv.log(), "jobs=1"));
+  CHECK(sqlText(db, "SELECT name" + where).empty());
+  CHECK(sqlText(db, "SELECT source_address" + where).empty());
+  CHECK(
+      sqlText(db, "SELECT name FROM documents WHERE job_id=" + std::to_string(old.jobId)).empty());
+  CHECK(sqlText(db, "SELECT owner" + where) == "alice");
+  CHECK(sqlText(db, "SELECT state" + where) == "canceled");
+  // Over IPP the owner sees the job, nameless.
+  IppReply got = getJob(srv.port(), old.jobId, "alice");
+  REQUIRE(got.status() == IPP_STATUS_OK);
+  CHECK(got.ipp.string("job-name").value_or("?").empty());
+  // The held job is untouched and still printable.
+  const std::string held_where = " FROM jobs WHERE id=" + std::to_string(held.jobId);
+  CHECK(sqlText(db, "SELECT name" + held_where) == "itest");
+  CHECK(sqlText(db, "SELECT source_address" + held_where) == "127.0.0.1");
+  CHECK(jobRow(db, held.jobId)->state == "held");
 }
