@@ -61,7 +61,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // id -> a closer that posts to the session's strand.
   std::mutex sessions_mu;  // guards the three members below
   std::unordered_map<std::uint64_t, std::function<void()>> idle_closers;
-  std::uint64_t next_session_id = 0;
+  std::uint64_t next_session_id = 1;    // 0: a session not registered
   std::function<void(int)> drain_done;  // set by drain(), run once
   std::optional<net::steady_timer> drain_timer;
 };
@@ -125,7 +125,7 @@ class Session {
   }
 
   ~Session() {
-    if (registered_) {
+    if (id_ != 0) {
       std::lock_guard lock(srv_->sessions_mu);
       srv_->idle_closers.erase(id_);
     }
@@ -140,7 +140,6 @@ class Session {
     std::weak_ptr<Derived> weak = derived().shared_from_this();
     std::lock_guard lock(srv_->sessions_mu);
     id_ = srv_->next_session_id++;
-    registered_ = true;
     srv_->idle_closers.emplace(id_, [weak] {
       if (auto self = weak.lock())
         net::post(self->stream().get_executor(), [self] { self->closeIfIdle(); });
@@ -506,8 +505,7 @@ class Session {
   bool close_after_ = false;
   bool awaiting_request_ = false;  // between requests (drain() may close)
   std::uint64_t drained_ = 0;
-  std::uint64_t id_ = 0;  // in srv_->idle_closers when registered_
-  bool registered_ = false;
+  std::uint64_t id_ = 0;  // key in srv_->idle_closers; 0 until registerForDrain()
 };
 
 class PlainSession : public Session<PlainSession>,

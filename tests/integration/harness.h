@@ -188,5 +188,9 @@ std::string randomBytes(size_t size, std::uint32_t seed);
 std::string smallPdf(const fs::path& workDir, const std::string& label, int pages = 1);
 // Regular files in a directory (names).
 std::vector<std::string> listFiles(const fs::path& dir);
+// `needle` occurs in `hay` (log checks).
+inline bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
 
 }  // namespace pullprint::itest

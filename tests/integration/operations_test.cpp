@@ -28,10 +28,6 @@ using namespace pullprint::testing;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 CommandResult pullprintd(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {PULLPRINTD_PATH};
   argv.insert(argv.end(), args.begin(), args.end());

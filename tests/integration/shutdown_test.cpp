@@ -20,10 +20,6 @@ using namespace pullprint::testing;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 std::string printJobRequest(const PullprintServer& srv) {
   Ipp req = Ipp::request(IPP_OP_PRINT_JOB, srv.uri(), "alice");
   ippAddString(req.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
