@@ -281,6 +281,15 @@ int main(int argc, char** argv) {
         break;
       }
     }
+    // Without the helper every document is analysed in a fork() of this
+    // (large, many-threaded) process: correct, but several times the CPU
+    // per job. Seen when pullprintd alone is copied somewhere.
+    if (runner_options.helper.empty())
+      log.warn("analysis.helper-missing",
+               {{"expected", (self.parent_path() / "pullprint-analyze").string()},
+                {"hint",
+                 "install pullprint-analyze next to pullprintd; until then each document is "
+                 "analysed in a fork of the server, at several times the CPU per job"}});
   }
   spooler::analysis::AnalysisOptions analysis_options;
   analysis_options.limits.time = std::chrono::milliseconds(config.analysis_time_limit_ms);

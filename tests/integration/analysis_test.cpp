@@ -120,3 +120,36 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
     CHECK(job.ipp.integer("job-media-sheets") == 5);
   }
 }
+
+TEST_CASE("without pullprint-analyze beside it, the server says so at start and still counts") {
+  // pullprintd copied alone (as a packager might): the helper it looks for
+  // next to itself, and in the build tree one level up, is not there.
+  TempDir bin("pullprint-lone");
+  std::filesystem::copy_file(PULLPRINTD_PATH, bin / "pullprintd");
+  std::filesystem::permissions(bin / "pullprintd", std::filesystem::perms::owner_all);
+  ServerOptions o;
+  o.binary = bin / "pullprintd";
+  PullprintServer server(o);
+  server.start();
+  INFO(server.log());
+  CHECK(contains(server.log(), "analysis.helper-missing"));
+  CHECK(contains(server.log(), (bin / "pullprint-analyze").string()));
+
+  TempDir work("pullprint-analysis");
+  makePdf(work / "three.pdf", 3, "lone");
+  const int id = submit(server, readFile(work / "three.pdf"), "application/pdf", 1, "one-sided");
+  IppReply job;
+  REQUIRE(waitFor(
+      [&] {
+        job = getJob(server.port(), id, "alice");
+        return job.ipp.integer("job-pages").has_value();
+      },
+      20s));
+  CHECK(job.ipp.integer("job-pages") == 3);
+}
+
+TEST_CASE("with pullprint-analyze found, there is no such warning") {
+  PullprintServer server;
+  server.start();
+  CHECK_FALSE(contains(server.log(), "analysis.helper-missing"));
+}

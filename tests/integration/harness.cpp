@@ -22,6 +22,7 @@ testing::PullprintdOptions daemonOptions(const ServerOptions& options) {
   o.dirPrefix = "pullprint-itest";
   o.stateDir = options.stateDir;
   o.spoolDir = options.spoolDir;
+  o.binary = options.binary;
   return o;
 }
 

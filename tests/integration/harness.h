@@ -59,6 +59,8 @@ struct ServerOptions {
   fs::path spoolDir;
   // Where the state directory lives; empty: inside the server's own TempDir.
   fs::path stateDir;
+  // The pullprintd binary; empty: the build's.
+  fs::path binary;
 };
 
 // tests/support's Pullprintd with the integration tests' generated config

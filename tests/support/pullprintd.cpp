@@ -25,6 +25,7 @@ Pullprintd::Pullprintd(PullprintdOptions options) : dir_(options.dirPrefix) {
                                    fs::perms::others_exec);
   stateDir_ = options.stateDir.empty() ? dir_ / "state" : options.stateDir;
   spoolDir_ = options.spoolDir.empty() ? stateDir_ / "spool" : options.spoolDir;
+  binary_ = options.binary.empty() ? std::filesystem::path(PULLPRINTD_PATH) : options.binary;
 }
 
 Pullprintd::~Pullprintd() {
@@ -65,7 +66,7 @@ void Pullprintd::startUntil(const ReadyProbe& ready, std::chrono::milliseconds t
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (pickPort) port_ = pickFreePort();
     ProcessOptions po;
-    po.argv = {PULLPRINTD_PATH,      "--listen",         "127.0.0.1:" + std::to_string(port_),
+    po.argv = {binary_.string(),     "--listen",         "127.0.0.1:" + std::to_string(port_),
                "--state-dir",        stateDir_.string(), "--config",
                configPath().string()};
     po.logDir = dir_.path();
@@ -106,7 +107,7 @@ void Pullprintd::addUser(const std::string& name, const std::string& password,
                          const std::string& role) const {
   RunOptions ro;
   ro.stdinData = password + "\n";
-  auto r = runCommand({PULLPRINTD_PATH, "--state-dir", stateDir_.string(), "--config",
+  auto r = runCommand({binary_.string(), "--state-dir", stateDir_.string(), "--config",
                        configPath().string(), "--add-user", name, "--role", role},
                       30s, ro);
   if (!r.ok()) throw std::runtime_error("--add-user failed: " + r.describe());

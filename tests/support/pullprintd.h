@@ -38,6 +38,8 @@ struct PullprintdOptions {
   // Where the spool files are (for documentPath; the config must agree);
   // empty: <state>/spool, pullprintd's default.
   std::filesystem::path spoolDir;
+  // The pullprintd to run; empty: the build's (PULLPRINTD_PATH).
+  std::filesystem::path binary;
 };
 
 class Pullprintd {
@@ -90,6 +92,7 @@ class Pullprintd {
   TempDir dir_;
   std::filesystem::path stateDir_;
   std::filesystem::path spoolDir_;
+  std::filesystem::path binary_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Process> process_;
   int runs_ = 0;
