@@ -548,9 +548,10 @@ double ownCpuSeconds() {
 
 // CPU seconds in a /proc .../stat file: utime + stime (fields 14, 15), with
 // `reaped_children` also cutime + cstime (16, 17).
+// A thread or process that ends between listing and reading counts 0
+// (readFile does not throw when the read fails with ESRCH).
 double statCpuSeconds(const fs::path& stat, bool reaped_children) {
-  std::ifstream in(stat);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = testing::readFile(stat);
   auto close = text.rfind(')');
   if (close == std::string::npos) return 0;
   std::istringstream rest(text.substr(close + 2));
@@ -571,9 +572,8 @@ double cpuSeconds(pid_t pid) {
 }
 
 std::string commOf(const fs::path& comm) {
-  std::ifstream in(comm);
-  std::string name;
-  std::getline(in, name);
+  std::string name = testing::readFile(comm);
+  if (auto nl = name.find('\n'); nl != std::string::npos) name.resize(nl);
   return name;
 }
 

@@ -255,8 +255,9 @@ std::vector<pid_t> childProcesses(pid_t pid) {
 }
 
 bool processRunning(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // readFile, not an istreambuf_iterator: a process that ends between open
+  // and read fails the read with ESRCH, which the iterator throws.
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
   const auto close = stat.rfind(')');
   // Field 3, after "pid (comm) ", is the state; Z = zombie, X = dead.
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&

@@ -33,16 +33,6 @@ long msSince(Clock::time_point t) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
 }
 
-// True when pid exists and is not a zombie (an orphaned grandchild may stay a
-// zombie when PID 1 of a container does not reap).
-bool pidAlive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  if (!in) return false;
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto p = stat.rfind(')');
-  return p != std::string::npos && p + 2 < stat.size() && stat[p + 2] != 'Z';
-}
-
 // First child of `parent` whose command name (/proc/PID/comm) is `comm`; 0 if none.
 pid_t childNamed(pid_t parent, const std::string& comm) {
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
@@ -158,7 +148,7 @@ TEST_CASE("Process logs output, reports its pid and stops its whole group", "[su
   CHECK(::getpgid(p.pid()) == p.pid());  // own process group
   REQUIRE(waitFor([&] { return !readFile(dir / "grandchild.pid").empty(); }, 5000ms));
   const pid_t grandchild = std::stoi(readFile(dir / "grandchild.pid"));
-  CHECK(pidAlive(grandchild));
+  CHECK(processRunning(grandchild));
   CHECK(p.running());
   CHECK(p.stdoutText() == "to-stdout\nfrom-env\n");
   CHECK(p.stderrText() == "to-stderr\n");
@@ -166,7 +156,7 @@ TEST_CASE("Process logs output, reports its pid and stops its whole group", "[su
   p.terminate(2000ms);
   CHECK_FALSE(p.running());
   CHECK(p.termSignal().value_or(0) == SIGTERM);
-  CHECK(waitFor([&] { return !pidAlive(grandchild); }, 2000ms));
+  CHECK(waitFor([&] { return !processRunning(grandchild); }, 2000ms));
   p.terminate();  // idempotent
 }
 
@@ -199,12 +189,12 @@ TEST_CASE("Process kill() and destructor stop the child", "[support][process]") 
   {
     Process p(std::vector<std::string>{"sleep", "30"});
     pid = p.pid();
-    CHECK(pidAlive(pid));
+    CHECK(processRunning(pid));
     Process moved = std::move(p);
     CHECK(moved.pid() == pid);
     CHECK(p.pid() == -1);
   }
-  CHECK_FALSE(pidAlive(pid));
+  CHECK_FALSE(processRunning(pid));
 
   Process p(std::vector<std::string>{"sleep", "30"});
   p.kill();
@@ -290,7 +280,7 @@ TEST_CASE("PrivateDbus starts a private bus that answers", "[support][dbus]") {
   CHECK(r.out.find("org.freedesktop.DBus") != std::string::npos);
   const pid_t pid = bus.pid();
   bus.stop();
-  CHECK_FALSE(pidAlive(pid));
+  CHECK_FALSE(processRunning(pid));
 }
 
 // ---- Documents ---------------------------------------------------------------
@@ -361,7 +351,7 @@ TEST_CASE("IppEvePrinter receives and records jobs", "[support][ippeve]") {
   const auto port = printer.port();
   printer.kill();
   CHECK_FALSE(printer.running());
-  CHECK_FALSE(pidAlive(pid));
+  CHECK_FALSE(processRunning(pid));
   CHECK_FALSE(tcpPortOpen(port));
   printer.restart();
   CHECK(printer.port() == port);
@@ -464,7 +454,7 @@ TEST_CASE("PrivateCupsd prints through a real queue to ippeveprinter", "[support
   const auto t3 = Clock::now();
   cups.stop();
   std::cerr << "[timing] cupsd stop (SIGTERM -> exit) in " << msSince(t3) << " ms\n";
-  CHECK_FALSE(pidAlive(pid));
+  CHECK_FALSE(processRunning(pid));
 }
 
 TEST_CASE("lpadmin -m everywhere with an unreachable device gives a queue without PPD",
@@ -503,7 +493,7 @@ TEST_CASE("lpadmin -m everywhere with an unreachable device gives a queue withou
   CHECK_THROWS_WITH(cups.addQueue("later2", uri, q), Catch::Contains("no IPP Everywhere PPD"));
 
   cups.stop();
-  CHECK_FALSE(pidAlive(backend));
+  CHECK_FALSE(processRunning(backend));
 }
 
 TEST_CASE("CUPS queue defaults: -o sides works, -o sides-default does not (DESIGN.md pitfall)",
