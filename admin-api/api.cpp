@@ -11,6 +11,7 @@
 #include "admin-api/routes.h"
 #include "admin-api/stations.h"
 #include "core/cidr.h"
+#include "core/names.h"
 
 namespace pullprint::api {
 
@@ -144,12 +145,6 @@ std::optional<ApiResponse> parsePaging(const std::vector<std::pair<std::string, 
     }
   }
   return std::nullopt;
-}
-
-bool validName(const std::string& n, size_t max) {
-  return !n.empty() && n.size() <= max &&
-         n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
-             std::string::npos;
 }
 
 json jobJson(const Job& j) {
@@ -515,7 +510,7 @@ void addPrinterRoutes(RouteTable& t, ApiDeps& d) {
       *err = error(400, "uri, location, group and info must be strings");
       return std::nullopt;
     }
-    if (!validName(name, 127)) {
+    if (!isSafeName(name, kMaxPrinterName)) {
       *err = error(400, "name must be 1-127 of A-Z a-z 0-9 _ -");
       return std::nullopt;
     }

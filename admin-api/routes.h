@@ -112,8 +112,6 @@ std::optional<ApiResponse> parsePaging(const std::vector<std::pair<std::string, 
                                        Paging* out);
 std::optional<std::int64_t> parseInt(const std::string& s);
 
-bool validName(const std::string& n, size_t max = 64);
-
 nlohmann::json jobJson(const Job& j);
 nlohmann::json printerJson(const Printer& p, bool full);
 nlohmann::json userJson(const User& u);

@@ -9,6 +9,7 @@
 
 #include "admin-api/csv.h"
 #include "admin-api/url.h"
+#include "core/names.h"
 #include "core/wire/station_wire.h"
 
 namespace pullprint::api {
@@ -30,12 +31,6 @@ ApiResponse reply(int status, const json& body) {
 // for user routes Api has already authenticated.
 ApiResponse error(int status, const std::string& message) {
   return reply(status, json{{"error", message}});
-}
-
-bool validName(const std::string& n) {
-  return !n.empty() && n.size() <= 64 &&
-         n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
-             std::string::npos;
 }
 
 // One line of POST /api/v1/cards/import, split: the card number, or nullopt
@@ -318,7 +313,7 @@ ApiResponse StationApi::adminOrUser(const ApiRequest& req, const std::string& pa
   if (path == kStations && req.method == "POST") {
     if (!admin) return error(403, "administrators only");
     auto name = str("name");
-    if (!name || !validName(*name) || *name == "release")
+    if (!name || !isSafeName(*name, kMaxStationName) || *name == "release")
       return error(400, "name must be 1-64 of A-Z a-z 0-9 _ - (and not 'release')");
     if (!body.contains("printers") || !body["printers"].is_array() || body["printers"].empty())
       return error(400, "printers must be a non-empty array of printer names");

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/names.h"
+
 namespace pullprint::badge {
 
 const char* const kAgentUsage =
@@ -109,12 +111,6 @@ bool loadToml(const std::string& file, AgentConfig* c, std::string* error) {
     }
   }
   return true;
-}
-
-bool validName(const std::string& n) {
-  return !n.empty() && n.size() <= 127 &&
-         n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") ==
-             std::string::npos;
 }
 
 }  // namespace
@@ -254,20 +250,20 @@ bool parseAgentConfig(int argc, char** argv, AgentConfig* c, std::string* error,
     *error = "server '" + c->server + "': " + e;
     return false;
   }
-  if (!validName(c->station)) {
-    *error = "station must be the registered station name (A-Z a-z 0-9 _ -)";
+  if (!isSafeName(c->station, kMaxStationName)) {
+    *error = "station must be the registered station name (1-64 of A-Z a-z 0-9 _ -)";
     return false;
   }
   if (c->printer.empty() && c->reader_printers.empty()) {
     *error = "no printer: set printer = \"...\" or --printer";
     return false;
   }
-  if (!c->printer.empty() && !validName(c->printer)) {
+  if (!c->printer.empty() && !isSafeName(c->printer, kMaxPrinterName)) {
     *error = "printer '" + c->printer + "' is not a valid printer name";
     return false;
   }
   for (const auto& [r, p] : c->reader_printers)
-    if (!validName(p)) {
+    if (!isSafeName(p, kMaxPrinterName)) {
       *error = "reader_printers: '" + p + "' is not a valid printer name";
       return false;
     }

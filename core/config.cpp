@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "core/cidr.h"
+#include "core/names.h"
 #include "core/store.h"
 
 namespace pullprint {
@@ -139,14 +140,7 @@ std::vector<ReportFactorConfig> defaultReportFactors() {
   };
 }
 
-namespace {
-
-bool validQueueName(const std::string& name) {
-  static const std::regex re("^[A-Za-z0-9_-]{1,127}$");
-  return std::regex_match(name, re);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void Config::resolvePaths() {
   if (spool_dir.empty()) spool_dir = state_dir / "spool";
@@ -413,7 +407,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       r.rejectUnknown();
       const std::string at = where(source, t.source());
       if (!err.empty()) return;
-      if (!validQueueName(p.name))
+      if (!isSafeName(p.name, kMaxPrinterName))
         err = at + ": [[printer]].name must be 1-127 of A-Z a-z 0-9 _ -";
       else if (!names.insert(p.name).second)
         err = at + ": printer name '" + p.name + "' is used twice";
@@ -437,7 +431,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
       r.rejectUnknown();
       const std::string at = where(source, t.source());
       if (!err.empty()) return;
-      if (!validQueueName(q.name))
+      if (!isSafeName(q.name, kMaxPrinterName))
         err = at + ": [[queue]].name must be 1-127 of A-Z a-z 0-9 _ -";
       else if (!names.insert(q.name).second)
         err = at + ": queue name '" + q.name + "' is used twice";

@@ -177,6 +177,23 @@ TEST_CASE("agent config: a bad configuration is refused with a clear message", "
   CHECK(err.find("chmod 600") != std::string::npos);
   ::chmod(secret.c_str(), 0600);
 
+  // Station names follow the server's rule (1-64 characters): a longer one
+  // could never have been registered, so the agent refuses it at start.
+  CHECK(parse({"--server", "http://x", "--station", std::string(64, 's'), "--secret-file",
+               secret.string(), "--printer", "p"},
+              &err));
+  CHECK_FALSE(parse({"--server", "http://x", "--station", std::string(65, 's'), "--secret-file",
+                     secret.string(), "--printer", "p"},
+                    &err));
+  CHECK(err.find("1-64") != std::string::npos);
+  CHECK_FALSE(parse({"--server", "http://x", "--station", "lib/1", "--secret-file", secret.string(),
+                     "--printer", "p"},
+                    &err));
+  CHECK_FALSE(parse({"--server", "http://x", "--station", "a", "--secret-file", secret.string(),
+                     "--printer", std::string(128, 'p')},
+                    &err));
+  CHECK(err.find("not a valid printer name") != std::string::npos);
+
   testing::writeFile(dir / "badge.toml",
                      "server = \"http://127.0.0.1:1\"\nstation = \"lib-1\"\nprinterr = \"x\"\n");
   CHECK_FALSE(parse({"--config", (dir / "badge.toml").string()}, &err));

@@ -82,6 +82,7 @@ TEST_CASE("config errors name the file, line and problem") {
       {"[[printer]]\nname = \"p\"\nuri = \"ipp://x\"\nmodel = \"m\"\n",
        "t.toml:4:1: unknown key 'model' in [[printer]]"},
       {"[[printer]]\nname = \"p q\"\nuri = \"ipp://x\"\n", "[[printer]].name must be"},
+      {"[[printer]]\nname = \"p/q\"\nuri = \"ipp://x\"\n", "[[printer]].name must be"},
       {"[[printer]]\nname = \"p\"\nuri = \"lpd://x\"\n",
        "[[printer]].uri must start with ipp:// or ipps://"},
       {"[[printer]]\nname = \"p\"\nuri = \"ipp://x\"\n[[printer]]\nname = \"p\"\nuri = "
@@ -97,6 +98,21 @@ TEST_CASE("config errors name the file, line and problem") {
     REQUIRE_FALSE(c.isOk());
     CHECK_THAT(c.status().message(), Catch::Contains(k.expect));
   }
+}
+
+TEST_CASE("printer and queue names: 1-127 of A-Z a-z 0-9 _ -") {
+  auto printer = [](const std::string& name) {
+    return parseConfig("[[printer]]\nname = \"" + name + "\"\nuri = \"ipp://x\"\n", "t.toml");
+  };
+  auto ok = printer("Lib_1-" + std::string(121, 'a'));  // 127 characters
+  REQUIRE(ok.isOk());
+  CHECK(ok->printers.at(0).name.size() == 127);
+  CHECK_FALSE(printer(std::string(128, 'a')).isOk());
+  CHECK_FALSE(printer("").isOk());
+  CHECK_FALSE(printer("..").isOk());
+  auto queue = parseConfig(
+      "[[queue]]\nname = \"" + std::string(127, 'q') + "\"\nprinter_uri = \"ipp://x\"\n", "t.toml");
+  CHECK(queue.isOk());
 }
 
 TEST_CASE("parseListen") {
