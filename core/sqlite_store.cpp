@@ -359,6 +359,22 @@ void bindOptInt(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
   else
     sqlite3_bind_null(st, i);
 }
+// One value at 1-based position i, bound by its type: text, integer, or
+// NULL for an empty optional.
+void bindValue(sqlite3_stmt* st, int i, std::string_view v) {
+  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bindValue(sqlite3_stmt* st, int i, int v) { sqlite3_bind_int(st, i, v); }
+void bindValue(sqlite3_stmt* st, int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
+void bindValue(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
+  bindOptInt(st, i, v);
+}
+// Binds `args` to ?1..?N in order.
+template <typename... Args>
+void bindValues(sqlite3_stmt* st, const Args&... args) {
+  int i = 0;
+  (bindValue(st, ++i, args), ...);
+}
 std::string colText(sqlite3_stmt* st, int i) {
   const unsigned char* p = sqlite3_column_text(st, i);
   return p ? std::string(reinterpret_cast<const char*>(p),
@@ -471,7 +487,7 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         std::string("INSERT INTO jobs (") + kJobColumns +
         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    return run(
+    return runWith(
         sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
   }
 
@@ -482,19 +498,8 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE jobs SET document_count=?2, size_bytes=?3, format=?4, sha256=?5, "
         "last_document_received=?6, state=?7, state_reasons=?8 WHERE id=?1";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, id);
-          sqlite3_bind_int(st, 2, document_count);
-          sqlite3_bind_int64(st, 3, size_bytes);
-          bindText(st, 4, format);
-          bindText(st, 5, sha256);
-          sqlite3_bind_int(st, 6, last_document_received ? 1 : 0);
-          bindText(st, 7, jobStateName(state));
-          bindText(st, 8, state_reasons);
-        },
-        "update job documents");
+    Status s = run(sql, "update job documents", id, document_count, size_bytes, format, sha256,
+                   last_document_received ? 1 : 0, jobStateName(state), state_reasons);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "update job documents: no job " + std::to_string(id)};
     return s;
@@ -507,17 +512,8 @@ class SqliteWriter final : public StoreWriter {
         "processing_at = CASE WHEN ?5 > 0 AND processing_at = 0 THEN ?5 ELSE processing_at END, "
         "completed_at = CASE WHEN ?6 > 0 THEN ?6 ELSE completed_at END WHERE id=?1";
     bool processing = state == JobState::kSending || state == JobState::kPrinting;
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, id);
-          bindText(st, 2, jobStateName(state));
-          bindText(st, 3, reasons);
-          bindText(st, 4, message);
-          sqlite3_bind_int64(st, 5, processing ? at : 0);
-          sqlite3_bind_int64(st, 6, isTerminal(state) ? at : 0);
-        },
-        "update job state");
+    Status s = run(sql, "update job state", id, jobStateName(state), reasons, message,
+                   processing ? at : 0, isTerminal(state) ? at : 0);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "update job state: no job " + std::to_string(id)};
     return s;
@@ -527,35 +523,15 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "INSERT INTO documents (job_id, number, format, name, size_bytes, sha256, pages) "
         "VALUES (?,?,?,?,?,?,?)";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, d.job_id);
-          sqlite3_bind_int(st, 2, d.number);
-          bindText(st, 3, d.format);
-          bindText(st, 4, d.name);
-          sqlite3_bind_int64(st, 5, d.size_bytes);
-          bindText(st, 6, d.sha256);
-          bindOptInt(st, 7, d.pages);
-        },
-        "insert document");
+    return run(sql, "insert document", d.job_id, d.number, d.format, d.name, d.size_bytes, d.sha256,
+               d.pages);
   }
 
   Status insertEvent(const JobEvent& e) override {
     static const std::string sql =
         "INSERT INTO job_events (job_id, at, from_state, to_state, reason, actor) "
         "VALUES (?,?,?,?,?,?)";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, e.job_id);
-          sqlite3_bind_int64(st, 2, e.at);
-          bindText(st, 3, e.from);
-          bindText(st, 4, e.to);
-          bindText(st, 5, e.reason);
-          bindText(st, 6, e.actor);
-        },
-        "insert event");
+    return run(sql, "insert event", e.job_id, e.at, e.from, e.to, e.reason, e.actor);
   }
 
   Status setJobRelease(JobId id, const std::string& printer, std::int64_t printer_job_id,
@@ -563,16 +539,7 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE jobs SET printer=?2, printer_job_id=?3, release_attempt=?4, released_by=?5 "
         "WHERE id=?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, id);
-          bindText(st, 2, printer);
-          sqlite3_bind_int64(st, 3, printer_job_id);
-          sqlite3_bind_int(st, 4, attempt);
-          bindText(st, 5, released_by);
-        },
-        "set job release");
+    return run(sql, "set job release", id, printer, printer_job_id, attempt, released_by);
   }
 
   Status setJobCounts(JobId id, std::optional<std::int64_t> pages,
@@ -583,30 +550,13 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE jobs SET pages=?2, impressions=?3, impressions_total=?4, sheets=?5, "
         "count_confidence=?6, count_note=?7 WHERE id=?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, id);
-          bindOptInt(st, 2, pages);
-          bindOptInt(st, 3, impressions_per_copy);
-          bindOptInt(st, 4, impressions_total);
-          bindOptInt(st, 5, sheets_total);
-          bindText(st, 6, confidence);
-          bindText(st, 7, note);
-        },
-        "set job counts");
+    return run(sql, "set job counts", id, pages, impressions_per_copy, impressions_total,
+               sheets_total, confidence, note);
   }
 
   Status setDocumentPages(JobId id, int number, std::optional<std::int64_t> pages) override {
     static const std::string sql = "UPDATE documents SET pages=?3 WHERE job_id=?1 AND number=?2";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, id);
-          sqlite3_bind_int(st, 2, number);
-          bindOptInt(st, 3, pages);
-        },
-        "set document pages");
+    return run(sql, "set document pages", id, number, pages);
   }
 
   Status upsertPrinter(const Printer& p) override {
@@ -615,21 +565,8 @@ class SqliteWriter final : public StoreWriter {
         "state_message, last_seen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
         "ON CONFLICT(name) DO UPDATE SET uri=excluded.uri, location=excluded.location, "
         "printer_group=excluded.printer_group, info=excluded.info";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          bindText(st, 1, p.name);
-          bindText(st, 2, p.uri);
-          bindText(st, 3, p.location);
-          bindText(st, 4, p.group);
-          bindText(st, 5, p.info);
-          bindText(st, 6, p.capabilities_json);
-          bindText(st, 7, p.state);
-          bindText(st, 8, p.state_message);
-          sqlite3_bind_int64(st, 9, p.last_seen);
-          sqlite3_bind_int64(st, 10, p.updated_at);
-        },
-        "upsert printer");
+    return run(sql, "upsert printer", p.name, p.uri, p.location, p.group, p.info,
+               p.capabilities_json, p.state, p.state_message, p.last_seen, p.updated_at);
   }
 
   Status updatePrinterState(const std::string& name, const std::string& state,
@@ -638,50 +575,20 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "UPDATE printers SET state=?2, state_message=?3, "
         "last_seen=CASE WHEN ?4 > 0 THEN ?4 ELSE last_seen END, updated_at=?5 WHERE name=?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          bindText(st, 1, name);
-          bindText(st, 2, state);
-          bindText(st, 3, message);
-          sqlite3_bind_int64(st, 4, last_seen);
-          sqlite3_bind_int64(st, 5, updated_at);
-        },
-        "update printer state");
+    return run(sql, "update printer state", name, state, message, last_seen, updated_at);
   }
 
   Status setPrinterCapabilities(const std::string& name, const std::string& json) override {
     static const std::string sql = "UPDATE printers SET capabilities=?2 WHERE name=?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          bindText(st, 1, name);
-          bindText(st, 2, json);
-        },
-        "set printer capabilities");
+    return run(sql, "set printer capabilities", name, json);
   }
 
   Status insertUsage(const UsageRecord& u) override {
     static const std::string sql =
         "INSERT INTO usage_records (job_id, user_name, printer, queue, at, pages, impressions, "
         "sheets, copies, two_sided, color_mode, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          sqlite3_bind_int64(st, 1, u.job_id);
-          bindText(st, 2, u.user);
-          bindText(st, 3, u.printer);
-          bindText(st, 4, u.queue);
-          sqlite3_bind_int64(st, 5, u.at);
-          bindOptInt(st, 6, u.pages);
-          bindOptInt(st, 7, u.impressions);
-          bindOptInt(st, 8, u.sheets);
-          sqlite3_bind_int(st, 9, u.copies);
-          sqlite3_bind_int(st, 10, u.two_sided ? 1 : 0);
-          bindText(st, 11, u.color_mode);
-          bindText(st, 12, u.source);
-        },
-        "insert usage");
+    return run(sql, "insert usage", u.job_id, u.user, u.printer, u.queue, u.at, u.pages,
+               u.impressions, u.sheets, u.copies, u.two_sided ? 1 : 0, u.color_mode, u.source);
   }
 
   Status upsertUser(const User& u) override {
@@ -689,22 +596,13 @@ class SqliteWriter final : public StoreWriter {
         "INSERT INTO users (name, password_hash, role, department, created_at) VALUES (?,?,?,?,?) "
         "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, "
         "role=excluded.role, department=excluded.department";
-    return run(
-        sql,
-        [&](sqlite3_stmt* st) {
-          bindText(st, 1, u.name);
-          bindText(st, 2, u.password_hash);
-          bindText(st, 3, roleName(u.role));
-          bindText(st, 4, u.department);
-          sqlite3_bind_int64(st, 5, u.created_at);
-        },
-        "upsert user");
+    return run(sql, "upsert user", u.name, u.password_hash, roleName(u.role), u.department,
+               u.created_at);
   }
 
   Status deleteUser(const std::string& name) override {
     static const std::string sql = "DELETE FROM users WHERE name=?";
-    return run(
-        sql, [&](sqlite3_stmt* st) { bindText(st, 1, name); }, "delete user");
+    return run(sql, "delete user", name);
   }
 
   // ---- stations and cards ----
@@ -712,14 +610,7 @@ class SqliteWriter final : public StoreWriter {
   Status insertStation(const Station& s) override {
     static const std::string sql =
         "INSERT INTO stations (name, secret, created_at, revoked_at) VALUES (?,?,?,0)";
-    Status st = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, s.name);
-          bindText(q, 2, s.secret);
-          sqlite3_bind_int64(q, 3, s.created_at);
-        },
-        "insert station");
+    Status st = run(sql, "insert station", s.name, s.secret, s.created_at);
     if (!st) {
       if (st.code() == StatusCode::kAlreadyExists)
         return {StatusCode::kAlreadyExists, "a station named '" + s.name + "' exists"};
@@ -729,13 +620,7 @@ class SqliteWriter final : public StoreWriter {
     static const std::string psql =
         "INSERT OR IGNORE INTO station_printers (station_id, printer) VALUES (?,?)";
     for (const auto& p : s.printers) {
-      Status ps = run(
-          psql,
-          [&](sqlite3_stmt* q) {
-            sqlite3_bind_int64(q, 1, id);
-            bindText(q, 2, p);
-          },
-          "insert station printer");
+      Status ps = run(psql, "insert station printer", id, p);
       if (!ps) return ps;
     }
     return Status::ok();
@@ -744,13 +629,7 @@ class SqliteWriter final : public StoreWriter {
   Status revokeStation(const std::string& name, UnixSeconds at) override {
     static const std::string sql =
         "UPDATE stations SET revoked_at=?2 WHERE name=?1 AND revoked_at=0";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, name);
-          sqlite3_bind_int64(q, 2, at);
-        },
-        "revoke station");
+    Status s = run(sql, "revoke station", name, at);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "no active station named '" + name + "'"};
     return s;
@@ -762,15 +641,7 @@ class SqliteWriter final : public StoreWriter {
         "ON CONFLICT(uid) DO UPDATE SET user_name=excluded.user_name, "
         "created_at=excluded.created_at, revoked_at=0, source=excluded.source "
         "WHERE cards.revoked_at<>0 OR cards.user_name=excluded.user_name";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, c.uid);
-          bindText(q, 2, c.user);
-          sqlite3_bind_int64(q, 3, c.created_at);
-          bindText(q, 4, c.source);
-        },
-        "upsert card");
+    Status s = run(sql, "upsert card", c.uid, c.user, c.created_at, c.source);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kAlreadyExists, "the card belongs to another user"};
     return s;
@@ -778,13 +649,7 @@ class SqliteWriter final : public StoreWriter {
 
   Status revokeCard(const std::string& uid, UnixSeconds at) override {
     static const std::string sql = "UPDATE cards SET revoked_at=?2 WHERE uid=?1 AND revoked_at=0";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, uid);
-          sqlite3_bind_int64(q, 2, at);
-        },
-        "revoke card");
+    Status s = run(sql, "revoke card", uid, at);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "no active card with that number"};
     return s;
@@ -794,40 +659,21 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "INSERT INTO card_registrations (user_name, printer, created_at, expires_at) "
         "VALUES (?,?,?,?)";
-    return run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, r.user);
-          bindText(q, 2, r.printer);
-          sqlite3_bind_int64(q, 3, r.created_at);
-          sqlite3_bind_int64(q, 4, r.expires_at);
-        },
-        "insert card registration");
+    return run(sql, "insert card registration", r.user, r.printer, r.created_at, r.expires_at);
   }
 
   Status deleteCardRegistrations(const std::string& user) override {
     static const std::string sql = "DELETE FROM card_registrations WHERE user_name=?";
-    return run(
-        sql, [&](sqlite3_stmt* q) { bindText(q, 1, user); }, "delete card registrations");
+    return run(sql, "delete card registrations", user);
   }
 
   Status insertStationNonce(const std::string& station, const std::string& nonce,
                             UnixSeconds expires_at, UnixSeconds now) override {
     static const std::string prune = "DELETE FROM station_nonces WHERE expires_at < ?";
-    if (Status s = run(
-            prune, [&](sqlite3_stmt* q) { sqlite3_bind_int64(q, 1, now); }, "prune nonces");
-        !s)
-      return s;
+    if (Status s = run(prune, "prune nonces", now); !s) return s;
     static const std::string sql =
         "INSERT INTO station_nonces (station, nonce, expires_at) VALUES (?,?,?)";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, station);
-          bindText(q, 2, nonce);
-          sqlite3_bind_int64(q, 3, expires_at);
-        },
-        "insert nonce");
+    Status s = run(sql, "insert nonce", station, nonce, expires_at);
     if (!s && s.code() == StatusCode::kAlreadyExists)
       return {StatusCode::kAlreadyExists, "nonce already used"};
     return s;
@@ -837,8 +683,7 @@ class SqliteWriter final : public StoreWriter {
 
   Status deletePrinter(const std::string& name) override {
     static const std::string sql = "DELETE FROM printers WHERE name=?";
-    Status s = run(
-        sql, [&](sqlite3_stmt* q) { bindText(q, 1, name); }, "delete printer");
+    Status s = run(sql, "delete printer", name);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "no printer named '" + name + "'"};
     return s;
@@ -848,93 +693,50 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "INSERT INTO sessions (id_hash, user_name, csrf_token, created_at, last_seen, expires_at) "
         "VALUES (?,?,?,?,?,?)";
-    return run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, x.id_hash);
-          bindText(q, 2, x.user);
-          bindText(q, 3, x.csrf_token);
-          sqlite3_bind_int64(q, 4, x.created_at);
-          sqlite3_bind_int64(q, 5, x.last_seen);
-          sqlite3_bind_int64(q, 6, x.expires_at);
-        },
-        "insert session");
+    return run(sql, "insert session", x.id_hash, x.user, x.csrf_token, x.created_at, x.last_seen,
+               x.expires_at);
   }
 
   Status touchSession(const std::string& id_hash, UnixSeconds last_seen) override {
     static const std::string sql = "UPDATE sessions SET last_seen=?2 WHERE id_hash=?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, id_hash);
-          sqlite3_bind_int64(q, 2, last_seen);
-        },
-        "touch session");
+    return run(sql, "touch session", id_hash, last_seen);
   }
 
   Status deleteSession(const std::string& id_hash) override {
     static const std::string sql = "DELETE FROM sessions WHERE id_hash=?";
-    return run(
-        sql, [&](sqlite3_stmt* q) { bindText(q, 1, id_hash); }, "delete session");
+    return run(sql, "delete session", id_hash);
   }
 
   Status deleteSessionsOfUser(const std::string& user) override {
     static const std::string sql = "DELETE FROM sessions WHERE user_name=?";
-    return run(
-        sql, [&](sqlite3_stmt* q) { bindText(q, 1, user); }, "delete sessions");
+    return run(sql, "delete sessions", user);
   }
 
   Status deleteExpiredSessions(UnixSeconds now, UnixSeconds idle_seconds) override {
     static const std::string sql =
         "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen + ?2 <= ?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          sqlite3_bind_int64(q, 1, now);
-          sqlite3_bind_int64(q, 2, idle_seconds);
-        },
-        "delete expired sessions");
+    return run(sql, "delete expired sessions", now, idle_seconds);
   }
 
   Status insertApiToken(ApiToken* t) override {
     static const std::string sql =
         "INSERT INTO api_tokens (name, user_name, token_hash, created_at, expires_at) "
         "VALUES (?,?,?,?,?)";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          bindText(q, 1, t->name);
-          bindText(q, 2, t->user);
-          bindText(q, 3, t->token_hash);
-          sqlite3_bind_int64(q, 4, t->created_at);
-          sqlite3_bind_int64(q, 5, t->expires_at);
-        },
-        "insert api token");
+    Status s =
+        run(sql, "insert api token", t->name, t->user, t->token_hash, t->created_at, t->expires_at);
     if (s) t->id = sqlite3_last_insert_rowid(c_.db());
     return s;
   }
 
   Status touchApiToken(std::int64_t id, UnixSeconds at) override {
     static const std::string sql = "UPDATE api_tokens SET last_used_at=?2 WHERE id=?1";
-    return run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          sqlite3_bind_int64(q, 1, id);
-          sqlite3_bind_int64(q, 2, at);
-        },
-        "touch api token");
+    return run(sql, "touch api token", id, at);
   }
 
   Status revokeApiToken(std::int64_t id, UnixSeconds at) override {
     static const std::string sql =
         "UPDATE api_tokens SET revoked_at=?2 WHERE id=?1 AND revoked_at=0";
-    Status s = run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          sqlite3_bind_int64(q, 1, id);
-          sqlite3_bind_int64(q, 2, at);
-        },
-        "revoke api token");
+    Status s = run(sql, "revoke api token", id, at);
     if (s && sqlite3_changes(c_.db()) == 0)
       return {StatusCode::kNotFound, "no active token " + std::to_string(id)};
     return s;
@@ -944,17 +746,7 @@ class SqliteWriter final : public StoreWriter {
     static const std::string sql =
         "INSERT INTO audit_log (at, actor, action, target, before_json, after_json) "
         "VALUES (?,?,?,?,?,?)";
-    return run(
-        sql,
-        [&](sqlite3_stmt* q) {
-          sqlite3_bind_int64(q, 1, e.at);
-          bindText(q, 2, e.actor);
-          bindText(q, 3, e.action);
-          bindText(q, 4, e.target);
-          bindText(q, 5, e.before_json);
-          bindText(q, 6, e.after_json);
-        },
-        "insert audit");
+    return run(sql, "insert audit", e.at, e.actor, e.action, e.target, e.before_json, e.after_json);
   }
 
   Status removeJobDetails(UnixSeconds ended_before, std::int64_t limit,
@@ -978,16 +770,25 @@ class SqliteWriter final : public StoreWriter {
     static const std::string blank_documents = "UPDATE documents SET name='' WHERE job_id=?1";
     for (JobId id : ids) {
       auto bind = [id](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, id); };
-      if (Status s = run(blank_job, bind, "remove job details"); !s) return s;
-      if (Status s = run(blank_documents, bind, "remove document names"); !s) return s;
+      if (Status s = runWith(blank_job, bind, "remove job details"); !s) return s;
+      if (Status s = runWith(blank_documents, bind, "remove document names"); !s) return s;
     }
     *removed = static_cast<std::int64_t>(ids.size());
     return Status::ok();
   }
 
  private:
+  // Runs `sql` (no result rows) with `args` bound to ?1..?N; a failure is
+  // the store error `what`.
+  template <typename... Args>
+  Status run(const std::string& sql, const char* what, const Args&... args) {
+    return runWith(
+        sql, [&](sqlite3_stmt* st) { bindValues(st, args...); }, what);
+  }
+
+  // The same with a binding function, for rows bound by a helper (bindJob).
   template <typename Bind>
-  Status run(const std::string& sql, Bind bind, const char* what) {
+  Status runWith(const std::string& sql, Bind bind, const char* what) {
     sqlite3_stmt* st = c_.prepare(sql);
     if (!st) return sqlError(c_.db(), what);
     bind(st);
