@@ -2,9 +2,12 @@
 
 #include <cups/cups.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -174,21 +177,54 @@ Status PrinterClient::sendDocument(const std::string& uri, std::int64_t job_id,
   ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
                format.c_str());
   ippAddBoolean(req, IPP_TAG_OPERATION, "last-document", last_document ? 1 : 0);
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  ::lseek(fd, 0, SEEK_SET);
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0 || ::lseek(fd, 0, SEEK_SET) != 0) {
+    ippDelete(req);
+    return {StatusCode::kInternal,
+            std::string("Send-Document: cannot read the spool file: ") + std::strerror(errno)};
+  }
   http_status_t hs =
       cupsSendRequest(http->get(), req, target->resource.c_str(),
                       static_cast<size_t>(ippLength(req)) + static_cast<size_t>(size));
   ippDelete(req);
   if (hs != HTTP_STATUS_CONTINUE)
     return {StatusCode::kUnavailable, std::string("Send-Document: ") + httpStatus(hs)};
+  // A printer that sees a document body end with a plain close may take it
+  // as complete and print what it got (ippeveprinter does). So until the
+  // last byte is written, any close of this socket is a reset: ours below,
+  // or the kernel's if pullprintd dies mid-document (kill -9, a crash, the
+  // host going down in an orderly way). A reset makes the printer fail the
+  // request instead.
+  const int sock = httpGetFd(http->get());
+  const linger reset_on_close{1, 0}, normal_close{0, 0};
+  ::setsockopt(sock, SOL_SOCKET, SO_LINGER, &reset_on_close, sizeof reset_on_close);
+  // Exactly the announced length: a read error or a file that shrank ends
+  // the request unfinished rather than sending a short document, after
+  // cancelling the job at the printer on a second connection while this one
+  // still holds the request open. kInternal marks the fault as ours, not
+  // the printer's.
+  auto abandon = [&](std::string why) -> Status {
+    (void)cancelJob(uri, job_id, user);
+    return {StatusCode::kInternal, "Send-Document: " + why};
+  };
   char buf[64 * 1024];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+  const auto total = static_cast<std::uint64_t>(size);
+  for (std::uint64_t done = 0; done < total;) {
+    const ssize_t n =
+        ::read(fd, buf, static_cast<size_t>(std::min<std::uint64_t>(sizeof buf, total - done)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return abandon(std::string("cannot read the spool file: ") + std::strerror(errno));
+    if (n == 0) return abandon("the spool file got shorter while it was sent");
     if (cupsWriteRequestData(http->get(), buf, static_cast<size_t>(n)) != HTTP_STATUS_CONTINUE)
       return {StatusCode::kUnavailable,
               std::string("Send-Document: printer stopped reading: ") + cupsLastErrorString()};
+    done += static_cast<std::uint64_t>(n);
   }
+  // The last bytes may still be in libcups's buffer: out with them first.
+  if (httpFlushWrite(http->get()) < 0)
+    return {StatusCode::kUnavailable,
+            std::string("Send-Document: printer stopped reading: ") + cupsLastErrorString()};
+  ::setsockopt(sock, SOL_SOCKET, SO_LINGER, &normal_close, sizeof normal_close);
   IppPtr resp(cupsGetResponse(http->get(), target->resource.c_str()));
   if (!resp)
     return {StatusCode::kUnavailable, std::string("Send-Document: ") + cupsLastErrorString()};

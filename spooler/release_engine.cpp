@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 #include <mutex>
+#include <optional>
 
 #include "core/thread_name.h"
 #include "policies/evaluate.h"
@@ -356,19 +357,26 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   // lost from the spool (a restore without it, an unmounted directory) keeps
   // the job held with a reason that says so, and nothing reaches the printer.
   auto docs = jobs_.store().documents(id);
-  if (docs) {
-    for (const Document& d : *docs) {
-      std::error_code ec;
-      if (std::filesystem::is_regular_file(jobs_.spool().documentPath(id, d.number), ec)) continue;
-      log_.error(
-          "release.document-missing",
-          {{"job", id}, {"document", d.number}, {"spool_dir", jobs_.spool().path().string()}});
-      backToHold(id, JobState::kSending, "document-access-error",
-                 "document " + std::to_string(d.number) +
-                     " of this job is missing from the print server's spool; it can print "
-                     "once the file is restored (ask the print service)");
-      return printerDone(printer_name);
-    }
+  auto firstMissing = [&]() -> std::optional<int> {
+    if (docs)
+      for (const Document& d : *docs) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(jobs_.spool().documentPath(id, d.number), ec))
+          return d.number;
+      }
+    return std::nullopt;
+  };
+  auto holdForMissing = [&](int number) {
+    log_.error("release.document-missing",
+               {{"job", id}, {"document", number}, {"spool_dir", jobs_.spool().path().string()}});
+    backToHold(id, JobState::kSending, "document-access-error",
+               "document " + std::to_string(number) +
+                   " of this job is missing from the print server's spool; it can print "
+                   "once the file is restored (ask the print service)");
+  };
+  if (auto missing = firstMissing()) {
+    holdForMissing(*missing);
+    return printerDone(printer_name);
   }
 
   // Create-Job, retrying while the printer says it is busy.
@@ -410,6 +418,19 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   }
   if (!sent) {
     (void)client_.cancelJob(printer.uri, pjid, job.owner);
+    // A document that left the spool after the check above, or could not be
+    // read, is our fault, not the printer's: say so.
+    if (auto missing = firstMissing()) {
+      holdForMissing(*missing);
+      return printerDone(printer_name);
+    }
+    if (!docs || docs->empty() || sent.code() == StatusCode::kInternal) {
+      log_.error("release.document-unreadable", {{"job", id}, {"error", sent.message()}});
+      backToHold(id, JobState::kSending, "document-access-error",
+                 "a document of this job could not be read from the print server's spool (" +
+                     sent.message() + "); ask the print service");
+      return printerDone(printer_name);
+    }
     // An IPP error answer (e.g. document-format-not-supported) is a refusal,
     // not a vanished printer: say which, as for Create-Job.
     bool refused = sent.code() == StatusCode::kFailedPrecondition;

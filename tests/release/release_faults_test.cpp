@@ -7,7 +7,10 @@
 //  - pullprintd SIGKILLed while the printer is printing, and while the
 //    document is in flight: after a restart on the same state directory the
 //    job is never sent twice;
-//  - a printer that lacks the job's format: refused before anything is sent.
+//  - a printer that lacks the job's format: refused before anything is sent;
+//  - a document missing from the spool, before the release or gone between
+//    the check and Send-Document: held as document-access-error, never
+//    blamed on the printer.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -78,6 +81,35 @@ std::int64_t submit(ReleaseServer& server, const fs::path& file, const std::stri
   return r.jobId;
 }
 
+// A printer that takes application/octet-stream, for large random documents.
+IppEvePrinterOptions octetStreamPrinter() {
+  IppEvePrinterOptions po;
+  po.formats = {"application/pdf", "application/octet-stream"};
+  return po;
+}
+
+// `size` random bytes, to be sent as application/octet-stream. ippeveprinter
+// types such data by its first bytes and refuses what it cannot recognise,
+// so it starts like a PDF.
+void writeOctetStreamDocument(const fs::path& path, size_t size, std::uint32_t seed) {
+  writeRandomFile(path, size, seed);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.write("%PDF-1.4\n", 9);
+}
+
+// Releases `id` to `printer_name` and checks that it printed there once,
+// byte for byte `original`.
+void releaseAndExpectPrinted(const ReleaseServer& server, const IppEvePrinter& printer,
+                             const std::string& printer_name, std::int64_t id,
+                             const fs::path& original) {
+  REQUIRE(release(server, printer_name, id).status == 200);
+  json done = waitJob(server.port(), kAlice, id, stateIs("completed"), 60s);
+  INFO("job: " << done.dump());
+  REQUIRE(done["state"] == "completed");
+  REQUIRE(printer.receivedJobCount() == 1);
+  CHECK(sha256File(printer.receivedJobs()[0].file) == sha256File(original));
+}
+
 }  // namespace
 
 TEST_CASE("printer down before the release: back on hold with the reason, then prints elsewhere",
@@ -116,22 +148,14 @@ TEST_CASE("printer down before the release: back on hold with the reason, then p
 
 TEST_CASE("printer killed mid-transfer: back on hold, nothing lost, prints once it is back",
           "[release][faults]") {
-  IppEvePrinterOptions po;
-  po.formats = {"application/pdf", "application/octet-stream"};
-  IppEvePrinter printer(po);
+  IppEvePrinter printer(octetStreamPrinter());
   TcpProxy proxy(printer.port());
   FaultServer server(printerToml("eve", proxy.uri()));
   INFO(server.describe() << printer.describe());
 
   TempDir work("release-midway");
   const auto big = work / "big.bin";
-  // 30 MiB sent as application/octet-stream. ippeveprinter types such data by
-  // its first bytes and refuses what it cannot recognise, so it starts like a PDF.
-  writeRandomFile(big, 30u << 20, 42);
-  {
-    std::fstream f(big, std::ios::in | std::ios::out | std::ios::binary);
-    f.write("%PDF-1.4\n", 9);
-  }
+  writeOctetStreamDocument(big, 30u << 20, 42);
   const std::string sha = sha256File(big);
   auto id = submit(server, big, "application/octet-stream");
   CHECK(sha256File(server.documentPath(id)) == sha);
@@ -306,12 +330,80 @@ TEST_CASE("a job whose document left the spool stays held, and prints once the f
   CHECK(contains(server.log(), "event=release.document-missing"));
 
   fs::rename(work / "kept.doc", server.documentPath(id));
+  releaseAndExpectPrinted(server, printer, "eve1", id, work / "doc.pdf");
+}
+
+TEST_CASE("a document that leaves the spool after the check is a spool fault, not the printer's",
+          "[release][faults][spool]") {
+  IppEvePrinter printer;
+  TcpProxy proxy(printer.port());
+  FaultServer server(printerToml("eve1", proxy.uri()));
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-vanish");
+  testing::makePdf(work / "doc.pdf", 2);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+  // The engine has checked the spool and decided to send when its Create-Job
+  // reaches the proxy: the file goes away at exactly that moment.
+  std::atomic<bool> moved{false};
+  proxy.setOperationHook([&](int op) {
+    if (op == kOpCreateJob && !moved.exchange(true))
+      fs::rename(server.documentPath(id), work / "kept.doc");
+  });
+
   REQUIRE(release(server, "eve1", id).status == 200);
-  json done = waitJob(server.port(), kAlice, id, stateIs("completed"));
-  INFO("job: " << done.dump());
-  REQUIRE(done["state"] == "completed");
-  REQUIRE(printer.receivedJobCount() == 1);
-  CHECK(sha256File(printer.receivedJobs()[0].file) == sha256File(work / "doc.pdf"));
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
+  INFO("job: " << back.dump());
+  REQUIRE(moved.load());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "missing from the print server's spool"));
+  CHECK_FALSE(contains(back["state_message"], "printer eve1"));
+  CHECK(back["usage"].empty());
+  CHECK(printer.receivedJobCount() == 0);
+  CHECK(contains(server.log(), "event=release.document-missing"));
+
+  // Restored, it prints.
+  proxy.setOperationHook(nullptr);
+  fs::rename(work / "kept.doc", server.documentPath(id));
+  releaseAndExpectPrinted(server, printer, "eve1", id, work / "doc.pdf");
+}
+
+TEST_CASE("a spool file that shrinks while it is sent is never sent short",
+          "[release][faults][spool]") {
+  IppEvePrinter printer(octetStreamPrinter());
+  TcpProxy proxy(printer.port());
+  FaultServer server(printerToml("eve", proxy.uri()));
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-shrink");
+  const auto big = work / "big.bin";
+  writeOctetStreamDocument(big, 30u << 20, 7);
+  auto id = submit(server, big, "application/octet-stream");
+
+  // Once 1 MiB has passed, hold the line, cut the spool file to 1 byte (a
+  // damaged spool), then let the line go on.
+  std::atomic<bool> tripped{false};
+  proxy.setDocumentHook([&](const ProxiedRequest& r) {
+    if (r.op == kOpSendDocument && r.document_bytes > (1u << 20) && !tripped.exchange(true))
+      proxy.stall(true);
+  });
+  REQUIRE(release(server, "eve", id).status == 200);
+  REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
+  fs::resize_file(server.documentPath(id), 1);
+  proxy.stall(false);
+  proxy.setDocumentHook(nullptr);
+
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "got shorter"));
+  CHECK(back["usage"].empty());
+  CHECK(printer.receivedJobCount() == 0);
+  CHECK(contains(server.log(), "event=release.document-unreadable"));
+
+  // Repaired, it prints in full.
+  fs::copy_file(big, server.documentPath(id), fs::copy_options::overwrite_existing);
+  releaseAndExpectPrinted(server, printer, "eve", id, big);
 }
 
 TEST_CASE("IPP Release-Job after a failed attempt sends under a new attempt number",

@@ -152,6 +152,11 @@ void TcpProxy::setDocumentHook(std::function<void(const ProxiedRequest&)> hook) 
   hook_ = std::move(hook);
 }
 
+void TcpProxy::setOperationHook(std::function<void(int op)> hook) {
+  std::lock_guard lock(mu_);
+  op_hook_ = std::move(hook);
+}
+
 void TcpProxy::stall(bool on) { stalled_ = on; }
 
 void TcpProxy::cutAll() {
@@ -195,6 +200,7 @@ void TcpProxy::acceptLoop() {
 
 void TcpProxy::relay(std::shared_ptr<Conn> c) {
   std::vector<char> buf(64 * 1024);
+  bool reset = false;  // one side reset the connection: pass the reset on
   while (!stopping_ && !c->cut) {
     bool stalled = stalled_;
     pollfd p[2] = {{c->client_fd, static_cast<short>(stalled ? 0 : POLLIN), 0},
@@ -207,6 +213,7 @@ void TcpProxy::relay(std::shared_ptr<Conn> c) {
       ssize_t n = ::recv(c->client_fd, buf.data(), buf.size(), 0);
       if (n <= 0) {
         done = true;
+        reset = n < 0 && errno == ECONNRESET;
       } else {
         onClientBytes(*c, buf.data(), static_cast<size_t>(n), std::chrono::steady_clock::now());
         if (stalled_ || c->cut) {
@@ -221,6 +228,7 @@ void TcpProxy::relay(std::shared_ptr<Conn> c) {
       ssize_t n = ::recv(c->server_fd, buf.data(), buf.size(), 0);
       if (n <= 0) {
         done = true;
+        reset = n < 0 && errno == ECONNRESET;
       } else {
         onServerBytes(*c, std::chrono::steady_clock::now());
         if (!sendAll(c->client_fd, buf.data(), static_cast<size_t>(n))) done = true;
@@ -229,7 +237,7 @@ void TcpProxy::relay(std::shared_ptr<Conn> c) {
     if (done) break;
   }
   std::lock_guard lock(mu_);
-  if (c->cut) {
+  if (c->cut || reset) {
     closeWithReset(c->client_fd);
     closeWithReset(c->server_fd);
   } else {
@@ -251,6 +259,8 @@ void TcpProxy::onServerBytes(Conn& c, SteadyTime at) {
 void TcpProxy::onClientBytes(Conn& c, const char* data, size_t n, SteadyTime at) {
   std::function<void(const ProxiedRequest&)> hook;
   std::optional<ProxiedRequest> hook_arg;
+  std::function<void(int)> op_hook;
+  int op_arg = -1;
   {
     std::lock_guard lock(mu_);
     // Body bytes (de-chunked) of the current request.
@@ -263,8 +273,11 @@ void TcpProxy::onClientBytes(Conn& c, const char* data, size_t n, SteadyTime at)
       } else if (!c.not_ipp) {
         size_t before = c.ipp.size();
         c.ipp.append(p, len);
-        if (c.ipp.size() >= 4 && r.op < 0)
+        if (c.ipp.size() >= 4 && r.op < 0) {
           r.op = (static_cast<unsigned char>(c.ipp[2]) << 8) | static_cast<unsigned char>(c.ipp[3]);
+          op_hook = op_hook_;
+          op_arg = r.op;
+        }
         size_t end = ippAttributesEnd(c.ipp);
         if (end != std::string::npos) {
           c.in_document = true;
@@ -379,6 +392,7 @@ void TcpProxy::onClientBytes(Conn& c, const char* data, size_t n, SteadyTime at)
     }
     cv_.notify_all();
   }
+  if (op_hook && op_arg >= 0) op_hook(op_arg);
   if (hook && hook_arg) hook(*hook_arg);
 }
 

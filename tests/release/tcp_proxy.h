@@ -2,7 +2,8 @@
 // real printer (ippeveprinter) to see *when* bytes reach it, and to cut the
 // line at a chosen moment.
 //
-// It relays bytes unchanged in both directions and reads the client->printer
+// It relays bytes unchanged in both directions (a reset on one side is passed
+// on to the other as a reset, not a plain close) and reads the client->printer
 // stream as HTTP/1.1 requests carrying IPP (Content-Length or chunked bodies,
 // keep-alive, Expect: 100-continue). For every request it records the time
 // the request head arrived, the IPP operation-id, the time the first byte of
@@ -73,6 +74,10 @@ class TcpProxy {
   // Called on a connection thread each time document bytes are relayed, with
   // the request's document byte count so far.
   void setDocumentHook(std::function<void(const ProxiedRequest&)> hook);
+  // Called on a connection thread once per IPP request, with its
+  // operation-id, as soon as the proxy has read it and before those bytes
+  // go on to the printer: the sender has already decided to send it.
+  void setOperationHook(std::function<void(int op)> hook);
   // Stop (true) or resume (false) reading from clients.
   void stall(bool on);
   // Resets every open connection (both sides). New connections still work.
@@ -99,6 +104,7 @@ class TcpProxy {
   std::vector<std::shared_ptr<Conn>> conns_;
   std::vector<std::thread> threads_;
   std::function<void(const ProxiedRequest&)> hook_;
+  std::function<void(int op)> op_hook_;
   int next_conn_ = 1;
 };
 
