@@ -140,8 +140,6 @@ std::vector<ReportFactorConfig> defaultReportFactors() {
   };
 }
 
-namespace {}  // namespace
-
 void Config::resolvePaths() {
   if (spool_dir.empty()) spool_dir = state_dir / "spool";
   if (database.empty()) database = state_dir / "pullprint.db";

@@ -349,25 +349,18 @@ class Connection {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-// Binding helpers: 1-based positions, like SQLite.
-void bindText(sqlite3_stmt* st, int i, const std::string& v) {
-  sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-void bindOptInt(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
-  if (v)
-    sqlite3_bind_int64(st, i, *v);
-  else
-    sqlite3_bind_null(st, i);
-}
-// One value at 1-based position i, bound by its type: text, integer, or
-// NULL for an empty optional.
+// Binding helpers: one value at 1-based position i (like SQLite), bound by
+// its type: text, integer, or NULL for an empty optional.
 void bindValue(sqlite3_stmt* st, int i, std::string_view v) {
   sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 void bindValue(sqlite3_stmt* st, int i, int v) { sqlite3_bind_int(st, i, v); }
 void bindValue(sqlite3_stmt* st, int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
 void bindValue(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
-  bindOptInt(st, i, v);
+  if (v)
+    sqlite3_bind_int64(st, i, *v);
+  else
+    sqlite3_bind_null(st, i);
 }
 // Binds `args` to ?1..?N in order.
 template <typename... Args>
@@ -400,36 +393,36 @@ Result<std::vector<T>> allRows(sqlite3* db, sqlite3_stmt* st, const char* what, 
 
 void bindJob(sqlite3_stmt* st, const Job& j) {
   sqlite3_bind_int64(st, 1, j.id);
-  bindText(st, 2, j.queue);
-  bindText(st, 3, j.owner);
-  bindText(st, 4, j.source_address);
-  bindText(st, 5, j.name);
-  bindText(st, 6, j.format);
+  bindValue(st, 2, j.queue);
+  bindValue(st, 3, j.owner);
+  bindValue(st, 4, j.source_address);
+  bindValue(st, 5, j.name);
+  bindValue(st, 6, j.format);
   sqlite3_bind_int64(st, 7, j.size_bytes);
-  bindText(st, 8, j.sha256);
+  bindValue(st, 8, j.sha256);
   sqlite3_bind_int(st, 9, j.document_count);
   sqlite3_bind_int(st, 10, j.copies);
-  bindText(st, 11, j.sides);
-  bindText(st, 12, j.color_mode);
-  bindText(st, 13, j.ticket_json);
-  bindText(st, 14, jobStateName(j.state));
-  bindText(st, 15, j.state_reasons);
-  bindText(st, 16, j.state_message);
+  bindValue(st, 11, j.sides);
+  bindValue(st, 12, j.color_mode);
+  bindValue(st, 13, j.ticket_json);
+  bindValue(st, 14, jobStateName(j.state));
+  bindValue(st, 15, j.state_reasons);
+  bindValue(st, 16, j.state_message);
   sqlite3_bind_int64(st, 17, j.created_at);
   sqlite3_bind_int64(st, 18, j.processing_at);
   sqlite3_bind_int64(st, 19, j.completed_at);
   sqlite3_bind_int64(st, 20, j.hold_expires_at);
-  bindOptInt(st, 21, j.pages);
-  bindOptInt(st, 22, j.impressions);
-  bindOptInt(st, 23, j.sheets);
+  bindValue(st, 21, j.pages);
+  bindValue(st, 22, j.impressions);
+  bindValue(st, 23, j.sheets);
   sqlite3_bind_int(st, 24, j.last_document_received ? 1 : 0);
-  bindOptInt(st, 25, j.impressions_total);
-  bindText(st, 26, j.count_confidence);
-  bindText(st, 27, j.count_note);
-  bindText(st, 28, j.printer);
+  bindValue(st, 25, j.impressions_total);
+  bindValue(st, 26, j.count_confidence);
+  bindValue(st, 27, j.count_note);
+  bindValue(st, 28, j.printer);
   sqlite3_bind_int64(st, 29, j.printer_job_id);
   sqlite3_bind_int(st, 30, j.release_attempt);
-  bindText(st, 31, j.released_by);
+  bindValue(st, 31, j.released_by);
 }
 
 Job readJob(sqlite3_stmt* st) {
@@ -893,8 +886,8 @@ class SqliteStore final : public Store {
     sqlite3_stmt* st = r->prepare(sql);
     if (!st) return sqlError(r->db(), "select jobs");
     sqlite3_bind_int64(st, 1, f.after_id);
-    if (f.queue) bindText(st, 2, *f.queue);
-    if (f.owner) bindText(st, 3, *f.owner);
+    if (f.queue) bindValue(st, 2, *f.queue);
+    if (f.owner) bindValue(st, 3, *f.owner);
     if (f.limit > 0) sqlite3_bind_int64(st, 4, f.limit);
     return allRows<Job>(r->db(), st, "select jobs", readJob);
   }
@@ -1006,7 +999,7 @@ class SqliteStore final : public Store {
     sqlite3_stmt* st = r->prepare(
         "SELECT id, name, password_hash, role, department, created_at FROM users WHERE name=?");
     if (!st) return sqlError(r->db(), "select user");
-    bindText(st, 1, name);
+    bindValue(st, 1, name);
     std::optional<User> out;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -1100,10 +1093,10 @@ class SqliteStore final : public Store {
     const char* order = by_date ? " ORDER BY created_at DESC, id DESC" : " ORDER BY id DESC";
     auto bindAll = [&](sqlite3_stmt* st) {
       int i = 1;
-      for (JobState js : q.states) bindText(st, i++, jobStateName(js));
-      if (q.owner) bindText(st, i++, *q.owner);
-      if (q.queue) bindText(st, i++, *q.queue);
-      if (q.printer) bindText(st, i++, *q.printer);
+      for (JobState js : q.states) bindValue(st, i++, jobStateName(js));
+      if (q.owner) bindValue(st, i++, *q.owner);
+      if (q.queue) bindValue(st, i++, *q.queue);
+      if (q.printer) bindValue(st, i++, *q.printer);
       if (q.created_from > 0) sqlite3_bind_int64(st, i++, q.created_from);
       if (q.created_to > 0) sqlite3_bind_int64(st, i++, q.created_to);
       return i;
@@ -1144,7 +1137,7 @@ class SqliteStore final : public Store {
         "SELECT id_hash, user_name, csrf_token, created_at, last_seen, expires_at FROM sessions "
         "WHERE id_hash=?");
     if (!st) return sqlError(r->db(), "select session");
-    bindText(st, 1, id_hash);
+    bindValue(st, 1, id_hash);
     std::optional<Session> out;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -1164,7 +1157,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<ApiToken>> apiTokenByHash(const std::string& token_hash) override {
     auto all = selectTokens(" WHERE token_hash=?1",
-                            [&](sqlite3_stmt* st) { bindText(st, 1, token_hash); });
+                            [&](sqlite3_stmt* st) { bindValue(st, 1, token_hash); });
     if (!all) return all.status();
     std::optional<ApiToken> out;
     if (!all->empty()) out = (*all)[0];
@@ -1182,7 +1175,8 @@ class SqliteStore final : public Store {
 
   Result<std::vector<ApiToken>> apiTokens(const std::optional<std::string>& user) override {
     if (user)
-      return selectTokens(" WHERE user_name=?1", [&](sqlite3_stmt* st) { bindText(st, 1, *user); });
+      return selectTokens(" WHERE user_name=?1",
+                          [&](sqlite3_stmt* st) { bindValue(st, 1, *user); });
     return selectTokens("", [](sqlite3_stmt*) {});
   }
 
@@ -1241,7 +1235,7 @@ class SqliteStore final : public Store {
         "last_seen, updated_at FROM printers" +
         where + " ORDER BY name");
     if (!st) return sqlError(r->db(), "select printers");
-    if (!where.empty()) bindText(st, 1, arg);
+    if (!where.empty()) bindValue(st, 1, arg);
     return allRows<Printer>(r->db(), st, "select printers", [](sqlite3_stmt* st) {
       Printer p;
       p.name = colText(st, 0);
@@ -1263,7 +1257,7 @@ class SqliteStore final : public Store {
     sqlite3_stmt* st = r->prepare("SELECT id, name, secret, created_at, revoked_at FROM stations" +
                                   where + " ORDER BY name");
     if (!st) return sqlError(r->db(), "select stations");
-    if (!where.empty()) bindText(st, 1, arg);
+    if (!where.empty()) bindValue(st, 1, arg);
     auto rows = allRows<Station>(r->db(), st, "select stations", [](sqlite3_stmt* st) {
       Station s;
       s.id = sqlite3_column_int64(st, 0);
@@ -1295,7 +1289,7 @@ class SqliteStore final : public Store {
         r->prepare("SELECT uid, user_name, created_at, revoked_at, source FROM cards" + where +
                    " ORDER BY created_at, uid");
     if (!st) return sqlError(r->db(), "select cards");
-    if (!where.empty()) bindText(st, 1, arg);
+    if (!where.empty()) bindValue(st, 1, arg);
     return allRows<Card>(r->db(), st, "select cards", [](sqlite3_stmt* st) {
       Card c;
       c.uid = colText(st, 0);

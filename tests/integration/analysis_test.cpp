@@ -28,6 +28,17 @@ int submit(PullprintServer& server, const std::string& document, const std::stri
   return *id;
 }
 
+// Polls the job (as alice) for up to 20 s until it has `attribute`, that is
+// until it is counted; *job is the last answer.
+bool waitForAttribute(PullprintServer& server, int id, const char* attribute, IppReply* job) {
+  return waitFor(
+      [&] {
+        *job = getJob(server.port(), id, "alice");
+        return job->ipp.integer(attribute).has_value();
+      },
+      20s);
+}
+
 }  // namespace
 
 TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason") {
@@ -42,12 +53,7 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
     int id =
         submit(server, readFile(work / "three.pdf"), "application/pdf", 2, "two-sided-long-edge");
     IppReply job;
-    bool counted = waitFor(
-        [&] {
-          job = getJob(server.port(), id, "alice");
-          return job.ipp.integer("job-media-sheets").has_value();
-        },
-        20s);
+    bool counted = waitForAttribute(server, id, "job-media-sheets", &job);
     INFO(server.log());
     REQUIRE(counted);
     CHECK(job.ipp.integer("job-pages") == 3);
@@ -79,12 +85,7 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
     makePdf(work / "two.pdf", 2, "after the limit");
     int next = submit(server, readFile(work / "two.pdf"), "application/pdf", 1, "one-sided");
     IppReply counted;
-    REQUIRE(waitFor(
-        [&] {
-          counted = getJob(server.port(), next, "alice");
-          return counted.ipp.integer("job-pages").has_value();
-        },
-        20s));
+    REQUIRE(waitForAttribute(server, next, "job-pages", &counted));
     CHECK(counted.ipp.integer("job-pages") == 2);
   }
 
@@ -108,12 +109,7 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
       REQUIRE(sr.status() == IPP_STATUS_OK);
     }
     IppReply job;
-    bool counted = waitFor(
-        [&] {
-          job = getJob(server.port(), id, "alice");
-          return job.ipp.integer("job-pages").has_value();
-        },
-        20s);
+    bool counted = waitForAttribute(server, id, "job-pages", &job);
     INFO(server.log());
     REQUIRE(counted);
     CHECK(job.ipp.integer("job-pages") == 5);
@@ -139,12 +135,7 @@ TEST_CASE("without pullprint-analyze beside it, the server says so at start and 
   makePdf(work / "three.pdf", 3, "lone");
   const int id = submit(server, readFile(work / "three.pdf"), "application/pdf", 1, "one-sided");
   IppReply job;
-  REQUIRE(waitFor(
-      [&] {
-        job = getJob(server.port(), id, "alice");
-        return job.ipp.integer("job-pages").has_value();
-      },
-      20s));
+  REQUIRE(waitForAttribute(server, id, "job-pages", &job));
   CHECK(job.ipp.integer("job-pages") == 3);
 }
 
