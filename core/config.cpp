@@ -265,6 +265,7 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     r.get("postscript", &c.analysis_postscript);
     r.get("text_lines_per_page", &c.analysis_text_lines_per_page);
     r.get("documents_per_process", &c.analysis_documents_per_process);
+    r.get("priority", &c.analysis_priority);
     r.rejectUnknown();
     if (err.empty() && (c.analysis_time_limit_ms < 100 || c.analysis_time_limit_ms > 600000))
       err = where(source, t->source()) + ": [analysis].time_limit_ms must be 100..600000";
@@ -278,6 +279,9 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     if (err.empty() &&
         (c.analysis_documents_per_process < 0 || c.analysis_documents_per_process > 100000))
       err = where(source, t->source()) + ": [analysis].documents_per_process must be 0..100000";
+    if (err.empty() && c.analysis_priority != "background" && c.analysis_priority != "normal")
+      err =
+          where(source, t->source()) + ": [analysis].priority must be \"background\" or \"normal\"";
   }
   if (auto* t = root["policy"].as_table(); t && err.empty()) {
     TableReader r(*t, "[policy]", source, &err);
@@ -500,6 +504,7 @@ const std::string& defaultConfigText() {
 # postscript = "dsc"               # "dsc": trust DSC when consistent; "interpret": always Ghostscript
 # text_lines_per_page = 60         # plain text layout assumption
 # documents_per_process = 500      # documents one analysis process handles before a fresh one; 0 = one each
+# priority = "background"          # "background": counting pages yields the CPU to clients; or "normal"
 
 [policy]
 # file = "/etc/pullprint/policy.toml"  # duplex/colour/deny rules (docs/policies.md);

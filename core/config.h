@@ -97,6 +97,9 @@ struct Config {
   // documents one analysis process handles before it is replaced; 0 = a fresh
   // process per document (spooler/analysis/worker.h)
   int analysis_documents_per_process = 500;
+  // "background": the analysis processes run under SCHED_IDLE (they yield
+  // to request handling); "normal": like the server's own threads
+  std::string analysis_priority = "background";
 
   // [policy]
   std::filesystem::path policy_file;  // policies TOML (docs/policies.md); empty: none

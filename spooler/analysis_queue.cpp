@@ -67,7 +67,7 @@ void AnalysisQueue::run() {
   std::optional<analysis::AnalysisWorker> worker;
   if (!runner_options_.helper.empty() && documents_per_process_ > 0)
     worker.emplace(analysis::WorkerOptions{runner_options_.helper, runner_options_.grace,
-                                           documents_per_process_});
+                                           documents_per_process_, runner_options_.background});
   for (;;) {
     Pending next;
     {
@@ -113,6 +113,20 @@ Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorke
     const auto path = jobs_.spool().documentPath(id, d.number);
     auto a = worker ? worker->analyze(path, d.format, options_)
                     : analysis::AnalysisRunner(runner_options_).analyze(path, d.format, options_);
+    if (runner_options_.background && a.reason == analysis::reason::kTimeLimit) {
+      // At background priority the time limit also runs while the process
+      // waits for CPU that busier work took (a burst of submissions, or
+      // anything else on the host). So a document is cut off for being slow
+      // only at normal priority: once more, in a fresh process.
+      log_.info(
+          "analysis.retry",
+          {{"job", id},
+           {"document", d.number},
+           {"why", "time limit reached at background priority; once more at normal priority"}});
+      analysis::RunnerOptions normal = runner_options_;
+      normal.background = false;
+      a = analysis::AnalysisRunner(normal).analyze(path, d.format, options_);
+    }
     pages.push_back(a.pages);
     if (a.confidence == analysis::Confidence::kUnknown)
       confidence = "unknown";

@@ -11,7 +11,11 @@
 // applies the job ticket (copies, page-ranges, number-up, sides) and stores
 // pages, impressions and sheets with their confidence through the committer.
 // Analysis runs after the client was answered: it never adds to submission
-// latency, and a job is held whatever its analysis says.
+// latency, and a job is held whatever its analysis says. With
+// RunnerOptions::background the analysis processes run under SCHED_IDLE, so
+// they do not take CPU from the threads that answer clients either; a
+// document that reaches its time limit there is analysed once more, in a
+// fresh process at normal priority, and that verdict counts.
 //
 // A count that could not be determined stays NULL ("unknown"), never 0; the
 // reason (e.g. analysis-time-limit) is kept in count_note and shown in

@@ -277,6 +277,7 @@ struct Body {
 struct JobOutcome {
   bool ok = false;
   bool heldAtAck = false;  // job-state pending-held in the response
+  int jobId = 0;           // job-id in the response
   double ms = 0;
   std::string error;
 };
@@ -324,6 +325,8 @@ JobOutcome printJob(http_t* http, const Target& t, const Body& body, const std::
   if (!out.ok) out.error = std::string(ippErrorString(st)) + ": " + cupsLastErrorString();
   if (ipp_attribute_t* a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM))
     out.heldAtAck = ippGetInteger(a, 0) == IPP_JSTATE_HELD;
+  if (ipp_attribute_t* a = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER))
+    out.jobId = ippGetInteger(a, 0);
   ippDelete(resp);
   return out;
 }
@@ -332,6 +335,7 @@ struct LoadResult {
   int ok = 0;
   int failed = 0;
   int heldAtAck = 0;
+  int newestJobId = 0;  // the highest job-id answered
   double wallS = 0;
   std::vector<double> ms;  // per request
   std::string firstError;
@@ -378,6 +382,7 @@ LoadResult runLoad(const Target& t, const std::string& doc, int jobs, int client
           if (mine.firstError.empty()) mine.firstError = o.error;
         }
         if (o.heldAtAck) ++mine.heldAtAck;
+        mine.newestJobId = std::max(mine.newestJobId, o.jobId);
       }
       httpClose(http);
     });
@@ -391,10 +396,41 @@ LoadResult runLoad(const Target& t, const std::string& doc, int jobs, int client
     r.ok += p.ok;
     r.failed += p.failed;
     r.heldAtAck += p.heldAtAck;
+    r.newestJobId = std::max(r.newestJobId, p.newestJobId);
     r.ms.insert(r.ms.end(), p.ms.begin(), p.ms.end());
     if (r.firstError.empty()) r.firstError = p.firstError;
   }
   return r;
+}
+
+// Polls Get-Job-Attributes (every 5 ms, one connection, at most 60 s) until
+// the job has job-pages; the seconds that took, or -1.
+double secondsUntilCounted(const Target& t, int jobId) {
+  http_t* http = connectTo(t);
+  if (!http || jobId <= 0) {
+    if (http) httpClose(http);
+    return -1;
+  }
+  const auto t0 = Clock::now();
+  double out = -1;
+  while (msSince(t0) < 60000) {
+    ipp_t* req = ippNewRequest(IPP_OP_GET_JOB_ATTRIBUTES);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", nullptr, t.printerUri.c_str());
+    ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", jobId);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, kUser);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes", nullptr,
+                 "job-pages");
+    ipp_t* resp = cupsDoRequest(http, req, t.resource.c_str());  // frees req
+    const bool counted = resp && ippFindAttribute(resp, "job-pages", IPP_TAG_INTEGER);
+    ippDelete(resp);
+    if (counted) {
+      out = msSince(t0) / 1000.0;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  httpClose(http);
+  return out;
 }
 
 // Get-Jobs (not-completed): how many jobs are pending-held. -1 on error.
@@ -514,6 +550,10 @@ struct Row {
   // pullprintd's group commit over the run (/metrics deltas); 0 for cupsd
   double writesPerTransaction = 0;  // durable writes per SQLite transaction
   double filesPerSyncRound = 0;     // spool files per sync round
+  // pullprintd: seconds from the last answer until the job with the highest
+  // id has its page count (jobs are analysed in the order they committed,
+  // about that of their ids); -1 = not measured
+  double countedAfterS = -1;
 };
 
 // pullprintd's counters from GET /metrics (loopback needs no credentials);
@@ -622,6 +662,7 @@ Row measure(const Target& t, const std::string& doc, const Options& o, int round
   const double client0 = ownCpuSeconds();
   row.load = runLoad(t, doc, o.jobs, o.clients, tag);
   const double client1 = ownCpuSeconds();
+  if (pullprint) row.countedAfterS = secondsUntilCounted(t, row.load.newestJobId);
   double cpu1 = cpuSecondsWhenIdle(t.serverPid);
   const auto threads1 = cpuByThread(t.serverPid);
   row.heldAfter = countHeld(t);
@@ -693,11 +734,14 @@ void printRounds(const std::vector<Row>& rows, const Options& o) {
     if (r.writesPerTransaction <= 0) continue;
     if (!any)
       std::printf(
-          "\n## pullprintd group commit (GET /metrics before and after the run)\n\n"
-          "| round | writes per SQLite transaction | spool files per sync round |\n"
-          "|---:|---:|---:|\n");
+          "\n## pullprintd group commit (GET /metrics before and after the run) and page "
+          "counting\n\n"
+          "| round | writes per SQLite transaction | spool files per sync round | newest job "
+          "counted, s after the last answer |\n"
+          "|---:|---:|---:|---:|\n");
     any = true;
-    std::printf("| %d | %.2f | %.2f |\n", r.round, r.writesPerTransaction, r.filesPerSyncRound);
+    std::printf("| %d | %.2f | %.2f | %.2f |\n", r.round, r.writesPerTransaction,
+                r.filesPerSyncRound, r.countedAfterS);
   }
   std::fflush(stdout);
 }

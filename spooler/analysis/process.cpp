@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -60,6 +61,7 @@ pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int s
   if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup2(three, 3) < 0) _exit(126);
   closeRange(4);
   if (limits.new_process_group) setpgid(0, 0);
+  if (limits.background) enterBackgroundPriority();
   struct rlimit core = {0, 0};
   setrlimit(RLIMIT_CORE, &core);
   if (limits.address_space_bytes) {
@@ -73,6 +75,11 @@ pid_t spawnWithLimits(const std::vector<std::string>& argv, int stdout_fd, int s
   }
   execvp(args[0], args.data());
   _exit(127);
+}
+
+void enterBackgroundPriority() {
+  struct sched_param param = {};
+  (void)sched_setscheduler(0, SCHED_IDLE, &param);
 }
 
 bool writeAll(int fd, std::string_view bytes) {

@@ -27,6 +27,7 @@ struct SpawnLimits {
   std::optional<std::size_t> address_space_bytes;
   std::optional<long> cpu_seconds;
   bool new_process_group = false;  // setpgid(0, 0) in the child
+  bool background = false;         // enterBackgroundPriority() in the child
 };
 
 // Output channels of a child: each is a pipe read end owned by the caller.
@@ -58,6 +59,12 @@ ChildExit superviseChild(pid_t pid, std::vector<ChildOutput> outputs, const Dead
 // Waits for a child whose output is done to exit; kills it (timed_out) when
 // the deadline passes first.
 ChildExit reapChild(pid_t pid, const Deadline& deadline, bool kill_group = false);
+
+// Puts the calling process under SCHED_IDLE: it then runs only on CPU time
+// no other (normal) task wants, and is preempted as soon as one wakes up;
+// its children inherit this. Async-signal-safe (one system call); a failure
+// is ignored (the process keeps its normal priority).
+void enterBackgroundPriority();
 
 // Writes all of `bytes` to `fd` (retrying short writes and EINTR); false on
 // error or a closed reader.

@@ -30,8 +30,9 @@ std::size_t currentAddressSpace() {
 
 // Body of the forked (not exec'd) child. Never returns.
 [[noreturn]] void runChild(int fd, const std::filesystem::path& file, std::string_view mime,
-                           const AnalysisOptions& options, std::size_t baseline) {
+                           const AnalysisOptions& options, std::size_t baseline, bool background) {
   setpgid(0, 0);
+  if (background) enterBackgroundPriority();
   struct rlimit core = {0, 0};
   setrlimit(RLIMIT_CORE, &core);
   const rlim_t as = baseline + options.limits.memory_bytes;
@@ -103,13 +104,14 @@ DocumentAnalysis AnalysisRunner::analyze(const std::filesystem::path& file, std:
     pid = fork();
     if (pid == 0) {
       close(fds[0]);
-      runChild(fds[1], file, mime, options, baseline);
+      runChild(fds[1], file, mime, options, baseline, options_.background);
     }
   } else {
     SpawnLimits limits;
     limits.address_space_bytes = kHelperBaseline + options.limits.memory_bytes;
     limits.cpu_seconds = cpuSeconds(options);
     limits.new_process_group = true;
+    limits.background = options_.background;
     std::vector<std::string> argv = helperArguments(file, mime, options);
     argv.insert(argv.begin(), options_.helper.string());
     pid = spawnWithLimits(argv, fds[1], -1, -1, limits);

@@ -12,6 +12,8 @@
 // | memory       | RLIMIT_AS = baseline + limits.memory_bytes (bad_alloc or    |
 // |              | death -> reason analysis-memory-limit)                      |
 // | result size  | the reply pipe is read up to kMaxEncodedAnalysis bytes      |
+// | priority     | with `background`, SCHED_IDLE (process.h), inherited by     |
+// |              | Ghostscript                                                 |
 // The child's verdict travels over a pipe (serialize.h); a child that dies
 // without a verdict is mapped to analysis-time-limit / -memory-limit /
 // -crashed from how it died. Ghostscript, when needed, is a grandchild in the
@@ -44,6 +46,7 @@ namespace pullprint::spooler::analysis {
 struct RunnerOptions {
   std::filesystem::path helper;           // pullprint-analyze; empty = fork without exec
   std::chrono::milliseconds grace{1000};  // wall-clock slack before the kill
+  bool background = false;                // the child runs under SCHED_IDLE
 };
 
 inline constexpr std::size_t kHelperBaseline = std::size_t{64} << 20;

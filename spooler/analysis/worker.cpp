@@ -110,6 +110,7 @@ bool AnalysisWorker::start(std::size_t memory_bytes) {
   SpawnLimits limits;
   limits.address_space_bytes = kHelperBaseline + memory_bytes;
   limits.new_process_group = true;  // RLIMIT_CPU: re-armed by the worker per document
+  limits.background = options_.background;
   const pid_t pid =
       spawnWithLimits({options_.helper.string(), "--serve"}, sv[1], -1, -1, limits, sv[1]);
   close(sv[1]);

@@ -19,6 +19,8 @@
 // | memory       | RLIMIT_AS = kHelperBaseline + limits.memory_bytes for the   |
 // |              | process; bad_alloc ends the process (exit 3)                |
 // | result size  | a verdict over kMaxEncodedAnalysis ends the process          |
+// | priority     | with `background`, SCHED_IDLE (process.h): CPU time that   |
+// |              | nothing else wants; see AnalysisQueue for the time limit    |
 // | state        | a fresh process after documents_per_process documents, after |
 // |              | any document that ended without a verdict, and after a time  |
 // |              | or memory limit was hit (even when the worker reported it)   |
@@ -54,6 +56,7 @@ struct WorkerOptions {
   std::filesystem::path helper;           // pullprint-analyze (required)
   std::chrono::milliseconds grace{1000};  // wall-clock slack before the kill
   int documents_per_process = 500;        // then a fresh process (>= 1)
+  bool background = false;                // the process runs under SCHED_IDLE
 };
 
 class AnalysisWorker {

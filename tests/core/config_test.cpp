@@ -14,6 +14,7 @@ TEST_CASE("empty config gives the documented defaults") {
   CHECK(c->max_document_bytes == 512LL << 20);
   CHECK(c->shutdown_grace_seconds == 10);
   CHECK(c->retention_job_details_days == 0);
+  CHECK(c->analysis_priority == "background");
 }
 
 TEST_CASE("the embedded default file parses to the defaults") {
@@ -35,6 +36,8 @@ trusted_sources = ["10.0.0.0/8"]
 max_document_bytes = 1000
 [hold]
 timeout_seconds = 3600
+[analysis]
+priority = "normal"
 [[queue]]
 name = "lib-1"
 printer_uri = "ipp://printer.example/ipp/print"
@@ -50,6 +53,7 @@ location = "Library"
   CHECK(c->trusted_sources == std::vector<std::string>{"10.0.0.0/8"});
   CHECK(c->max_document_bytes == 1000);
   CHECK(c->hold_timeout_seconds == 3600);
+  CHECK(c->analysis_priority == "normal");
   REQUIRE(c->queues.size() == 1);
   CHECK(c->queues[0].name == "lib-1");
   CHECK(c->queues[0].location == "Library");
@@ -70,6 +74,8 @@ TEST_CASE("config errors name the file, line and problem") {
        "[server].shutdown_grace_seconds must be 0-3600"},
       {"[retention]\njob_details_days = -1\n", "[retention].job_details_days must be 0..36500"},
       {"[retention]\nkeep = 1\n", "unknown key 'keep' in [retention]"},
+      {"[analysis]\npriority = \"idle\"\n",
+       "t.toml:1:1: [analysis].priority must be \"background\" or \"normal\""},
       {"[[queue]]\nname = \"bad name\"\nprinter_uri = \"ipp://x\"\n", "[[queue]].name must be"},
       {"[[queue]]\nname = \"followme\"\nprinter_uri = \"ipp://x\"\n",
        "queue name 'followme' is used twice"},

@@ -3,10 +3,14 @@
 // job-media-sheets with copies, RFC 8011 5.3.17), and a hostile document
 // hits the configured time limit with a clear job-state-reason while the
 // server keeps serving and the job stays held.
+#include <sched.h>
 #include <catch2/catch.hpp>
+
+#include <thread>
 
 #include "tests/integration/harness.h"
 #include "tests/support/ipp_tool.h"
+#include "tests/support/process.h"
 #include "tests/support/wait.h"
 
 using namespace pullprint::itest;
@@ -75,6 +79,8 @@ TEST_CASE("analysed counts are shown in IPP; a limit hit is a job-state-reason")
         30s);
     INFO(server.log());
     REQUIRE(flagged);
+    // Cut off at background priority, then once more at normal priority.
+    CHECK(contains(server.log(), "analysis.retry"));
     CHECK_FALSE(job.ipp.has("job-pages"));  // unknown, never 0
     CHECK_FALSE(job.ipp.has("job-media-sheets"));
     CHECK(job.ipp.integer("job-state") == 4);  // held all the same
@@ -143,4 +149,68 @@ TEST_CASE("with pullprint-analyze found, there is no such warning") {
   PullprintServer server;
   server.start();
   CHECK_FALSE(contains(server.log(), "analysis.helper-missing"));
+}
+
+namespace {
+
+// The scheduling policy of pullprintd's analysis process, found among its
+// children once a job has been counted (the process is long-lived).
+int analysisProcessPolicy(PullprintServer& server) {
+  TempDir work("pullprint-analysis");
+  makePdf(work / "one.pdf", 1, "priority");
+  const int id = submit(server, readFile(work / "one.pdf"), "application/pdf", 1, "one-sided");
+  IppReply job;
+  REQUIRE(waitForAttribute(server, id, "job-pages", &job));
+  for (pid_t child : childProcesses(server.pid())) {
+    if (contains(readFile("/proc/" + std::to_string(child) + "/comm"), "pullprint-analy"))
+      return sched_getscheduler(child);
+  }
+  FAIL("no pullprint-analyze process under pullprintd " << server.pid());
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("page counting runs in the background unless configured otherwise") {
+  struct Case {
+    const char* toml;
+    int policy;
+  } cases[] = {
+      {"", SCHED_IDLE},  // the default
+      {"[analysis]\npriority = \"normal\"\n", SCHED_OTHER},
+  };
+  for (const Case& c : cases) {
+    INFO("config: " << c.toml);
+    ServerOptions o;
+    o.toml = c.toml;
+    PullprintServer server(o);
+    server.start();
+    CHECK(analysisProcessPolicy(server) == c.policy);
+  }
+}
+
+TEST_CASE("a document starved of CPU at background priority is counted at normal priority") {
+  ServerOptions o;
+  o.toml = "[analysis]\ntime_limit_ms = 3000\n";
+  PullprintServer server(o);
+  server.start();
+
+  // Every core busy with a normal-priority loop: a SCHED_IDLE process gets
+  // almost no CPU (its weight is 3 against 1024) until they stop.
+  std::vector<Process> hogs;
+  for (unsigned k = 0; k < std::max(1u, std::thread::hardware_concurrency()); ++k)
+    hogs.emplace_back(std::vector<std::string>{"/bin/sh", "-c", "while :; do :; done"});
+
+  // 2,000 pages without DSC comments: Ghostscript counts them, about 0.2 s of
+  // CPU alone, far more than the background attempt gets in 3 s.
+  const std::string ps =
+      "%!PS\n1 1 2000 { pop newpath 72 72 moveto 300 300 lineto stroke showpage } for\n";
+  const int id = submit(server, ps, "application/postscript", 1, "one-sided");
+  IppReply job;
+  const bool counted = waitForAttribute(server, id, "job-pages", &job);
+  for (Process& hog : hogs) hog.terminate(1000ms);
+  INFO(server.log());
+  REQUIRE(counted);
+  CHECK(job.ipp.integer("job-pages") == 2000);
+  CHECK(contains(server.log(), "analysis.retry"));
 }

@@ -255,9 +255,13 @@ TEST_CASE("ippeveprinter -r off still needs a D-Bus system bus", "[support][dbus
   RunOptions ro;
   ro.env.set = {{"DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/pullprint-no-bus"}};
   const auto port = pickFreePort();
-  CommandResult r = runCommand(
-      {"ippeveprinter", "-n", "localhost", "-r", "off", "-p", std::to_string(port), "pp-nobus"},
-      10000ms, ro);
+  // Its own spool directory: without -d ippeveprinter makes /tmp/ippeveprinter.PID
+  // and, when it fails at start, leaves it behind.
+  TempDir dir("support-test");
+  std::filesystem::create_directories(dir / "spool");
+  CommandResult r = runCommand({"ippeveprinter", "-n", "localhost", "-r", "off", "-p",
+                                std::to_string(port), "-d", (dir / "spool").string(), "pp-nobus"},
+                               10000ms, ro);
   INFO(r.describe());
   CHECK_FALSE(r.timedOut);
   CHECK(r.exitCode == 1);
