@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
   release_options.expiry_interval = std::chrono::seconds(config.expiry_interval_seconds);
   spooler::ReleaseEngine release(config, jobs, printer_client, clock, log, release_options);
   release.setMetrics(&metrics);
+  release.setCountNow([&analysis](JobId id) { return analysis.countNow(id); });
   if (Status s = release.start(); !s) return fail("release engine: " + s.message());
 
   // --- Retention of personal details ([retention]; nothing when off) ---

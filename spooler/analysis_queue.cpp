@@ -78,7 +78,7 @@ void AnalysisQueue::run() {
       queue_.pop_front();
       ++busy_;
     }
-    Status s = analyzeJob(next, worker ? &*worker : nullptr);
+    Status s = analyzeJob(next, worker ? &*worker : nullptr, runner_options_);
     if (!s) log_.warn("analysis.failed", {{"job", next.id}, {"error", s.toString()}});
     {
       std::lock_guard lock(mu_);
@@ -88,7 +88,16 @@ void AnalysisQueue::run() {
   }
 }
 
-Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorker* worker) {
+Status AnalysisQueue::countNow(JobId id) {
+  log_.info("analysis.count-now",
+            {{"job", id}, {"why", "released before it was counted; counting it first"}});
+  analysis::RunnerOptions normal = runner_options_;
+  normal.background = false;
+  return analyzeJob(Pending{id, std::nullopt, {}}, nullptr, normal);
+}
+
+Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorker* worker,
+                                 const analysis::RunnerOptions& runner) {
   const JobId id = pending.id;
   Job job;
   if (pending.job) {
@@ -112,8 +121,8 @@ Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorke
   for (const Document& d : *docs) {
     const auto path = jobs_.spool().documentPath(id, d.number);
     auto a = worker ? worker->analyze(path, d.format, options_)
-                    : analysis::AnalysisRunner(runner_options_).analyze(path, d.format, options_);
-    if (runner_options_.background && a.reason == analysis::reason::kTimeLimit) {
+                    : analysis::AnalysisRunner(runner).analyze(path, d.format, options_);
+    if (runner.background && a.reason == analysis::reason::kTimeLimit) {
       // At background priority the time limit also runs while the process
       // waits for CPU that busier work took (a burst of submissions, or
       // anything else on the host). So a document is cut off for being slow
@@ -123,7 +132,7 @@ Status AnalysisQueue::analyzeJob(const Pending& pending, analysis::AnalysisWorke
           {{"job", id},
            {"document", d.number},
            {"why", "time limit reached at background priority; once more at normal priority"}});
-      analysis::RunnerOptions normal = runner_options_;
+      analysis::RunnerOptions normal = runner;
       normal.background = false;
       a = analysis::AnalysisRunner(normal).analyze(path, d.format, options_);
     }

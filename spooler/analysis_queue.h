@@ -59,7 +59,15 @@ class AnalysisQueue {
   // Queues every active job that has no counts yet (start-up).
   void enqueueUnanalysed();
   // Analyses one job now, in the calling thread (tests, and the workers).
-  Status analyzeJob(JobId id) { return analyzeJob(Pending{id, std::nullopt, {}}, nullptr); }
+  Status analyzeJob(JobId id) {
+    return analyzeJob(Pending{id, std::nullopt, {}}, nullptr, runner_options_);
+  }
+  // Counts one job now, in the calling thread, in a fresh process at normal
+  // priority: for the release engine, about to send a job the queue has not
+  // counted yet (once printed, its document is gone). When the queue reaches
+  // the job later it counts it again (same figures) or, once it has printed,
+  // skips it.
+  Status countNow(JobId id);
   bool waitIdle(std::chrono::milliseconds timeout);
 
  private:
@@ -69,8 +77,10 @@ class AnalysisQueue {
     std::vector<Document> documents;  // empty: read from the store
   };
   void run();
-  // With a worker, its long-lived process analyses; else a fresh process.
-  Status analyzeJob(const Pending& pending, analysis::AnalysisWorker* worker);
+  // With a worker, its long-lived process analyses; else a fresh process
+  // made with `runner`.
+  Status analyzeJob(const Pending& pending, analysis::AnalysisWorker* worker,
+                    const analysis::RunnerOptions& runner);
 
   JobService& jobs_;
   Logger& log_;

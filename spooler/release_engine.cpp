@@ -282,6 +282,21 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
   if (job.state != JobState::kPending) return printerDone(printer_name);  // cancelled meanwhile
   if (metrics_) metrics_->releases.fetch_add(1);
 
+  // Not counted yet (a direct job just arrived, or counting waits for CPU
+  // behind busier work): count it first. The policy needs its pages, and
+  // once it has printed its document is gone and it could never be counted.
+  if (job.count_confidence.empty() && count_now_) {
+    if (Status s = count_now_(id); !s)
+      log_.warn("release.count-failed", {{"job", id}, {"error", s.toString()}});
+    auto again = jobs_.store().job(id);
+    if (!again || !again->has_value()) {
+      log_.error("release.lost-job", {{"job", id}, {"printer", printer_name}});
+      return printerDone(printer_name);
+    }
+    job = **again;
+    if (job.state != JobState::kPending) return printerDone(printer_name);
+  }
+
   // Refuse before sending what the printer cannot print.
   PrinterCapabilities caps = PrinterCapabilities::fromJson(printer.capabilities_json);
   if (caps.formats.empty()) {

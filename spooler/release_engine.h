@@ -32,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -91,6 +92,11 @@ class ReleaseEngine {
   // Release counters for GET /metrics (call before start(); may be null).
   void setMetrics(Metrics* metrics) { metrics_ = metrics; }
 
+  // Counts a job's pages now (AnalysisQueue::countNow). Called, blocking, for
+  // a job about to be sent that has not been counted yet, so that the policy
+  // sees its pages and its usage record gets them. Call before start().
+  void setCountNow(std::function<Status(JobId)> count_now) { count_now_ = std::move(count_now); }
+
   // Registers (or updates) a printer and reads its capabilities.
   Status addPrinter(const Printer& printer);
   Status refreshPrinter(const std::string& name);
@@ -141,6 +147,7 @@ class ReleaseEngine {
   Logger& log_;
   ReleaseOptions options_;
   Metrics* metrics_ = nullptr;
+  std::function<Status(JobId)> count_now_;  // may be empty
 
   std::mutex mu_;  // guards everything below
   std::condition_variable cv_;

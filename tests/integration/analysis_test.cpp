@@ -6,8 +6,6 @@
 #include <sched.h>
 #include <catch2/catch.hpp>
 
-#include <thread>
-
 #include "tests/integration/harness.h"
 #include "tests/support/ipp_tool.h"
 #include "tests/support/process.h"
@@ -197,9 +195,7 @@ TEST_CASE("a document starved of CPU at background priority is counted at normal
 
   // Every core busy with a normal-priority loop: a SCHED_IDLE process gets
   // almost no CPU (its weight is 3 against 1024) until they stop.
-  std::vector<Process> hogs;
-  for (unsigned k = 0; k < std::max(1u, std::thread::hardware_concurrency()); ++k)
-    hogs.emplace_back(std::vector<std::string>{"/bin/sh", "-c", "while :; do :; done"});
+  std::vector<Process> hogs = busyLoopOnEveryCore();
 
   // 2,000 pages without DSC comments: Ghostscript counts them, about 0.2 s of
   // CPU alone, far more than the background attempt gets in 3 s.

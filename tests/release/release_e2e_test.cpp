@@ -11,6 +11,7 @@
 #include "tests/support/ipp_eve_printer.h"
 #include "tests/support/ipp_tool.h"
 #include "tests/support/private_cupsd.h"
+#include "tests/support/process.h"
 #include "tests/support/wait.h"
 
 using namespace pullprint;
@@ -153,12 +154,22 @@ TEST_CASE("a released job reaches a printer through a private cupsd queue and co
   CHECK(printer.receivedJobCount() == 1);
 }
 
+namespace {
+
+// A server whose direct queue prints on `printer` (as "eve").
+ReleaseServerOptions directQueueTo(const IppEvePrinter& printer,
+                                   const std::string& more_toml = "") {
+  ReleaseServerOptions so;
+  so.toml = "[release]\ndirect_printer = \"eve\"\npoll_interval_ms = 50\n\n" + more_toml +
+            printerToml("eve", printer.uri());
+  return so;
+}
+
+}  // namespace
+
 TEST_CASE("the direct queue prints without a release and is accounted", "[release][direct]") {
   IppEvePrinter printer;
-  ReleaseServerOptions so;
-  so.toml = "[release]\ndirect_printer = \"eve\"\npoll_interval_ms = 50\n\n" +
-            printerToml("eve", printer.uri());
-  ReleaseServer server(so);
+  ReleaseServer server(directQueueTo(printer));
   startWithUsers(server);
   INFO(server.describe() << printer.describe());
 
@@ -185,6 +196,38 @@ TEST_CASE("the direct queue prints without a release and is accounted", "[releas
   // Counted like any other job: 2 pages one-sided.
   CHECK(u["impressions"] == 2);
   CHECK(u["sheets"] == 2);
+}
+
+TEST_CASE("a direct job is counted before it is sent, even while counting waits for CPU",
+          "[release][direct]") {
+  IppEvePrinter printer;
+  ReleaseServer server(directQueueTo(printer, "[analysis]\ntime_limit_ms = 5000\n\n"));
+  startWithUsers(server);
+  INFO(server.describe() << printer.describe());
+  TempDir work("release-direct-busy");
+  const auto pdf = work / "busy.pdf";
+  testing::makePdf(pdf, 3);
+
+  // Every core busy with a normal-priority loop: the analysis queue, at
+  // background priority, gets almost no CPU, while the direct job goes to
+  // the printer at once (and its document is deleted once it has printed).
+  std::vector<testing::Process> hogs = testing::busyLoopOnEveryCore();
+  IppJobOptions o;
+  o.queue = "direct";
+  o.sides = "two-sided-long-edge";
+  IppResult submitted = ippPrintJob(server.port(), pdf, o);
+  REQUIRE(submitted.ok());
+  json done = waitJob(server.port(), kAlice, submitted.jobId, stateIs("completed"));
+  for (testing::Process& hog : hogs) hog.terminate(1000ms);
+  INFO("job: " << done.dump() << "\n" << server.log());
+  REQUIRE(done["state"] == "completed");
+  CHECK(done["pages"] == 3);
+  REQUIRE(done["usage"].size() == 1);
+  const json& u = done["usage"][0];
+  CHECK(u["pages"] == 3);
+  CHECK(u["impressions"] == 3);
+  CHECK(u["sheets"] == 2);  // two-sided
+  CHECK(contains(server.log(), "event=analysis.count-now"));
 }
 
 TEST_CASE("IPP Release-Job by an admin prints a per-printer queue's job on its printer",

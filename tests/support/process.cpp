@@ -14,6 +14,7 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -252,6 +253,13 @@ std::vector<pid_t> childProcesses(pid_t pid) {
     for (long child = 0; in >> child;) out.push_back(static_cast<pid_t>(child));
   }
   return out;
+}
+
+std::vector<Process> busyLoopOnEveryCore() {
+  std::vector<Process> loops;
+  for (unsigned k = 0; k < std::max(1u, std::thread::hardware_concurrency()); ++k)
+    loops.emplace_back(std::vector<std::string>{"/bin/sh", "-c", "while :; do :; done"});
+  return loops;
 }
 
 bool processRunning(pid_t pid) {

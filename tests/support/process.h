@@ -159,4 +159,9 @@ std::vector<pid_t> childProcesses(pid_t pid);
 // True while `pid` exists and has not exited (a zombie has exited).
 bool processRunning(pid_t pid);
 
+// One busy loop (/bin/sh, normal priority) per CPU, each stopped by PID when
+// its Process is destroyed: while they run every core is busy, and a
+// SCHED_IDLE process gets almost no CPU.
+std::vector<Process> busyLoopOnEveryCore();
+
 }  // namespace pullprint::testing
