@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "tests/release/release_support.h"
@@ -110,6 +111,39 @@ void releaseAndExpectPrinted(const ReleaseServer& server, const IppEvePrinter& p
   CHECK(sha256File(printer.receivedJobs()[0].file) == sha256File(original));
 }
 
+// The set-up of the tests that break something while a big document is on
+// its way: a held 30 MiB application/octet-stream job of alice's, and
+// printer "eve" (ippeveprinter) behind a proxy that can stall the line.
+struct BigDocumentRelease {
+  IppEvePrinter printer{octetStreamPrinter()};
+  TcpProxy proxy{printer.port()};
+  FaultServer server{printerToml("eve", proxy.uri())};
+  TempDir work;
+  fs::path big;
+  std::int64_t id = 0;
+
+  BigDocumentRelease(const std::string& dir, std::uint32_t seed)
+      : work(dir), big(work / "big.bin") {
+    writeOctetStreamDocument(big, 30u << 20, seed);
+    id = submit(server, big, "application/octet-stream");
+  }
+
+  // Releases the job at eve; returns once more than 1 MiB of the document
+  // has passed the proxy, with the line stalled there.
+  void releaseAndStallAfterOneMebibyte() {
+    // Shared with the hook: the proxy may still be running a copy of it
+    // after this returns.
+    auto tripped = std::make_shared<std::atomic<bool>>(false);
+    proxy.setDocumentHook([this, tripped](const ProxiedRequest& r) {
+      if (r.op == kOpSendDocument && r.document_bytes > (1u << 20) && !tripped->exchange(true))
+        proxy.stall(true);
+    });
+    REQUIRE(release(server, "eve", id).status == 200);
+    REQUIRE(testing::waitFor([&] { return tripped->load(); }, 20s));
+    proxy.setDocumentHook(nullptr);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("printer down before the release: back on hold with the reason, then prints elsewhere",
@@ -148,30 +182,17 @@ TEST_CASE("printer down before the release: back on hold with the reason, then p
 
 TEST_CASE("printer killed mid-transfer: back on hold, nothing lost, prints once it is back",
           "[release][faults]") {
-  IppEvePrinter printer(octetStreamPrinter());
-  TcpProxy proxy(printer.port());
-  FaultServer server(printerToml("eve", proxy.uri()));
+  BigDocumentRelease t("release-midway", 42);
+  auto& [printer, proxy, server, work, big, id] = t;
   INFO(server.describe() << printer.describe());
-
-  TempDir work("release-midway");
-  const auto big = work / "big.bin";
-  writeOctetStreamDocument(big, 30u << 20, 42);
   const std::string sha = sha256File(big);
-  auto id = submit(server, big, "application/octet-stream");
   CHECK(sha256File(server.documentPath(id)) == sha);
 
   // Once 1 MiB of the document has passed, stop the line; then the printer dies.
-  std::atomic<bool> tripped{false};
-  proxy.setDocumentHook([&](const ProxiedRequest& r) {
-    if (r.op == kOpSendDocument && r.document_bytes > (1u << 20) && !tripped.exchange(true))
-      proxy.stall(true);
-  });
-  REQUIRE(release(server, "eve", id).status == 200);
-  REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
+  t.releaseAndStallAfterOneMebibyte();
   printer.kill();
   proxy.cutAll();
   proxy.stall(false);
-  proxy.setDocumentHook(nullptr);
 
   json back = waitJob(server.port(), kAlice, id, heldWithReason("printer-unreachable"));
   INFO("job: " << back.dump());
@@ -370,28 +391,15 @@ TEST_CASE("a document that leaves the spool after the check is a spool fault, no
 
 TEST_CASE("a spool file that shrinks while it is sent is never sent short",
           "[release][faults][spool]") {
-  IppEvePrinter printer(octetStreamPrinter());
-  TcpProxy proxy(printer.port());
-  FaultServer server(printerToml("eve", proxy.uri()));
+  BigDocumentRelease t("release-shrink", 7);
+  auto& [printer, proxy, server, work, big, id] = t;
   INFO(server.describe() << printer.describe());
-
-  TempDir work("release-shrink");
-  const auto big = work / "big.bin";
-  writeOctetStreamDocument(big, 30u << 20, 7);
-  auto id = submit(server, big, "application/octet-stream");
 
   // Once 1 MiB has passed, hold the line, cut the spool file to 1 byte (a
   // damaged spool), then let the line go on.
-  std::atomic<bool> tripped{false};
-  proxy.setDocumentHook([&](const ProxiedRequest& r) {
-    if (r.op == kOpSendDocument && r.document_bytes > (1u << 20) && !tripped.exchange(true))
-      proxy.stall(true);
-  });
-  REQUIRE(release(server, "eve", id).status == 200);
-  REQUIRE(testing::waitFor([&] { return tripped.load(); }, 20s));
+  t.releaseAndStallAfterOneMebibyte();
   fs::resize_file(server.documentPath(id), 1);
   proxy.stall(false);
-  proxy.setDocumentHook(nullptr);
 
   json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
   INFO("job: " << back.dump());
