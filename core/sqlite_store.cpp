@@ -391,40 +391,6 @@ Result<std::vector<T>> allRows(sqlite3* db, sqlite3_stmt* st, const char* what, 
   return out;
 }
 
-void bindJob(sqlite3_stmt* st, const Job& j) {
-  sqlite3_bind_int64(st, 1, j.id);
-  bindValue(st, 2, j.queue);
-  bindValue(st, 3, j.owner);
-  bindValue(st, 4, j.source_address);
-  bindValue(st, 5, j.name);
-  bindValue(st, 6, j.format);
-  sqlite3_bind_int64(st, 7, j.size_bytes);
-  bindValue(st, 8, j.sha256);
-  sqlite3_bind_int(st, 9, j.document_count);
-  sqlite3_bind_int(st, 10, j.copies);
-  bindValue(st, 11, j.sides);
-  bindValue(st, 12, j.color_mode);
-  bindValue(st, 13, j.ticket_json);
-  bindValue(st, 14, jobStateName(j.state));
-  bindValue(st, 15, j.state_reasons);
-  bindValue(st, 16, j.state_message);
-  sqlite3_bind_int64(st, 17, j.created_at);
-  sqlite3_bind_int64(st, 18, j.processing_at);
-  sqlite3_bind_int64(st, 19, j.completed_at);
-  sqlite3_bind_int64(st, 20, j.hold_expires_at);
-  bindValue(st, 21, j.pages);
-  bindValue(st, 22, j.impressions);
-  bindValue(st, 23, j.sheets);
-  sqlite3_bind_int(st, 24, j.last_document_received ? 1 : 0);
-  bindValue(st, 25, j.impressions_total);
-  bindValue(st, 26, j.count_confidence);
-  bindValue(st, 27, j.count_note);
-  bindValue(st, 28, j.printer);
-  sqlite3_bind_int64(st, 29, j.printer_job_id);
-  sqlite3_bind_int(st, 30, j.release_attempt);
-  bindValue(st, 31, j.released_by);
-}
-
 Job readJob(sqlite3_stmt* st) {
   Job j;
   j.id = sqlite3_column_int64(st, 0);
@@ -476,12 +442,16 @@ class SqliteWriter final : public StoreWriter {
  public:
   explicit SqliteWriter(Connection& c) : c_(c) {}
 
-  Status insertJob(const Job& job) override {
+  Status insertJob(const Job& j) override {
     static const std::string sql =
         std::string("INSERT INTO jobs (") + kJobColumns +
         ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    return runWith(
-        sql, [&](sqlite3_stmt* st) { bindJob(st, job); }, "insert job");
+    return run(sql, "insert job", j.id, j.queue, j.owner, j.source_address, j.name, j.format,
+               j.size_bytes, j.sha256, j.document_count, j.copies, j.sides, j.color_mode,
+               j.ticket_json, jobStateName(j.state), j.state_reasons, j.state_message, j.created_at,
+               j.processing_at, j.completed_at, j.hold_expires_at, j.pages, j.impressions, j.sheets,
+               j.last_document_received ? 1 : 0, j.impressions_total, j.count_confidence,
+               j.count_note, j.printer, j.printer_job_id, j.release_attempt, j.released_by);
   }
 
   Status updateJobDocuments(JobId id, int document_count, std::int64_t size_bytes,
@@ -762,9 +732,8 @@ class SqliteWriter final : public StoreWriter {
     static const std::string blank_job = "UPDATE jobs SET name='', source_address='' WHERE id=?1";
     static const std::string blank_documents = "UPDATE documents SET name='' WHERE job_id=?1";
     for (JobId id : ids) {
-      auto bind = [id](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, id); };
-      if (Status s = runWith(blank_job, bind, "remove job details"); !s) return s;
-      if (Status s = runWith(blank_documents, bind, "remove document names"); !s) return s;
+      if (Status s = run(blank_job, "remove job details", id); !s) return s;
+      if (Status s = run(blank_documents, "remove document names", id); !s) return s;
     }
     *removed = static_cast<std::int64_t>(ids.size());
     return Status::ok();
@@ -775,16 +744,9 @@ class SqliteWriter final : public StoreWriter {
   // the store error `what`.
   template <typename... Args>
   Status run(const std::string& sql, const char* what, const Args&... args) {
-    return runWith(
-        sql, [&](sqlite3_stmt* st) { bindValues(st, args...); }, what);
-  }
-
-  // The same with a binding function, for rows bound by a helper (bindJob).
-  template <typename Bind>
-  Status runWith(const std::string& sql, Bind bind, const char* what) {
     sqlite3_stmt* st = c_.prepare(sql);
     if (!st) return sqlError(c_.db(), what);
-    bind(st);
+    bindValues(st, args...);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return sqlError(c_.db(), what);

@@ -281,10 +281,10 @@ int main(int argc, char** argv) {
         break;
       }
     }
+    runner_options.background = config.analysis_priority == "background";
     // Without the helper every document is analysed in a fork() of this
     // (large, many-threaded) process: correct, but several times the CPU
     // per job. Seen when pullprintd alone is copied somewhere.
-    runner_options.background = config.analysis_priority == "background";
     if (runner_options.helper.empty())
       log.warn("analysis.helper-missing",
                {{"expected", (self.parent_path() / "pullprint-analyze").string()},
