@@ -69,6 +69,16 @@ std::string metricsText(ApiDeps& d, const Metrics* m) {
           m->spool_sync_rounds.load());
   counter("pullprint_spool_files_synced_total", "Spool files fdatasync'ed before their rows.",
           m->spool_files_synced.load());
+  counter("pullprint_journaled_documents_total",
+          "Documents made durable in the database's journal, with their job, instead of by a "
+          "file sync first.",
+          m->journaled_documents.load());
+  counter("pullprint_journal_flush_rounds_total",
+          "Background rounds that synced journaled documents' files and dropped their journal "
+          "copies.",
+          m->journal_flush_rounds.load());
+  counter("pullprint_journal_files_synced_total", "Journaled documents' files synced in them.",
+          m->journal_files_synced.load());
 
   const Histogram& h = m->ipp_request_seconds;
   family(out, "pullprint_ipp_request_duration_seconds", "histogram",

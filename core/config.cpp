@@ -239,7 +239,13 @@ Result<Config> parseConfig(std::string_view toml_text, const std::string& source
     r.get("directory", &c.spool_dir);
     r.get("database", &c.database);
     r.get("min_free_bytes", &c.min_free_bytes);
+    r.get("journal_max_bytes", &c.journal_max_bytes);
+    r.get("journal_sync_delay_ms", &c.journal_sync_delay_ms);
     r.rejectUnknown();
+    if (err.empty() && (c.journal_max_bytes < 0 || c.journal_max_bytes > (16 << 20)))
+      err = where(source, t->source()) + ": [spool].journal_max_bytes must be 0..16777216";
+    if (err.empty() && (c.journal_sync_delay_ms < 10 || c.journal_sync_delay_ms > 3600000))
+      err = where(source, t->source()) + ": [spool].journal_sync_delay_ms must be 10..3600000";
   }
   if (auto* t = root["hold"].as_table(); t && err.empty()) {
     TableReader r(*t, "[hold]", source, &err);
@@ -488,6 +494,8 @@ const std::string& defaultConfigText() {
 # directory = "<state-dir>/spool"
 # database = "<state-dir>/pullprint.db"
 # min_free_bytes = 67108864       # refuse new documents below 64 MiB free
+# journal_max_bytes = 262144      # documents up to 256 KiB: one sync, through the database
+# journal_sync_delay_ms = 1000    # ... their spool files are synced within 1 s
 
 [hold]
 # timeout_seconds = 86400         # held jobs expire after 24 h

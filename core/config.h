@@ -84,6 +84,11 @@ struct Config {
   std::filesystem::path spool_dir;           // default: <state_dir>/spool
   std::filesystem::path database;            // default: <state_dir>/pullprint.db
   std::int64_t min_free_bytes = 64LL << 20;  // refuse documents when the spool disk is this full
+  // Documents up to this size are made durable in the database's WAL with
+  // their job (one sync, not two); 0: every spool file is synced first.
+  std::int64_t journal_max_bytes = 256 << 10;
+  // How long a journaled document's file may wait for its sync.
+  std::int64_t journal_sync_delay_ms = 1000;
 
   // [hold]
   std::int64_t hold_timeout_seconds = 24 * 3600;

@@ -46,6 +46,11 @@ struct Metrics {
   std::atomic<std::int64_t> store_writes{0};        // writes (ops) they carried
   std::atomic<std::int64_t> spool_sync_rounds{0};   // rounds: files + one directory fsync
   std::atomic<std::int64_t> spool_files_synced{0};  // files fdatasync'ed in them
+  // The document journal: documents made durable through the WAL, and the
+  // background rounds that later synced their files.
+  std::atomic<std::int64_t> journaled_documents{0};
+  std::atomic<std::int64_t> journal_flush_rounds{0};
+  std::atomic<std::int64_t> journal_files_synced{0};
 };
 
 }  // namespace pullprint

@@ -8,9 +8,11 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "core/store.h"
+#include "core/thread_name.h"
 
 namespace pullprint {
 
@@ -275,6 +277,17 @@ CREATE INDEX jobs_unprinted_completed
   ON jobs(completed_at, state, state_reasons, impressions_total, sheets, owner, printer)
   WHERE state = 'expired' OR state = 'canceled' OR state = 'aborted';
 )sql",
+    // 8: the document journal (spooler/committer.h): a small document's bytes
+    // commit with its job's rows, so one WAL sync makes both durable; the row
+    // goes once the spool file itself has been synced.
+    R"sql(
+CREATE TABLE document_journal (
+  job_id INTEGER NOT NULL,
+  document INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (job_id, document)
+);
+)sql",
 };
 
 const char* const kJobColumns =
@@ -353,6 +366,13 @@ class Connection {
 // its type: text, integer, or NULL for an empty optional.
 void bindValue(sqlite3_stmt* st, int i, std::string_view v) {
   sqlite3_bind_text(st, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+// Bytes bound as a BLOB (std::string_view binds as TEXT).
+struct Blob {
+  std::string_view bytes;
+};
+void bindValue(sqlite3_stmt* st, int i, Blob v) {
+  sqlite3_bind_blob(st, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_STATIC);
 }
 void bindValue(sqlite3_stmt* st, int i, int v) { sqlite3_bind_int(st, i, v); }
 void bindValue(sqlite3_stmt* st, int i, std::int64_t v) { sqlite3_bind_int64(st, i, v); }
@@ -488,6 +508,19 @@ class SqliteWriter final : public StoreWriter {
         "VALUES (?,?,?,?,?,?,?)";
     return run(sql, "insert document", d.job_id, d.number, d.format, d.name, d.size_bytes, d.sha256,
                d.pages);
+  }
+
+  Status journalDocument(JobId job, int number, std::string_view data) override {
+    static const std::string sql =
+        "INSERT OR REPLACE INTO document_journal (job_id, document, data) VALUES (?,?,?)";
+    return run(sql, "journal document", job, number, Blob{data});
+  }
+
+  Status dropJournal(const std::vector<std::pair<JobId, int>>& documents) override {
+    static const std::string sql = "DELETE FROM document_journal WHERE job_id=?1 AND document=?2";
+    for (const auto& [job, number] : documents)
+      if (Status s = run(sql, "drop journal", job, number); !s) return s;
+    return Status::ok();
   }
 
   Status insertEvent(const JobEvent& e) override {
@@ -759,7 +792,16 @@ class SqliteWriter final : public StoreWriter {
 class SqliteStore final : public Store {
  public:
   SqliteStore() = default;
-  ~SqliteStore() override = default;
+  ~SqliteStore() override {
+    if (checkpointer_.joinable()) {
+      {
+        std::lock_guard lock(checkpoint_mu_);
+        checkpoint_stop_ = true;
+      }
+      checkpoint_cv_.notify_one();
+      checkpointer_.join();
+    }
+  }
 
   Status open(const std::string& path, const SqliteOptions& options) {
     auto w = openConnection(path, options, /*readonly=*/false);
@@ -772,6 +814,19 @@ class SqliteStore final : public Store {
       readers_.push_back(std::move(*r));
       free_readers_.push_back(readers_.back().get());
     }
+    // Checkpoints (copying the WAL back into the database file, and its
+    // sync) run on their own thread and connection, not in the commit that
+    // happens to cross the threshold: a commit waits for its own WAL sync
+    // only. PASSIVE checkpoints never block the writer.
+    auto c = openConnection(path, options, /*readonly=*/false);
+    if (!c) return c.status();
+    checkpoint_conn_ = std::move(*c);
+    if (Status s = writer_->exec("PRAGMA wal_autocheckpoint=0"); !s) return s;
+    sqlite3_wal_hook(writer_->db(), &SqliteStore::walHook, this);
+    checkpointer_ = std::thread([this] {
+      nameThisThread("pp-checkpoint");
+      checkpointLoop();
+    });
     return Status::ok();
   }
 
@@ -901,6 +956,21 @@ class SqliteStore final : public Store {
     JobId id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return id;
+  }
+
+  Result<std::vector<JournaledDocument>> journaledDocuments() override {
+    Reader r(*this);
+    static const std::string sql =
+        "SELECT job_id, document, data FROM document_journal ORDER BY job_id, document";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select journal");
+    return allRows<JournaledDocument>(r->db(), st, "select journal", [](sqlite3_stmt* st) {
+      const void* p = sqlite3_column_blob(st, 2);
+      return JournaledDocument{sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                               p ? std::string(static_cast<const char*>(p),
+                                               static_cast<size_t>(sqlite3_column_bytes(st, 2)))
+                                 : std::string()};
+    });
   }
 
   Result<std::vector<Job>> activeJobs() override {
@@ -1331,12 +1401,49 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
+  // SQLite's own default threshold for an automatic checkpoint.
+  static constexpr int kCheckpointPages = 1000;
+
+  // Runs on the writer's thread after each commit, with the WAL's size.
+  static int walHook(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kCheckpointPages) {
+      auto* store = static_cast<SqliteStore*>(self);
+      {
+        std::lock_guard lock(store->checkpoint_mu_);
+        store->checkpoint_wanted_ = true;
+      }
+      store->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpointLoop() {
+    for (;;) {
+      {
+        std::unique_lock lock(checkpoint_mu_);
+        checkpoint_cv_.wait(lock, [&] { return checkpoint_wanted_ || checkpoint_stop_; });
+        if (checkpoint_stop_) return;
+        checkpoint_wanted_ = false;
+      }
+      // A failure (busy, I/O) only leaves the WAL longer; the next commit
+      // past the threshold asks again, and closing the store checkpoints.
+      (void)sqlite3_wal_checkpoint_v2(checkpoint_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      nullptr, nullptr);
+    }
+  }
+
   std::mutex write_mu_;  // guards writer_ use
   std::unique_ptr<Connection> writer_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex pool_mu_;  // guards free_readers_
   std::condition_variable pool_cv_;
   std::vector<Connection*> free_readers_;
+  std::unique_ptr<Connection> checkpoint_conn_;  // used by checkpointer_ only
+  std::mutex checkpoint_mu_;                     // guards the two flags below
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace

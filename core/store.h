@@ -164,6 +164,13 @@ struct JobPage {
   std::int64_t total = 0;  // matching jobs, ignoring limit/offset
 };
 
+// A document's bytes kept in the journal (StoreWriter::journalDocument).
+struct JournaledDocument {
+  JobId job_id = 0;
+  int number = 0;
+  std::string data;
+};
+
 // Operations valid inside one write transaction.
 class StoreWriter {
  public:
@@ -182,6 +189,10 @@ class StoreWriter {
                                 const std::string& message, UnixSeconds at) = 0;
   virtual Status insertDocument(const Document& doc) = 0;
   virtual Status insertEvent(const JobEvent& event) = 0;
+  // The document journal (spooler/committer.h): a copy of a document's bytes
+  // that commits with its rows, until its spool file is known to be synced.
+  virtual Status journalDocument(JobId job, int number, std::string_view data) = 0;
+  virtual Status dropJournal(const std::vector<std::pair<JobId, int>>& documents) = 0;
   // Release bookkeeping: where the job went and under which printer job id.
   virtual Status setJobRelease(JobId id, const std::string& printer, std::int64_t printer_job_id,
                                int attempt, const std::string& released_by) = 0;
@@ -257,6 +268,8 @@ class Store {
   virtual Result<std::vector<Document>> documents(JobId id) = 0;
   virtual Result<std::vector<JobEvent>> events(JobId id) = 0;
   virtual Result<JobId> maxJobId() = 0;
+  // Every document still in the journal (start-up recovery).
+  virtual Result<std::vector<JournaledDocument>> journaledDocuments() = 0;
   // Jobs not in a terminal state, oldest first (start-up recovery).
   virtual Result<std::vector<Job>> activeJobs() = 0;
 

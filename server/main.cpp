@@ -247,13 +247,17 @@ int main(int argc, char** argv) {
                                                    "spool directory " + config.spool_dir.string());
   if (lockRefused(spool_lock)) return fail(spool_lock.status().message());
   Metrics metrics;  // GET /metrics; declared first so that it outlives everything that counts
-  spooler::Committer committer(**store, **spool, log, &metrics);
+  spooler::Committer::Options committer_options;
+  committer_options.journal_sync_delay = std::chrono::milliseconds(config.journal_sync_delay_ms);
+  spooler::Committer committer(**store, **spool, log, &metrics, committer_options);
   spooler::JobService jobs(**store, committer, **spool, clock, log);
+  jobs.setJournalMaxBytes(config.journal_max_bytes);
   auto recovered = jobs.recover();
   if (!recovered) return fail("recovery: " + recovered.status().message());
   log.info("spool.recovered", {{"active_jobs", recovered->active},
                                {"aborted_jobs", recovered->aborted},
                                {"orphan_files_removed", recovered->orphans_removed},
+                               {"restored_from_journal", recovered->restored_from_journal},
                                {"documents_missing", recovered->documents_missing}});
   if (recovered->documents_missing > 0) {
     std::string ids;

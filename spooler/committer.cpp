@@ -11,10 +11,10 @@
 
 namespace pullprint::spooler {
 
-SyncPool::SyncPool(int threads) {
+SyncPool::SyncPool(int threads, const char* name) {
   for (int i = 0; i < threads; ++i)
-    threads_.emplace_back([this] {
-      nameThisThread("pp-fsync");
+    threads_.emplace_back([this, name] {
+      nameThisThread(name);
       work();
     });
 }
@@ -81,12 +81,14 @@ void SyncPool::work() {
   }
 }
 
-Committer::Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metrics)
+Committer::Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metrics, Options options)
     : store_(store),
       spool_(spool),
       log_(log),
       metrics_(metrics),
-      sync_pool_(kSyncThreads),
+      sync_pool_(kSyncThreads, "pp-fsync"),
+      options_(options),
+      flush_pool_(kFlushThreads, "pp-flush"),
       sync_thread_([this] {
         nameThisThread("pp-sync");
         syncStage();
@@ -94,6 +96,10 @@ Committer::Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metric
       commit_thread_([this] {
         nameThisThread("pp-commit");
         commitStage();
+      }),
+      flush_thread_([this] {
+        nameThisThread("pp-flush");
+        flushStage();
       }) {}
 
 Committer::~Committer() {
@@ -103,7 +109,13 @@ Committer::~Committer() {
   }
   cv_.notify_all();
   sync_thread_.join();    // drains queue_ into synced_
-  commit_thread_.join();  // drains synced_
+  commit_thread_.join();  // drains synced_ into journaled_
+  {
+    std::lock_guard lock(mu_);
+    flush_stop_ = true;
+  }
+  flush_cv_.notify_all();
+  flush_thread_.join();  // syncs journaled_, drops its journal rows
 }
 
 void Committer::submit(Op op) {
@@ -225,6 +237,28 @@ void Committer::commitStage() {
       for (size_t k = 0; k < targets.size(); ++k) *targets[k] = std::move(results[k]);
     }
 
+    // Journaled files of committed ops go to the flusher.
+    bool wake_flusher = false;
+    {
+      std::lock_guard lock(mu_);
+      for (Synced& b : batches) {
+        for (size_t i = 0; i < b.ops.size(); ++i) {
+          if (!b.status[i]) continue;
+          for (JournaledFile& f : b.ops[i].journaled_files) {
+            if (journaled_.empty()) {
+              oldest_journaled_ = std::chrono::steady_clock::now();
+              wake_flusher = true;  // it sleeps without a deadline while there is nothing
+            }
+            journaled_bytes_ += f.bytes;
+            journaled_.push_back(std::move(f));
+            if (journaled_bytes_ >= options_.journal_sync_bytes) wake_flusher = true;
+            if (metrics_) ++metrics_->journaled_documents;
+          }
+        }
+      }
+    }
+    if (wake_flusher) flush_cv_.notify_one();
+
     // Tell everyone, in submission order.
     for (Synced& b : batches) {
       for (size_t i = 0; i < b.ops.size(); ++i) {
@@ -239,6 +273,98 @@ void Committer::commitStage() {
       stopping = stop_;
     }
     if (stopping) cv_.notify_all();  // the sync stage waits for this to end
+  }
+}
+
+void Committer::flushStage() {
+  for (;;) {
+    std::vector<JournaledFile> files;
+    bool last;
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        if (flush_stop_ || journaled_bytes_ >= options_.journal_sync_bytes) break;
+        if (journaled_.empty()) {
+          flush_cv_.wait(lock);
+        } else {
+          const auto due = oldest_journaled_ + options_.journal_sync_delay;
+          if (std::chrono::steady_clock::now() >= due) break;
+          flush_cv_.wait_until(lock, due);
+        }
+      }
+      files.swap(journaled_);
+      journaled_bytes_ = 0;
+      last = flush_stop_;
+    }
+    if (!files.empty()) flush(std::move(files), last);
+    if (last) return;
+  }
+}
+
+void Committer::flush(std::vector<JournaledFile> files, bool last) {
+  std::vector<int> errors(files.size(), 0);
+  Status dir_status = Status::ok();
+  flush_pool_.run(files.size() + 1, [&](size_t k) {
+    if (k == files.size()) {
+      dir_status = spool_.syncDirectory();
+    } else if (::fdatasync(files[k].fd.get()) != 0) {
+      errors[k] = errno;
+    }
+  });
+  if (!dir_status) {
+    // Nothing is dropped: the journal keeps every document, and the next
+    // start rewrites their files from it.
+    log_.error("spool.flush-failed", {{"documents", files.size()},
+                                      {"error", dir_status.message()},
+                                      {"hint", "the documents stay in the journal"}});
+    return;
+  }
+  std::vector<std::pair<JobId, int>> synced;
+  for (size_t k = 0; k < files.size(); ++k) {
+    if (int e = errors[k]) {
+      // After a failed fdatasync the page cache may say anything: keep the
+      // journal row; the next start rewrites the file from it.
+      log_.error("spool.flush-failed", {{"job", files[k].job},
+                                        {"document", files[k].document},
+                                        {"error", std::strerror(e)},
+                                        {"hint", "the document stays in the journal"}});
+      continue;
+    }
+    synced.emplace_back(files[k].job, files[k].document);
+  }
+  files.clear();  // closes the descriptors
+  if (synced.empty()) return;
+  // A failure to drop only leaves rows that recovery drops later.
+  const auto dropped = [this](Status s) {
+    if (!s) log_.error("spool.journal-drop-failed", {{"error", s.message()}});
+  };
+  // Through the group commit, in slices: each rides along with the jobs'
+  // own transactions (no extra WAL sync) and none makes them wait long.
+  // Once the pipeline has stopped (shutting down): directly.
+  constexpr size_t kSlice = 64;
+  for (size_t k = 0; k < synced.size(); k += kSlice) {
+    std::vector<std::pair<JobId, int>> slice(
+        synced.begin() + static_cast<std::ptrdiff_t>(k),
+        synced.begin() + static_cast<std::ptrdiff_t>(std::min(synced.size(), k + kSlice)));
+    Op op{[slice = std::move(slice)](StoreWriter& w) { return w.dropJournal(slice); }, {}, dropped};
+    bool queued = false;
+    if (!last) {
+      std::lock_guard lock(mu_);
+      // The sync stage sets sync_done_ only after finding queue_ empty under
+      // this lock, so an op queued before then is still run.
+      if (!sync_done_) {
+        queue_.push_back(std::move(op));
+        queued = true;
+      }
+    }
+    if (queued)
+      cv_.notify_one();
+    else
+      op.done(store_.write(op.write));
+  }
+  if (metrics_) {
+    ++metrics_->journal_flush_rounds;
+    metrics_->journal_files_synced += static_cast<std::int64_t>(synced.size());
   }
 }
 

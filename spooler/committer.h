@@ -16,16 +16,30 @@
 // instead of two in a row, and many jobs share one transaction and one WAL
 // sync. When idle, an op goes through at once (no batching delay).
 //
+// The document journal: a small document need not wait for its file sync
+// at all. Its op writes the document's bytes into the store
+// (StoreWriter::journalDocument) in the same transaction as its rows and
+// names its file in `journaled_files` instead of `sync_files`: the WAL sync
+// that makes the rows durable makes the bytes durable too, so the job waits
+// for one device round trip, not two. After the commit, a third thread (the
+// flusher) syncs such files in the background, many at once, and then drops
+// their journal rows. On start-up, recovery rewrites every journaled
+// document of an active job from the journal (spooler/job_service.h), so a
+// power cut that loses an unsynced file loses nothing acknowledged.
+//
 // Guarantees (unchanged by the pipeline): an op's row commits only after
-// its files and the directory entry are on disk; its completion runs only
-// after its transaction is durable; ops commit, and completions run, in
-// submission order (both stages are FIFO and the commit stage takes batches
-// in the order the sync stage finished them).
+// its files and the directory entry are on disk, or with its document's
+// bytes in the journal; its completion runs only after its transaction is
+// durable; ops commit, and completions run, in submission order (both
+// stages are FIFO and the commit stage takes batches in the order the sync
+// stage finished them). A journal row is dropped only after its file and
+// the directory have been synced.
 //
 // Thread contract: submit() is thread-safe. Completions run on the commit
 // thread and must not block; they post work to their own executors.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -45,7 +59,8 @@ namespace pullprint::spooler {
 // run() is called by one thread at a time (the committer's).
 class SyncPool {
  public:
-  explicit SyncPool(int threads);
+  // `name`: the threads' name (ps, top, the benchmark's CPU table).
+  SyncPool(int threads, const char* name);
   ~SyncPool();
   SyncPool(const SyncPool&) = delete;
   SyncPool& operator=(const SyncPool&) = delete;
@@ -68,18 +83,37 @@ class SyncPool {
   std::vector<std::thread> threads_;
 };
 
+struct CommitterOptions {
+  // A journaled file waits at most this long for its sync (and its journal
+  // row to be dropped) ...
+  std::chrono::milliseconds journal_sync_delay{1000};
+  // ... or until this many bytes of files wait, whichever comes first.
+  std::int64_t journal_sync_bytes = 32LL << 20;
+};
+
 class Committer {
  public:
+  struct JournaledFile {
+    JobId job = 0;
+    int document = 0;
+    UniqueFd fd;
+    std::int64_t bytes = 0;
+  };
   struct Op {
     std::function<Status(StoreWriter&)> write;  // may be empty (sync only)
     std::vector<UniqueFd> sync_files;           // fdatasync'ed before the transaction
     std::function<void(Status)> done;           // may be empty
+    // Files whose bytes `write` puts in the journal: synced after the
+    // commit, then their journal rows are dropped. Ignored if the op fails.
+    std::vector<JournaledFile> journaled_files = {};
   };
+  using Options = CommitterOptions;
 
   // `metrics` (may be null) gets the group-commit counters; it must outlive
   // the committer.
-  Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metrics = nullptr);
-  ~Committer();  // drains the queue, then stops
+  Committer(Store& store, SpoolDir& spool, Logger& log, Metrics* metrics = nullptr,
+            Options options = {});
+  ~Committer();  // drains the queue and the journaled files, then stops
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
 
@@ -101,9 +135,15 @@ class Committer {
 
   void syncStage();
   void commitStage();
+  void flushStage();
+  // Syncs `files` and the directory, then drops the journal rows of those
+  // that synced (through submit(), or directly when `last`).
+  void flush(std::vector<JournaledFile> files, bool last);
 
   // Up to this many files (plus the directory) are synced at the same time.
   static constexpr int kSyncThreads = 8;
+  // The flusher syncs up to this many journaled files (plus the directory) at once.
+  static constexpr int kFlushThreads = 4;
 
   Store& store_;
   SpoolDir& spool_;
@@ -119,8 +159,18 @@ class Committer {
   bool committing_ = false;            // the commit stage is working on batches
   bool sync_done_ = false;             // the sync stage has drained and ended
   size_t max_batch_ = 0;
+
+  const Options options_;
+  SyncPool flush_pool_;
+  std::condition_variable flush_cv_;      // journaled_ grew, or flush_stop_
+  std::vector<JournaledFile> journaled_;  // committed, file not yet synced (guarded by mu_)
+  std::int64_t journaled_bytes_ = 0;      // their sizes (guarded by mu_)
+  std::chrono::steady_clock::time_point oldest_journaled_;  // guarded by mu_
+  bool flush_stop_ = false;  // the commit stage has ended: flush the rest, then stop
+
   std::thread sync_thread_;
   std::thread commit_thread_;
+  std::thread flush_thread_;
 };
 
 }  // namespace pullprint::spooler

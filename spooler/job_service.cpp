@@ -1,9 +1,30 @@
 #include "spooler/job_service.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <future>
 #include <set>
 
 namespace pullprint::spooler {
+
+namespace {
+
+// Reads the `size` bytes of a just-written spool file (from the page cache).
+bool readWhole(int fd, std::int64_t size, std::string* out) {
+  out->resize(static_cast<size_t>(size));
+  size_t done = 0;
+  while (done < out->size()) {
+    ssize_t n = ::pread(fd, out->data() + done, out->size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
 
 JobService::JobService(Store& store, Committer& committer, SpoolDir& spool, const Clock& clock,
                        Logger& log)
@@ -41,6 +62,7 @@ Result<RecoveryReport> JobService::recover() {
     active_[j.id] = a;
     ++report.active;
   }
+  if (Status s = restoreJournal(expected, &report); !s) return s;
   // Every file found leaves `expected`; a file no job expects is an orphan.
   for (auto [job, doc] : spool_.list()) {
     if (expected.erase({job, doc}) == 0) {
@@ -55,6 +77,39 @@ Result<RecoveryReport> JobService::recover() {
       report.missing_jobs.push_back(job);
   }
   return report;
+}
+
+Status JobService::restoreJournal(const std::set<std::pair<JobId, int>>& expected,
+                                  RecoveryReport* report) {
+  auto journal = store_.journaledDocuments();
+  if (!journal) return journal.status();
+  if (journal->empty()) return Status::ok();
+  // The journal's copy is the one known to be durable: whatever the file
+  // holds (nothing, part, all), it is written again. Documents of jobs that
+  // ended need nothing; their rows go too.
+  std::vector<std::pair<JobId, int>> all;
+  std::vector<UniqueFd> written;
+  for (const JournaledDocument& d : *journal) {
+    all.emplace_back(d.job_id, d.number);
+    if (!expected.contains({d.job_id, d.number})) continue;
+    spool_.remove(d.job_id, d.number);
+    auto writer = spool_.create(d.job_id, d.number);
+    if (!writer) return writer.status();
+    if (Status s = (*writer)->write(d.data.data(), d.data.size()); !s) return s;
+    auto fd = (*writer)->publish();
+    if (!fd) return fd.status();
+    written.push_back(std::move(*fd));
+  }
+  for (const UniqueFd& fd : written)
+    if (::fdatasync(fd.get()) != 0)
+      return {StatusCode::kUnavailable,
+              std::string("spool fdatasync of a journaled document: ") + std::strerror(errno)};
+  if (!written.empty())
+    if (Status s = spool_.syncDirectory(); !s) return s;
+  if (Status s = committer_.submitAndWait([&](StoreWriter& w) { return w.dropJournal(all); }); !s)
+    return s;
+  report->restored_from_journal = static_cast<int>(written.size());
+  return Status::ok();
 }
 
 void JobService::createJob(const Job& job, Done done) {
@@ -160,7 +215,17 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
                             "document received", row.owner});
     return Status::ok();
   };
-  op.sync_files.push_back(std::move(fd));
+  std::string journal_copy;
+  if (doc.size_bytes <= journal_max_bytes_ && readWhole(fd.get(), doc.size_bytes, &journal_copy)) {
+    op.write = [write = std::move(op.write), id, docno = doc.number,
+                bytes = std::move(journal_copy)](StoreWriter& w) {
+      if (Status s = write(w); !s) return s;
+      return w.journalDocument(id, docno, bytes);
+    };
+    op.journaled_files.push_back({id, doc.number, std::move(fd), doc.size_bytes});
+  } else {
+    op.sync_files.push_back(std::move(fd));
+  }
   op.done = [this, id, doc, from, became_pending, last, queue = std::move(queue),
              received = std::move(received), done = std::move(done)](Status s) {
     const int docno = doc.number;

@@ -17,6 +17,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -42,6 +43,9 @@ struct RecoveryReport {
   int active = 0;           // held/pending/sending/printing jobs recovered
   int aborted = 0;          // half-received jobs marked aborted
   int orphans_removed = 0;  // spool files no job claims
+  // Documents of active jobs rewritten from the document journal (their
+  // files may not have reached the disk before the server stopped).
+  int restored_from_journal = 0;
   // Active jobs with a document missing from the spool (first 20 ids in
   // missing_jobs). Kept as they are: the files may come back (a spool
   // directory not mounted yet, a restore in progress); a release keeps such
@@ -57,7 +61,8 @@ class JobService {
   JobService(Store& store, Committer& committer, SpoolDir& spool, const Clock& clock, Logger& log);
 
   // Start-up: rebuilds the index from the store, aborts half-received jobs,
-  // removes orphan spool files. Call before serving.
+  // rewrites active jobs' documents from the document journal (then empties
+  // it), removes orphan spool files. Call before serving.
   Result<RecoveryReport> recover();
 
   JobId allocateId() { return next_id_.fetch_add(1); }
@@ -75,8 +80,15 @@ class JobService {
   // Ends an upload that will not be committed (error, disconnect).
   void abandonDocument(JobId id, int document_number);
 
-  // A document arrived completely: its file (fd) is synced and its row, the
-  // updated job row and, if `last`, the move to `final_state` commit together.
+  // Documents of at most this many bytes go through the document journal
+  // (committer.h): their bytes commit with their rows and their files are
+  // synced afterwards. 0 (the default here): every file is synced first.
+  // Call before serving.
+  void setJournalMaxBytes(std::int64_t bytes) { journal_max_bytes_ = bytes; }
+
+  // A document arrived completely: its file (fd) is synced, or its bytes go
+  // into the journal, and its row, the updated job row and, if `last`, the
+  // move to `final_state` commit together.
   // `updated` is the job as before this document; size, format and sha256
   // are accumulated here from `doc`.
   void documentReceived(const Job& updated, const Document& doc, UniqueFd fd, bool last,
@@ -120,6 +132,7 @@ class JobService {
 
  private:
   void removeDocuments(JobId id, int count);
+  Status restoreJournal(const std::set<std::pair<JobId, int>>& expected, RecoveryReport* report);
 
   Store& store_;
   Committer& committer_;
@@ -127,6 +140,7 @@ class JobService {
   const Clock& clock_;
   Logger& log_;
   std::atomic<JobId> next_id_{1};
+  std::int64_t journal_max_bytes_ = 0;                           // set before serving
   std::function<void(JobId, const std::string&)> pending_hook_;  // set before serving
   ReceivedHook received_hook_;                                   // set before serving
   mutable std::mutex mu_;                                        // guards active_

@@ -43,12 +43,12 @@ Result<std::unique_ptr<SpoolWriter>> SpoolDir::create(JobId job, int document) {
   bool named = false;
   int fd = -1;
   if (naming_ == Naming::kUnnamedUntilDone)
-    fd = ::openat(dirfd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    fd = ::openat(dirfd_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (naming_ == Naming::kNamedAtOnce ||
       (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))) {
     // Named from the start: asked for, or no O_TMPFILE on this file system.
     named = true;
-    fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    fd = ::open(p.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
   }
   if (fd < 0) {
     int e = errno;

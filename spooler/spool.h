@@ -10,7 +10,9 @@
 // (the lock is taken only to link the finished file under its name).
 // File systems without O_TMPFILE get the name at once (O_CREAT|O_EXCL).
 // Durability: the committer fdatasync()s each finished file and fsync()s the
-// directory before the job row that names it commits (see committer.h).
+// directory before the job row that names it commits, or, for a small
+// document, commits a copy of its bytes with that row and syncs the file
+// afterwards (the document journal; see committer.h).
 //
 // Thread contract: SpoolDir methods are thread-safe (they touch distinct
 // files). A SpoolWriter is used by one thread at a time.

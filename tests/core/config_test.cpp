@@ -15,6 +15,8 @@ TEST_CASE("empty config gives the documented defaults") {
   CHECK(c->shutdown_grace_seconds == 10);
   CHECK(c->retention_job_details_days == 0);
   CHECK(c->analysis_priority == "background");
+  CHECK(c->journal_max_bytes == 256 * 1024);
+  CHECK(c->journal_sync_delay_ms == 1000);
 }
 
 TEST_CASE("the embedded default file parses to the defaults") {
@@ -38,6 +40,9 @@ max_document_bytes = 1000
 timeout_seconds = 3600
 [analysis]
 priority = "normal"
+[spool]
+journal_max_bytes = 0
+journal_sync_delay_ms = 250
 [[queue]]
 name = "lib-1"
 printer_uri = "ipp://printer.example/ipp/print"
@@ -54,6 +59,8 @@ location = "Library"
   CHECK(c->max_document_bytes == 1000);
   CHECK(c->hold_timeout_seconds == 3600);
   CHECK(c->analysis_priority == "normal");
+  CHECK(c->journal_max_bytes == 0);
+  CHECK(c->journal_sync_delay_ms == 250);
   REQUIRE(c->queues.size() == 1);
   CHECK(c->queues[0].name == "lib-1");
   CHECK(c->queues[0].location == "Library");
@@ -74,6 +81,10 @@ TEST_CASE("config errors name the file, line and problem") {
        "[server].shutdown_grace_seconds must be 0-3600"},
       {"[retention]\njob_details_days = -1\n", "[retention].job_details_days must be 0..36500"},
       {"[retention]\nkeep = 1\n", "unknown key 'keep' in [retention]"},
+      {"[spool]\njournal_max_bytes = -1\n", "[spool].journal_max_bytes must be 0..16777216"},
+      {"[spool]\njournal_max_bytes = 16777217\n", "[spool].journal_max_bytes must be 0..16777216"},
+      {"[spool]\njournal_sync_delay_ms = 5\n",
+       "[spool].journal_sync_delay_ms must be 10..3600000"},
       {"[analysis]\npriority = \"idle\"\n",
        "t.toml:1:1: [analysis].priority must be \"background\" or \"normal\""},
       {"[[queue]]\nname = \"bad name\"\nprinter_uri = \"ipp://x\"\n", "[[queue]].name must be"},

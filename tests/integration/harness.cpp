@@ -279,6 +279,27 @@ std::optional<JobRow> jobRow(const fs::path& database, std::int64_t id) {
 
 std::vector<JobRow> jobRows(const fs::path& database) { return queryJobs(database, "", 0); }
 
+std::vector<std::int64_t> journaledJobs(const fs::path& database) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + database.string());
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT job_id FROM document_journal ORDER BY job_id", -1, &st,
+                         nullptr) != SQLITE_OK) {
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error("sqlite: " + err);
+  }
+  std::vector<std::int64_t> out;
+  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Bytes
 
