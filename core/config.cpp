@@ -495,7 +495,7 @@ const std::string& defaultConfigText() {
 # database = "<state-dir>/pullprint.db"
 # min_free_bytes = 67108864       # refuse new documents below 64 MiB free
 # journal_max_bytes = 262144      # documents up to 256 KiB: one sync, through the database
-# journal_sync_delay_ms = 1000    # ... their spool files are synced within 1 s
+# journal_sync_delay_ms = 100     # ... their spool files are synced within 0.1 s
 
 [hold]
 # timeout_seconds = 86400         # held jobs expire after 24 h

@@ -88,7 +88,7 @@ struct Config {
   // their job (one sync, not two); 0: every spool file is synced first.
   std::int64_t journal_max_bytes = 256 << 10;
   // How long a journaled document's file may wait for its sync.
-  std::int64_t journal_sync_delay_ms = 1000;
+  std::int64_t journal_sync_delay_ms = 100;
 
   // [hold]
   std::int64_t hold_timeout_seconds = 24 * 3600;

@@ -86,7 +86,7 @@ class SyncPool {
 struct CommitterOptions {
   // A journaled file waits at most this long for its sync (and its journal
   // row to be dropped) ...
-  std::chrono::milliseconds journal_sync_delay{1000};
+  std::chrono::milliseconds journal_sync_delay{100};
   // ... or until this many bytes of files wait, whichever comes first.
   std::int64_t journal_sync_bytes = 32LL << 20;
 };

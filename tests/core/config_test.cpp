@@ -16,7 +16,7 @@ TEST_CASE("empty config gives the documented defaults") {
   CHECK(c->retention_job_details_days == 0);
   CHECK(c->analysis_priority == "background");
   CHECK(c->journal_max_bytes == 256 * 1024);
-  CHECK(c->journal_sync_delay_ms == 1000);
+  CHECK(c->journal_sync_delay_ms == 100);
 }
 
 TEST_CASE("the embedded default file parses to the defaults") {

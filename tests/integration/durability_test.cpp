@@ -227,7 +227,7 @@ TEST_CASE("a power cut that loses unsynced spool files loses no acknowledged job
 
 TEST_CASE("journaled documents leave the journal once their files are synced",
           "[durability][journal]") {
-  SECTION("by default, within about a second") {
+  SECTION("by default, within a fraction of a second") {
     PullprintServer srv;
     srv.start();
     INFO(srv.describe());
