@@ -126,10 +126,11 @@ void Committer::submit(Op op) {
   cv_.notify_one();
 }
 
-Status Committer::submitAndWait(std::function<Status(StoreWriter&)> write) {
+Status Committer::submitAndWait(std::function<Status(StoreWriter&)> write,
+                                std::vector<UniqueFd> sync_files) {
   std::promise<Status> p;
   auto f = p.get_future();
-  submit({std::move(write), {}, [&p](Status s) { p.set_value(std::move(s)); }});
+  submit({std::move(write), std::move(sync_files), [&p](Status s) { p.set_value(std::move(s)); }});
   return f.get();
 }
 
@@ -158,25 +159,16 @@ void Committer::syncStage() {
     }
 
     // Documents first: a row must never name a file that is not on disk.
-    // Every file's fdatasync() and the directory's fsync() run at the same
-    // time (sync pool + this thread): each one waits for device round trips,
-    // so one after the other a batch of n files costs n+1 of them; together
-    // about one. The names already exist, so the directory sync need not
-    // wait for the files; the commit stage waits for all of them.
+    // All of the batch's files and the directory are synced at the same
+    // time (syncWithDirectory); the commit stage waits for all of them.
     batch.status.assign(batch.ops.size(), Status::ok());
     std::vector<std::pair<size_t, int>> files;  // (op index, fd)
     for (size_t i = 0; i < batch.ops.size(); ++i)
       for (auto& fd : batch.ops[i].sync_files) files.emplace_back(i, fd.get());
     if (!files.empty()) {
-      std::vector<int> errors(files.size(), 0);
-      Status dir_status = Status::ok();
-      sync_pool_.run(files.size() + 1, [&](size_t k) {
-        if (k == files.size()) {
-          dir_status = spool_.syncDirectory();
-        } else if (::fdatasync(files[k].second) != 0) {
-          errors[k] = errno;
-        }
-      });
+      std::vector<int> fds, errors;
+      for (const auto& f : files) fds.push_back(f.second);
+      const Status dir_status = syncWithDirectory(sync_pool_, fds, &errors);
       for (size_t k = 0; k < files.size(); ++k) {
         if (int e = errors[k]) {
           batch.status[files[k].first] =
@@ -296,21 +288,33 @@ void Committer::flushStage() {
       journaled_bytes_ = 0;
       last = flush_stop_;
     }
-    if (!files.empty()) flush(std::move(files), last);
+    if (!files.empty()) flush(std::move(files));
     if (last) return;
   }
 }
 
-void Committer::flush(std::vector<JournaledFile> files, bool last) {
-  std::vector<int> errors(files.size(), 0);
+Status Committer::syncWithDirectory(SyncPool& pool, const std::vector<int>& fds,
+                                    std::vector<int>* errors) {
+  // Every file's fdatasync() and the directory's fsync() at the same time:
+  // each one waits for device round trips, so one after the other n files
+  // cost n+1 of them; together about one. The names already exist, so the
+  // directory sync need not wait for the files.
+  errors->assign(fds.size(), 0);
   Status dir_status = Status::ok();
-  flush_pool_.run(files.size() + 1, [&](size_t k) {
-    if (k == files.size()) {
+  pool.run(fds.size() + 1, [&](size_t k) {
+    if (k == fds.size()) {
       dir_status = spool_.syncDirectory();
-    } else if (::fdatasync(files[k].fd.get()) != 0) {
-      errors[k] = errno;
+    } else if (::fdatasync(fds[k]) != 0) {
+      (*errors)[k] = errno;
     }
   });
+  return dir_status;
+}
+
+void Committer::flush(std::vector<JournaledFile> files) {
+  std::vector<int> fds, errors;
+  for (const JournaledFile& f : files) fds.push_back(f.fd.get());
+  const Status dir_status = syncWithDirectory(flush_pool_, fds, &errors);
   if (!dir_status) {
     // Nothing is dropped: the journal keeps every document, and the next
     // start rewrites their files from it.
@@ -340,7 +344,7 @@ void Committer::flush(std::vector<JournaledFile> files, bool last) {
   };
   // Through the group commit, in slices: each rides along with the jobs'
   // own transactions (no extra WAL sync) and none makes them wait long.
-  // Once the pipeline has stopped (shutting down): directly.
+  // Once the pipeline has stopped (the last round, at shutdown): directly.
   constexpr size_t kSlice = 64;
   for (size_t k = 0; k < synced.size(); k += kSlice) {
     std::vector<std::pair<JobId, int>> slice(
@@ -348,7 +352,7 @@ void Committer::flush(std::vector<JournaledFile> files, bool last) {
         synced.begin() + static_cast<std::ptrdiff_t>(std::min(synced.size(), k + kSlice)));
     Op op{[slice = std::move(slice)](StoreWriter& w) { return w.dropJournal(slice); }, {}, dropped};
     bool queued = false;
-    if (!last) {
+    {
       std::lock_guard lock(mu_);
       // The sync stage sets sync_done_ only after finding queue_ empty under
       // this lock, so an op queued before then is still run.

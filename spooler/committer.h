@@ -120,7 +120,8 @@ class Committer {
   void submit(Op op);
 
   // Runs one op and waits for it (start-up, tools, tests).
-  Status submitAndWait(std::function<Status(StoreWriter&)> write);
+  Status submitAndWait(std::function<Status(StoreWriter&)> write,
+                       std::vector<UniqueFd> sync_files = {});
 
   // Largest batch seen (for /metrics and the benchmark notes).
   size_t maxBatch() const;
@@ -136,9 +137,13 @@ class Committer {
   void syncStage();
   void commitStage();
   void flushStage();
+  // fdatasync()s every fd in `fds` and fsync()s the spool directory, all at
+  // once on `pool`; (*errors)[k] is fds[k]'s errno (0: synced). Returns the
+  // directory's outcome.
+  Status syncWithDirectory(SyncPool& pool, const std::vector<int>& fds, std::vector<int>* errors);
   // Syncs `files` and the directory, then drops the journal rows of those
-  // that synced (through submit(), or directly when `last`).
-  void flush(std::vector<JournaledFile> files, bool last);
+  // that synced (through the queue, or directly once the pipeline stopped).
+  void flush(std::vector<JournaledFile> files);
 
   // Up to this many files (plus the directory) are synced at the same time.
   static constexpr int kSyncThreads = 8;

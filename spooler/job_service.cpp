@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <future>
 #include <set>
 
@@ -100,15 +99,14 @@ Status JobService::restoreJournal(const std::set<std::pair<JobId, int>>& expecte
     if (!fd) return fd.status();
     written.push_back(std::move(*fd));
   }
-  for (const UniqueFd& fd : written)
-    if (::fdatasync(fd.get()) != 0)
-      return {StatusCode::kUnavailable,
-              std::string("spool fdatasync of a journaled document: ") + std::strerror(errno)};
-  if (!written.empty())
-    if (Status s = spool_.syncDirectory(); !s) return s;
-  if (Status s = committer_.submitAndWait([&](StoreWriter& w) { return w.dropJournal(all); }); !s)
+  // The committer syncs the rewritten files and the directory before the
+  // transaction that drops the rows, as for any document.
+  const int restored = static_cast<int>(written.size());
+  if (Status s = committer_.submitAndWait([&](StoreWriter& w) { return w.dropJournal(all); },
+                                          std::move(written));
+      !s)
     return s;
-  report->restored_from_journal = static_cast<int>(written.size());
+  report->restored_from_journal = restored;
   return Status::ok();
 }
 

@@ -271,31 +271,33 @@ void ReleaseEngine::printerDone(const std::string& printer) {
 }
 
 void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
-  auto jr = jobs_.store().job(id);
   auto pr = jobs_.store().printer(printer_name);
-  if (!jr || !jr->has_value() || !pr || !pr->has_value()) {
-    log_.error("release.lost-job", {{"job", id}, {"printer", printer_name}});
-    return printerDone(printer_name);
-  }
-  Job job = **jr;
-  Printer printer = **pr;
-  if (job.state != JobState::kPending) return printerDone(printer_name);  // cancelled meanwhile
+  // The job as stored now, if it is still pending (else: cancelled
+  // meanwhile, or lost).
+  const auto pendingJob = [&]() -> std::optional<Job> {
+    auto jr = jobs_.store().job(id);
+    if (!jr || !jr->has_value() || !pr || !pr->has_value()) {
+      log_.error("release.lost-job", {{"job", id}, {"printer", printer_name}});
+      return std::nullopt;
+    }
+    if ((**jr).state != JobState::kPending) return std::nullopt;
+    return **jr;
+  };
+  std::optional<Job> pending = pendingJob();
+  if (!pending) return printerDone(printer_name);
   if (metrics_) metrics_->releases.fetch_add(1);
 
   // Not counted yet (a direct job just arrived, or counting waits for CPU
   // behind busier work): count it first. The policy needs its pages, and
   // once it has printed its document is gone and it could never be counted.
-  if (job.count_confidence.empty() && count_now_) {
+  if (pending->count_confidence.empty() && count_now_) {
     if (Status s = count_now_(id); !s)
       log_.warn("release.count-failed", {{"job", id}, {"error", s.toString()}});
-    auto again = jobs_.store().job(id);
-    if (!again || !again->has_value()) {
-      log_.error("release.lost-job", {{"job", id}, {"printer", printer_name}});
-      return printerDone(printer_name);
-    }
-    job = **again;
-    if (job.state != JobState::kPending) return printerDone(printer_name);
+    pending = pendingJob();
+    if (!pending) return printerDone(printer_name);
   }
+  Job job = std::move(*pending);
+  Printer printer = **pr;
 
   // Refuse before sending what the printer cannot print.
   PrinterCapabilities caps = PrinterCapabilities::fromJson(printer.capabilities_json);
