@@ -19,11 +19,12 @@
 // The document journal: a small document need not wait for its file sync
 // at all. Its op writes the document's bytes into the store
 // (StoreWriter::journalDocument) in the same transaction as its rows and
-// names its file in `journaled_files` instead of `sync_files`: the WAL sync
+// names it in `journaled` instead of its file in `sync_files`: the WAL sync
 // that makes the rows durable makes the bytes durable too, so the job waits
 // for one device round trip, not two. After the commit, a third thread (the
-// flusher) syncs such files in the background, many at once, and then drops
-// their journal rows. On start-up, recovery rewrites every journaled
+// flusher) makes such files durable in the background, all of them with one
+// syncfs() of the spool's file system (SpoolDir::syncFileSystem), and then
+// drops their journal rows. On start-up, recovery rewrites every journaled
 // document of an active job from the journal (spooler/job_service.h), so a
 // power cut that loses an unsynced file loses nothing acknowledged.
 //
@@ -32,8 +33,8 @@
 // bytes in the journal; its completion runs only after its transaction is
 // durable; ops commit, and completions run, in submission order (both
 // stages are FIFO and the commit stage takes batches in the order the sync
-// stage finished them). A journal row is dropped only after its file and
-// the directory have been synced.
+// stage finished them). A journal row is dropped only after a syncfs() that
+// began after its file was written and named has succeeded.
 //
 // Thread contract: submit() is thread-safe. Completions run on the commit
 // thread and must not block; they post work to their own executors.
@@ -93,19 +94,22 @@ struct CommitterOptions {
 
 class Committer {
  public:
-  struct JournaledFile {
+  // A document whose bytes an op puts in the journal. Its file is complete
+  // and named when the op is submitted; no descriptor is kept (the flusher
+  // syncs the whole file system).
+  struct JournalEntry {
     JobId job = 0;
     int document = 0;
-    UniqueFd fd;
     std::int64_t bytes = 0;
   };
   struct Op {
     std::function<Status(StoreWriter&)> write;  // may be empty (sync only)
     std::vector<UniqueFd> sync_files;           // fdatasync'ed before the transaction
     std::function<void(Status)> done;           // may be empty
-    // Files whose bytes `write` puts in the journal: synced after the
-    // commit, then their journal rows are dropped. Ignored if the op fails.
-    std::vector<JournaledFile> journaled_files = {};
+    // Documents whose bytes `write` puts in the journal: their files are
+    // synced after the commit, then their journal rows are dropped. Ignored
+    // if the op fails.
+    std::vector<JournalEntry> journaled = {};
   };
   using Options = CommitterOptions;
 
@@ -137,18 +141,13 @@ class Committer {
   void syncStage();
   void commitStage();
   void flushStage();
-  // fdatasync()s every fd in `fds` and fsync()s the spool directory, all at
-  // once on `pool`; (*errors)[k] is fds[k]'s errno (0: synced). Returns the
-  // directory's outcome.
-  Status syncWithDirectory(SyncPool& pool, const std::vector<int>& fds, std::vector<int>* errors);
-  // Syncs `files` and the directory, then drops the journal rows of those
-  // that synced (through the queue, or directly once the pipeline stopped).
-  void flush(std::vector<JournaledFile> files);
+  // Syncs the spool's file system, then drops the journal rows of
+  // `entries` (through the queue, or directly once the pipeline stopped).
+  // On failure every row stays: the next start rewrites those files.
+  void flush(std::vector<JournalEntry> entries);
 
   // Up to this many files (plus the directory) are synced at the same time.
   static constexpr int kSyncThreads = 8;
-  // The flusher syncs up to this many journaled files (plus the directory) at once.
-  static constexpr int kFlushThreads = 4;
 
   Store& store_;
   SpoolDir& spool_;
@@ -166,10 +165,9 @@ class Committer {
   size_t max_batch_ = 0;
 
   const Options options_;
-  SyncPool flush_pool_;
-  std::condition_variable flush_cv_;      // journaled_ grew, or flush_stop_
-  std::vector<JournaledFile> journaled_;  // committed, file not yet synced (guarded by mu_)
-  std::int64_t journaled_bytes_ = 0;      // their sizes (guarded by mu_)
+  std::condition_variable flush_cv_;     // journaled_ grew, or flush_stop_
+  std::vector<JournalEntry> journaled_;  // committed, file not yet synced (guarded by mu_)
+  std::int64_t journaled_bytes_ = 0;     // their sizes (guarded by mu_)
   std::chrono::steady_clock::time_point oldest_journaled_;  // guarded by mu_
   bool flush_stop_ = false;  // the commit stage has ended: flush the rest, then stop
 

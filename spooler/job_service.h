@@ -83,7 +83,8 @@ class JobService {
   // Documents of at most this many bytes go through the document journal
   // (committer.h): their bytes commit with their rows and their files are
   // synced afterwards. 0 (the default here): every file is synced first.
-  // Call before serving.
+  // Call before recover(), which turns the journal off if the spool's file
+  // system cannot be synced as a whole (SpoolDir::syncFileSystem).
   void setJournalMaxBytes(std::int64_t bytes) { journal_max_bytes_ = bytes; }
 
   // A document arrived completely: its file (fd) is synced, or its bytes go

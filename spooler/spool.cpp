@@ -90,6 +90,14 @@ Status SpoolDir::syncDirectory() const {
   return Status::ok();
 }
 
+Status SpoolDir::syncFileSystem() const {
+  if (::syncfs(dirfd_.get()) != 0)
+    return {StatusCode::kUnavailable, std::string("spool: syncfs: ") + std::strerror(errno)};
+  // On ext4 without a journal, syncfs() may write directory blocks after
+  // its cache flush; the directory's own fsync() flushes once more.
+  return syncDirectory();
+}
+
 SpoolWriter::SpoolWriter(std::filesystem::path path, UniqueFd fd, int dirfd, bool named)
     : path_(std::move(path)),
       fd_(std::move(fd)),

@@ -91,6 +91,12 @@ class SpoolDir {
   // fsync() of the directory itself (makes new names durable).
   Status syncDirectory() const;
 
+  // syncfs() of the file system the spool is on, then syncDirectory(): every
+  // file written and named before the call is durable when it returns ok.
+  // Reports a write-back error of any file on that file system since the
+  // previous call (Linux 5.8 and later).
+  Status syncFileSystem() const;
+
   const std::filesystem::path& path() const { return dir_; }
 
  private:

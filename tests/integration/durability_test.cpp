@@ -8,12 +8,15 @@
 // the spool directory is removed.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
 #include "tests/integration/harness.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/wait.h"
 
@@ -183,6 +186,10 @@ TEST_CASE("a power cut that loses unsynced spool files loses no acknowledged job
   std::sort(small.begin(), small.end());
   REQUIRE(small.size() == 20);
   CHECK(journaledJobs(srv.database()) == small);
+  // Waiting for the flusher holds no descriptor: one syncfs() of the spool's
+  // file system will sync them all (a long journal_sync_delay_ms must not
+  // run the server out of descriptors).
+  CHECK(srv.openSpoolFiles() == 0);
 
   srv.kill9();
   int n = 0;
@@ -247,5 +254,41 @@ TEST_CASE("journaled documents leave the journal once their files are synced",
                              "application/octet-stream");
     REQUIRE(r.jobId > 0);
     CHECK(journaledJobs(srv.database()).empty());
+  }
+}
+
+// Where syncfs() is refused (a container's or service manager's seccomp
+// filter), the journal's flusher cannot work: the server says so at start
+// and syncs every file before its job commits, as with journal_max_bytes = 0.
+TEST_CASE("where syncfs() is refused, every file is synced before its job commits",
+          "[durability][journal]") {
+  ServerOptions o;
+  o.launcher = denySyscall("syncfs", EPERM);
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+  CHECK(contains(srv.log(), "spool.journal-disabled"));
+  std::vector<Acked> acked;
+  for (int i = 0; i < 3; ++i) {
+    const std::string doc = randomBytes(3000 + static_cast<size_t>(i), 40 + i);
+    PrintResult r = printJob(srv.port(), "alice", doc, "followme", "application/octet-stream");
+    REQUIRE(r.jobId > 0);
+    acked.push_back({r.jobId, sha256Hex(doc), doc.size()});
+  }
+  CHECK(journaledJobs(srv.database()).empty());
+  RawConn c(srv.port());
+  REQUIRE(c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  HttpResponse m = c.readResponse(10s);
+  REQUIRE(m.status == 200);
+  CHECK(contains(m.body, "\npullprint_journaled_documents_total 0\n"));
+  CHECK(contains(m.body, "\npullprint_spool_files_synced_total 3\n"));
+
+  srv.kill9();
+  srv.start();
+  for (const Acked& a : acked) {
+    auto row = jobRow(srv.database(), a.id);
+    REQUIRE(row);
+    CHECK(row->state == "held");
+    CHECK(sha256File(srv.documentPath(a.id)) == a.sha);
   }
 }

@@ -23,6 +23,7 @@ testing::PullprintdOptions daemonOptions(const ServerOptions& options) {
   o.stateDir = options.stateDir;
   o.spoolDir = options.spoolDir;
   o.binary = options.binary;
+  o.launcher = options.launcher;
   return o;
 }
 

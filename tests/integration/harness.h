@@ -61,6 +61,8 @@ struct ServerOptions {
   fs::path stateDir;
   // The pullprintd binary; empty: the build's.
   fs::path binary;
+  // Words run before it (testing::denySyscall()); empty: none.
+  std::vector<std::string> launcher;
 };
 
 // tests/support's Pullprintd with the integration tests' generated config

@@ -12,6 +12,9 @@
 #ifndef PULLPRINTD_PATH
 #error "PULLPRINTD_PATH must name the pullprintd binary"
 #endif
+#ifndef DENY_SYSCALL_PATH
+#error "DENY_SYSCALL_PATH must name the deny_syscall binary"
+#endif
 
 namespace pullprint::testing {
 
@@ -26,6 +29,11 @@ Pullprintd::Pullprintd(PullprintdOptions options) : dir_(options.dirPrefix) {
   stateDir_ = options.stateDir.empty() ? dir_ / "state" : options.stateDir;
   spoolDir_ = options.spoolDir.empty() ? stateDir_ / "spool" : options.spoolDir;
   binary_ = options.binary.empty() ? std::filesystem::path(PULLPRINTD_PATH) : options.binary;
+  launcher_ = std::move(options.launcher);
+}
+
+std::vector<std::string> denySyscall(const std::string& name, int err) {
+  return {DENY_SYSCALL_PATH, name, std::to_string(err), "--"};
 }
 
 Pullprintd::~Pullprintd() {
@@ -60,15 +68,29 @@ std::uintmax_t Pullprintd::bytesBeingReceived() const {
   return total;
 }
 
+int Pullprintd::openSpoolFiles() const {
+  if (!running()) return 0;
+  int n = 0;
+  std::error_code ec;
+  const fs::path fds = "/proc/" + std::to_string(pid()) + "/fd";
+  for (const auto& e : fs::directory_iterator(fds, ec)) {
+    const std::string target = fs::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind(spoolDir_.string() + "/", 0) == 0) ++n;
+  }
+  return n;
+}
+
 void Pullprintd::startUntil(const ReadyProbe& ready, std::chrono::milliseconds timeout) {
   if (running()) throw std::runtime_error("pullprintd is already running");
   const bool pickPort = port_ == 0;
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (pickPort) port_ = pickFreePort();
     ProcessOptions po;
-    po.argv = {binary_.string(),     "--listen",         "127.0.0.1:" + std::to_string(port_),
-               "--state-dir",        stateDir_.string(), "--config",
-               configPath().string()};
+    po.argv = launcher_;
+    for (std::string word : {binary_.string(), std::string("--listen"),
+                             "127.0.0.1:" + std::to_string(port_), std::string("--state-dir"),
+                             stateDir_.string(), std::string("--config"), configPath().string()})
+      po.argv.push_back(std::move(word));
     po.logDir = dir_.path();
     po.logName = "pullprintd";
     process_ = std::make_unique<Process>(po);

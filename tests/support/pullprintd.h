@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -40,7 +41,13 @@ struct PullprintdOptions {
   std::filesystem::path spoolDir;
   // The pullprintd to run; empty: the build's (PULLPRINTD_PATH).
   std::filesystem::path binary;
+  // Words run before it, which exec it (e.g. denySyscall()); empty: none.
+  std::vector<std::string> launcher;
 };
+
+// A launcher that runs pullprintd with the system call `name` failing with
+// `err`, through a seccomp filter (tests/support/deny_syscall.cpp).
+std::vector<std::string> denySyscall(const std::string& name, int err);
 
 class Pullprintd {
  public:
@@ -81,6 +88,8 @@ class Pullprintd {
   // Bytes of documents still arriving: the spool files pullprintd holds open
   // that have no name yet (O_TMPFILE, spooler/spool.h), read from /proc/PID/fd.
   std::uintmax_t bytesBeingReceived() const;
+  // Spool files pullprintd holds open, named or not (/proc/PID/fd).
+  int openSpoolFiles() const;
   // pullprintd --add-user NAME --role ROLE (password on stdin). Throws on failure.
   void addUser(const std::string& name, const std::string& password,
                const std::string& role = "user") const;
@@ -93,6 +102,7 @@ class Pullprintd {
   std::filesystem::path stateDir_;
   std::filesystem::path spoolDir_;
   std::filesystem::path binary_;
+  std::vector<std::string> launcher_;
   std::uint16_t port_ = 0;
   std::unique_ptr<Process> process_;
   int runs_ = 0;
