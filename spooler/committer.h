@@ -11,6 +11,10 @@
 //                 in one SQLite transaction (each op in its own savepoint),
 //                 then calls each op's completion.
 //
+// An op with no file to sync, submitted while the sync stage holds nothing,
+// goes straight to the commit stage (the common case: a job row, a
+// journaled document).
+//
 // So batch N+1's file syncs overlap batch N's SQLite commit (WAL sync):
 // under load a batch waits for about one device round trip per stage
 // instead of two in a row, and many jobs share one transaction and one WAL
@@ -161,6 +165,7 @@ class Committer {
   std::deque<Synced> synced_;          // synced, not yet committed
   bool stop_ = false;                  // destructor: drain, then stop
   bool committing_ = false;            // the commit stage is working on batches
+  bool syncing_ = false;               // the sync stage holds a batch taken from queue_
   bool sync_done_ = false;             // the sync stage has drained and ended
   size_t max_batch_ = 0;
 
