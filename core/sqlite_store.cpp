@@ -394,6 +394,14 @@ std::string colText(sqlite3_stmt* st, int i) {
                          static_cast<size_t>(sqlite3_column_bytes(st, i)))
            : std::string();
 }
+// A document_journal row: job_id, document, data.
+JournaledDocument journaledRow(sqlite3_stmt* st) {
+  const void* p = sqlite3_column_blob(st, 2);
+  return JournaledDocument{
+      sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+      p ? std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st, 2)))
+        : std::string()};
+}
 std::optional<std::int64_t> colOptInt(sqlite3_stmt* st, int i) {
   if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
   return sqlite3_column_int64(st, i);
@@ -964,13 +972,20 @@ class SqliteStore final : public Store {
         "SELECT job_id, document, data FROM document_journal ORDER BY job_id, document";
     sqlite3_stmt* st = r->prepare(sql);
     if (!st) return sqlError(r->db(), "select journal");
-    return allRows<JournaledDocument>(r->db(), st, "select journal", [](sqlite3_stmt* st) {
-      const void* p = sqlite3_column_blob(st, 2);
-      return JournaledDocument{sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                               p ? std::string(static_cast<const char*>(p),
-                                               static_cast<size_t>(sqlite3_column_bytes(st, 2)))
-                                 : std::string()};
-    });
+    return allRows<JournaledDocument>(r->db(), st, "select journal", journaledRow);
+  }
+
+  Result<std::optional<JournaledDocument>> journaledDocument(JobId job, int number) override {
+    Reader r(*this);
+    static const std::string sql =
+        "SELECT job_id, document, data FROM document_journal WHERE job_id=?1 AND document=?2";
+    sqlite3_stmt* st = r->prepare(sql);
+    if (!st) return sqlError(r->db(), "select journal copy");
+    bindValues(st, job, number);
+    auto rows = allRows<JournaledDocument>(r->db(), st, "select journal copy", journaledRow);
+    if (!rows) return rows.status();
+    if (rows->empty()) return std::optional<JournaledDocument>();
+    return std::optional<JournaledDocument>(std::move(rows->front()));
   }
 
   Result<std::vector<Job>> activeJobs() override {

@@ -270,6 +270,8 @@ class Store {
   virtual Result<JobId> maxJobId() = 0;
   // Every document still in the journal (start-up recovery).
   virtual Result<std::vector<JournaledDocument>> journaledDocuments() = 0;
+  // One document's journal copy, if it is still there.
+  virtual Result<std::optional<JournaledDocument>> journaledDocument(JobId job, int number) = 0;
   // Jobs not in a terminal state, oldest first (start-up recovery).
   virtual Result<std::vector<Job>> activeJobs() = 0;
 

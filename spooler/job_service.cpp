@@ -101,11 +101,7 @@ Status JobService::restoreJournal(const std::set<std::pair<JobId, int>>& expecte
   for (const JournaledDocument& d : *journal) {
     all.emplace_back(d.job_id, d.number);
     if (!expected.contains({d.job_id, d.number})) continue;
-    spool_.remove(d.job_id, d.number);
-    auto writer = spool_.create(d.job_id, d.number);
-    if (!writer) return writer.status();
-    if (Status s = (*writer)->write(d.data.data(), d.data.size()); !s) return s;
-    auto fd = (*writer)->publish();
+    auto fd = rewriteDocument(d);
     if (!fd) return fd.status();
     written.push_back(std::move(*fd));
   }
@@ -118,6 +114,32 @@ Status JobService::restoreJournal(const std::set<std::pair<JobId, int>>& expecte
     return s;
   report->restored_from_journal = restored;
   return Status::ok();
+}
+
+Result<UniqueFd> JobService::rewriteDocument(const JournaledDocument& d) {
+  spool_.remove(d.job_id, d.number);
+  auto writer = spool_.create(d.job_id, d.number);
+  if (!writer) return writer.status();
+  if (Status s = (*writer)->write(d.data.data(), d.data.size()); !s) return s;
+  return (*writer)->publish();
+}
+
+Status JobService::restoreFromJournal(JobId id, int number) {
+  auto copy = store_.journaledDocument(id, number);
+  if (!copy) return copy.status();
+  if (!*copy)
+    return {StatusCode::kNotFound, "document " + std::to_string(number) + " of job " +
+                                       std::to_string(id) + " is not in the journal"};
+  auto fd = rewriteDocument(**copy);
+  if (!fd) return fd.status();
+  // Synced (file and directory) by the committer before the row goes.
+  std::vector<UniqueFd> files;
+  files.push_back(std::move(*fd));
+  return committer_.submitAndWait(
+      [id, number](StoreWriter& w) {
+        return w.dropJournal({{id, number}});
+      },
+      std::move(files));
 }
 
 void JobService::createJob(const Job& job, Done done) {

@@ -77,6 +77,12 @@ class JobService {
   // Marks that a document upload for `id` starts; fails if the job is not
   // receiving documents or another upload is in progress.
   Status beginDocument(JobId id, int* document_number);
+  // Writes a document's spool file again from its journal copy (the bytes
+  // committed with the job) and syncs it, then drops the copy: for a file
+  // found damaged while its copy is still there (a failed background sync,
+  // say). kNotFound when there is no copy any more. Blocks until durable.
+  Status restoreFromJournal(JobId id, int number);
+
   // Ends an upload that will not be committed (error, disconnect).
   void abandonDocument(JobId id, int document_number);
 
@@ -133,6 +139,8 @@ class JobService {
 
  private:
   void removeDocuments(JobId id, int count);
+  // Replaces the spool file of `d` with its bytes; the file is not synced.
+  Result<UniqueFd> rewriteDocument(const JournaledDocument& d);
   Status restoreJournal(const std::set<std::pair<JobId, int>>& expected, RecoveryReport* report);
 
   Store& store_;

@@ -395,6 +395,32 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
     holdForMissing(*missing);
     return printerDone(printer_name);
   }
+  // ... and must hold the bytes that were received (their SHA-256). A file
+  // damaged in the spool (a failed background sync, a bad disk) is written
+  // again from the document journal while its copy is still there; if it is
+  // not, the job stays held rather than print something else.
+  if (docs) {
+    for (const Document& d : *docs) {
+      if (d.sha256.empty()) continue;
+      auto sha = jobs_.spool().documentSha256(id, d.number);
+      if (!sha || *sha == d.sha256) continue;  // a vanished file fails the send, below
+      Status restored = jobs_.restoreFromJournal(id, d.number);
+      if (restored) sha = jobs_.spool().documentSha256(id, d.number);
+      if (restored && sha && *sha == d.sha256) {
+        log_.warn("release.document-restored", {{"job", id}, {"document", d.number}});
+        continue;
+      }
+      log_.error("release.document-damaged",
+                 {{"job", id},
+                  {"document", d.number},
+                  {"journal", restored ? "restored, still different" : restored.message()}});
+      backToHold(id, JobState::kSending, "document-access-error",
+                 "document " + std::to_string(d.number) +
+                     " of this job is damaged in the print server's spool (it is not what was "
+                     "received); ask the print service");
+      return printerDone(printer_name);
+    }
+  }
 
   // Create-Job, retrying while the printer says it is busy.
   auto deadline = std::chrono::steady_clock::now() + options_.busy_retry_for;

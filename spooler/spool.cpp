@@ -10,6 +10,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <vector>
 
 namespace pullprint::spooler {
 
@@ -149,10 +151,12 @@ Status SpoolWriter::write(const void* data, size_t size) {
   return Status::ok();
 }
 
-std::string SpoolWriter::finishSha256() {
+namespace {
+
+std::string hexDigest(EVP_MD_CTX* ctx) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(sha_, md, &len);
+  EVP_DigestFinal_ex(ctx, md, &len);
   static const char* digits = "0123456789abcdef";
   std::string out;
   for (unsigned i = 0; i < len; ++i) {
@@ -160,6 +164,27 @@ std::string SpoolWriter::finishSha256() {
     out.push_back(digits[md[i] & 15]);
   }
   return out;
+}
+
+}  // namespace
+
+std::string SpoolWriter::finishSha256() { return hexDigest(sha_); }
+
+Result<std::string> SpoolDir::documentSha256(JobId job, int document) const {
+  const auto p = documentPath(job, document);
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status(StatusCode::kNotFound, p.string() + ": " + std::strerror(errno));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status(StatusCode::kInternal, p.string() + ": " + std::strerror(errno));
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+  }
+  return hexDigest(ctx.get());
 }
 
 }  // namespace pullprint::spooler

@@ -82,6 +82,10 @@ class SpoolDir {
   // Removes a document file; missing files are fine.
   void remove(JobId job, int document);
 
+  // SHA-256 (lower-case hex) of a document file as it is now; kNotFound
+  // when there is no such file.
+  Result<std::string> documentSha256(JobId job, int document) const;
+
   // Every document file present, as (job, document) pairs.
   std::vector<std::pair<JobId, int>> list() const;
 

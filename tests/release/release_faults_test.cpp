@@ -10,7 +10,9 @@
 //  - a printer that lacks the job's format: refused before anything is sent;
 //  - a document missing from the spool, before the release or gone between
 //    the check and Send-Document: held as document-access-error, never
-//    blamed on the printer.
+//    blamed on the printer;
+//  - a damaged spool file: written again from the document journal when its
+//    copy is there, else held, never printed.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -351,6 +353,69 @@ TEST_CASE("a job whose document left the spool stays held, and prints once the f
   CHECK(contains(server.log(), "event=release.document-missing"));
 
   fs::rename(work / "kept.doc", server.documentPath(id));
+  releaseAndExpectPrinted(server, printer, "eve1", id, work / "doc.pdf");
+}
+
+namespace {
+
+// Flips bytes in the middle of a spool file, size unchanged: what a failed
+// write-back or a bad disk can leave.
+void damage(const fs::path& file) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(f);
+  const auto size = static_cast<std::streamoff>(fs::file_size(file));
+  REQUIRE(size > 64);
+  f.seekp(size / 2);
+  f.write("DAMAGED!", 8);
+}
+
+}  // namespace
+
+TEST_CASE("a damaged spool file is written again from the document journal, and prints as sent",
+          "[release][faults][spool]") {
+  IppEvePrinter printer;
+  // The background sync never comes during the test: the document's copy
+  // stays in the journal, as after a failed sync.
+  FaultServer server(printerToml("eve1", printer.uri()) +
+                     "[spool]\njournal_sync_delay_ms = 3600000\n");
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-damaged");
+  testing::makePdf(work / "doc.pdf", 2);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+  damage(server.documentPath(id));
+  REQUIRE(sha256File(server.documentPath(id)) != sha256File(work / "doc.pdf"));
+
+  releaseAndExpectPrinted(server, printer, "eve1", id, work / "doc.pdf");
+  CHECK(contains(server.log(), "event=release.document-restored"));
+}
+
+TEST_CASE("a damaged spool file with no journal copy keeps its job held, never printed",
+          "[release][faults][spool]") {
+  IppEvePrinter printer;
+  // Every document synced before its row: nothing is kept in the journal.
+  FaultServer server(printerToml("eve1", printer.uri()) + "[spool]\njournal_max_bytes = 0\n");
+  INFO(server.describe() << printer.describe());
+
+  TempDir work("release-damaged-nocopy");
+  testing::makePdf(work / "doc.pdf", 2);
+  auto id = submit(server, work / "doc.pdf", "application/pdf");
+  fs::copy_file(server.documentPath(id), work / "kept.doc");
+  damage(server.documentPath(id));
+
+  REQUIRE(release(server, "eve1", id).status == 200);
+  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], "damaged in the print server's spool"));
+  CHECK(back["printer_job_id"] == 0);
+  auto ids = printerJobIds(printer.uri());
+  REQUIRE(ids.has_value());
+  CHECK(ids->empty());
+  CHECK(contains(server.log(), "event=release.document-damaged"));
+
+  // Repaired, it prints.
+  fs::copy_file(work / "kept.doc", server.documentPath(id), fs::copy_options::overwrite_existing);
   releaseAndExpectPrinted(server, printer, "eve1", id, work / "doc.pdf");
 }
 

@@ -390,6 +390,22 @@ TEST_CASE("journal: a small document commits with its bytes; its row goes once i
   CHECK(f.metrics.journaled_documents == 1);
   CHECK(f.metrics.journal_files_synced == 0);
 
+  SECTION("a damaged file is written again from its copy, which then goes") {
+    const std::string good = *f.spool->documentSha256(small, 1);
+    {
+      std::ofstream out(f.spool->documentPath(small, 1), std::ios::binary | std::ios::trunc);
+      out << std::string(1024, 'x');
+    }
+    CHECK(*f.spool->documentSha256(small, 1) != good);
+    REQUIRE(f.jobs->restoreFromJournal(small, 1).isOk());
+    CHECK(*f.spool->documentSha256(small, 1) == good);
+    CHECK(slurp(f.spool->documentPath(small, 1)) == std::string(1024, 's'));
+    CHECK(journalKeys(*f.store).empty());
+    // No copy any more, and none ever for the big one.
+    CHECK(f.jobs->restoreFromJournal(small, 1).code() == StatusCode::kNotFound);
+    CHECK(f.jobs->restoreFromJournal(big, 1).code() == StatusCode::kNotFound);
+    CHECK(f.spool->documentSha256(big, 7).status().code() == StatusCode::kNotFound);
+  }
   SECTION("a clean stop syncs the file and drops the row") {
     f.close();
     f.open();
