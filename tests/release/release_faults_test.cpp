@@ -113,6 +113,24 @@ void releaseAndExpectPrinted(const ReleaseServer& server, const IppEvePrinter& p
   CHECK(sha256File(printer.receivedJobs()[0].file) == sha256File(original));
 }
 
+// Releases job `id` to `printer_name` and expects it back on hold with
+// `reason` and a message containing `message`, before any request reached
+// the printer (not even Create-Job).
+void expectHeldBeforePrinter(const ReleaseServer& server, const IppEvePrinter& printer,
+                             const std::string& printer_name, std::int64_t id,
+                             const std::string& reason, const std::string& message) {
+  REQUIRE(release(server, printer_name, id).status == 200);
+  json back = waitJob(server.port(), kAlice, id, heldWithReason(reason));
+  INFO("job: " << back.dump());
+  REQUIRE(back["state"] == "held");
+  CHECK(contains(back["state_message"], message));
+  CHECK(back["printer_job_id"] == 0);
+  CHECK(back["usage"].empty());
+  auto ids = printerJobIds(printer.uri());
+  REQUIRE(ids.has_value());
+  CHECK(ids->empty());
+}
+
 // The set-up of the tests that break something while a big document is on
 // its way: a held 30 MiB application/octet-stream job of alice's, and
 // printer "eve" (ippeveprinter) behind a proxy that can stall the line.
@@ -312,17 +330,8 @@ TEST_CASE("a printer without the job's format is refused before anything is sent
   testing::writeFile(work / "note.txt", "a plain text note\nsecond line\n");
   auto id = submit(server, work / "note.txt", "text/plain");
 
-  REQUIRE(release(server, "pdfonly", id).status == 200);
-  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-format-not-supported"));
-  INFO("job: " << back.dump());
-  REQUIRE(back["state"] == "held");
-  CHECK(contains(back["state_message"], "cannot print text/plain"));
-  CHECK(back["printer_job_id"] == 0);
-  CHECK(printer.receivedJobCount() == 0);
-  // Not even a Create-Job reached the printer.
-  auto ids = printerJobIds(printer.uri());
-  REQUIRE(ids.has_value());
-  CHECK(ids->empty());
+  expectHeldBeforePrinter(server, printer, "pdfonly", id, "document-format-not-supported",
+                          "cannot print text/plain");
   CHECK(fs::exists(server.documentPath(id)));
 }
 
@@ -339,17 +348,8 @@ TEST_CASE("a job whose document left the spool stays held, and prints once the f
   // half-restored spool directory).
   fs::rename(server.documentPath(id), work / "kept.doc");
 
-  REQUIRE(release(server, "eve1", id).status == 200);
-  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
-  INFO("job: " << back.dump());
-  REQUIRE(back["state"] == "held");
-  CHECK(contains(back["state_message"], "missing from the print server's spool"));
-  CHECK(back["printer_job_id"] == 0);
-  CHECK(back["usage"].empty());
-  // Not even a Create-Job reached the printer.
-  auto ids = printerJobIds(printer.uri());
-  REQUIRE(ids.has_value());
-  CHECK(ids->empty());
+  expectHeldBeforePrinter(server, printer, "eve1", id, "document-access-error",
+                          "missing from the print server's spool");
   CHECK(contains(server.log(), "event=release.document-missing"));
 
   fs::rename(work / "kept.doc", server.documentPath(id));
@@ -403,15 +403,8 @@ TEST_CASE("a damaged spool file with no journal copy keeps its job held, never p
   fs::copy_file(server.documentPath(id), work / "kept.doc");
   damage(server.documentPath(id));
 
-  REQUIRE(release(server, "eve1", id).status == 200);
-  json back = waitJob(server.port(), kAlice, id, heldWithReason("document-access-error"));
-  INFO("job: " << back.dump());
-  REQUIRE(back["state"] == "held");
-  CHECK(contains(back["state_message"], "damaged in the print server's spool"));
-  CHECK(back["printer_job_id"] == 0);
-  auto ids = printerJobIds(printer.uri());
-  REQUIRE(ids.has_value());
-  CHECK(ids->empty());
+  expectHeldBeforePrinter(server, printer, "eve1", id, "document-access-error",
+                          "damaged in the print server's spool");
   CHECK(contains(server.log(), "event=release.document-damaged"));
 
   // Repaired, it prints.
