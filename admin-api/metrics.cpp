@@ -79,6 +79,13 @@ std::string metricsText(ApiDeps& d, const Metrics* m) {
           m->journal_flush_rounds.load());
   counter("pullprint_journal_files_synced_total", "Journaled documents' files synced in them.",
           m->journal_files_synced.load());
+  counter("pullprint_documents_damaged_total",
+          "Documents whose spool file no longer matched their SHA-256 when released.",
+          m->documents_damaged.load());
+  counter("pullprint_documents_restored_total",
+          "Of those, documents written again from the document journal (the others kept their "
+          "job held).",
+          m->documents_restored.load());
 
   const Histogram& h = m->ipp_request_seconds;
   family(out, "pullprint_ipp_request_duration_seconds", "histogram",

@@ -51,6 +51,11 @@ struct Metrics {
   std::atomic<std::int64_t> journaled_documents{0};
   std::atomic<std::int64_t> journal_flush_rounds{0};
   std::atomic<std::int64_t> journal_files_synced{0};
+  // Release-time checks (spooler/release_engine.cpp): documents whose spool
+  // file no longer matched their SHA-256, and those of them written again
+  // from the journal (the others kept their job held).
+  std::atomic<std::int64_t> documents_damaged{0};
+  std::atomic<std::int64_t> documents_restored{0};
 };
 
 }  // namespace pullprint

@@ -404,9 +404,11 @@ void ReleaseEngine::sendOne(JobId id, const std::string& printer_name) {
       if (d.sha256.empty()) continue;
       auto sha = jobs_.spool().documentSha256(id, d.number);
       if (!sha || *sha == d.sha256) continue;  // a vanished file fails the send, below
+      if (metrics_) metrics_->documents_damaged.fetch_add(1);
       Status restored = jobs_.restoreFromJournal(id, d.number);
       if (restored) sha = jobs_.spool().documentSha256(id, d.number);
       if (restored && sha && *sha == d.sha256) {
+        if (metrics_) metrics_->documents_restored.fetch_add(1);
         log_.warn("release.document-restored", {{"job", id}, {"document", d.number}});
         continue;
       }

@@ -388,6 +388,9 @@ TEST_CASE("a damaged spool file is written again from the document journal, and 
 
   releaseAndExpectPrinted(server, printer, "eve1", id, work / "doc.pdf");
   CHECK(contains(server.log(), "event=release.document-restored"));
+  const std::string metrics = httpRequest(server.port(), "GET", "/metrics").body;
+  CHECK(contains(metrics, "\npullprint_documents_damaged_total 1\n"));
+  CHECK(contains(metrics, "\npullprint_documents_restored_total 1\n"));
 }
 
 TEST_CASE("a damaged spool file with no journal copy keeps its job held, never printed",
@@ -406,6 +409,9 @@ TEST_CASE("a damaged spool file with no journal copy keeps its job held, never p
   expectHeldBeforePrinter(server, printer, "eve1", id, "document-access-error",
                           "damaged in the print server's spool");
   CHECK(contains(server.log(), "event=release.document-damaged"));
+  const std::string metrics = httpRequest(server.port(), "GET", "/metrics").body;
+  CHECK(contains(metrics, "\npullprint_documents_damaged_total 1\n"));
+  CHECK(contains(metrics, "\npullprint_documents_restored_total 0\n"));
 
   // Repaired, it prints.
   fs::copy_file(work / "kept.doc", server.documentPath(id), fs::copy_options::overwrite_existing);
