@@ -117,15 +117,20 @@ Committer::~Committer() {
   flush_thread_.join();  // syncs journaled_, drops its journal rows
 }
 
-void Committer::submit(Op op) {
+void Committer::submit(Op op) { (void)enqueue(op); }
+
+bool Committer::enqueue(Op& op) {
   bool direct = false;
   {
     std::lock_guard lock(mu_);
+    // The sync stage sets sync_done_ only after finding queue_ and synced_
+    // empty under this lock, so an op queued before then is still run.
+    if (sync_done_) return false;
     // Nothing to sync and nothing ahead of it in the sync stage: straight to
     // the commit stage, one thread hand-off fewer (every journaled document
     // and every job row). Order holds: whatever was submitted before is
     // already in synced_ or committed.
-    direct = op.sync_files.empty() && queue_.empty() && !syncing_ && !sync_done_;
+    direct = op.sync_files.empty() && queue_.empty() && !syncing_;
     if (direct) {
       if (synced_.empty()) synced_.emplace_back();
       Synced& last = synced_.back();
@@ -140,6 +145,7 @@ void Committer::submit(Op op) {
     synced_cv_.notify_one();
   else
     cv_.notify_one();
+  return true;
 }
 
 Status Committer::submitAndWait(std::function<Status(StoreWriter&)> write,
@@ -349,20 +355,7 @@ void Committer::flush(std::vector<JournalEntry> entries) {
         synced.begin() + static_cast<std::ptrdiff_t>(k),
         synced.begin() + static_cast<std::ptrdiff_t>(std::min(synced.size(), k + kSlice)));
     Op op{[slice = std::move(slice)](StoreWriter& w) { return w.dropJournal(slice); }, {}, dropped};
-    bool queued = false;
-    {
-      std::lock_guard lock(mu_);
-      // The sync stage sets sync_done_ only after finding queue_ empty under
-      // this lock, so an op queued before then is still run.
-      if (!sync_done_) {
-        queue_.push_back(std::move(op));
-        queued = true;
-      }
-    }
-    if (queued)
-      cv_.notify_one();
-    else
-      op.done(store_.write(op.write));
+    if (!enqueue(op)) op.done(store_.write(op.write));
   }
   if (metrics_) {
     ++metrics_->journal_flush_rounds;

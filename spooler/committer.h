@@ -142,6 +142,10 @@ class Committer {
     std::vector<Status> status;
   };
 
+  // Queues `op` (straight into synced_ when it has nothing to sync and
+  // nothing is ahead of it in the sync stage). False, with `op` untouched,
+  // once the pipeline has stopped.
+  bool enqueue(Op& op);
   void syncStage();
   void commitStage();
   void flushStage();
