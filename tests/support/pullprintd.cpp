@@ -53,31 +53,31 @@ fs::path Pullprintd::documentPath(std::int64_t jobId, int doc) const {
   return spoolDir_ / name;
 }
 
-std::uintmax_t Pullprintd::bytesBeingReceived() const {
-  if (!running()) return 0;
-  std::uintmax_t total = 0;
+std::vector<std::pair<fs::path, std::string>> Pullprintd::openFiles(
+    const std::string& prefix) const {
+  std::vector<std::pair<fs::path, std::string>> out;
+  if (!running()) return out;
   std::error_code ec;
   const fs::path fds = "/proc/" + std::to_string(pid()) + "/fd";
   for (const auto& e : fs::directory_iterator(fds, ec)) {
-    const std::string target = fs::read_symlink(e.path(), ec).string();
-    // An unnamed file in the spool directory reads "<spool>/#<inode> (deleted)".
-    if (ec || target.rfind(spoolDir_.string() + "/#", 0) != 0) continue;
+    std::string target = fs::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind(prefix, 0) == 0) out.emplace_back(e.path(), std::move(target));
+  }
+  return out;
+}
+
+std::uintmax_t Pullprintd::bytesBeingReceived() const {
+  std::uintmax_t total = 0;
+  // An unnamed file in the spool directory reads "<spool>/#<inode> (deleted)".
+  for (const auto& [fd, target] : openFiles(spoolDir_.string() + "/#")) {
     struct stat st {};
-    if (::stat(e.path().c_str(), &st) == 0) total += static_cast<std::uintmax_t>(st.st_size);
+    if (::stat(fd.c_str(), &st) == 0) total += static_cast<std::uintmax_t>(st.st_size);
   }
   return total;
 }
 
 int Pullprintd::openSpoolFiles() const {
-  if (!running()) return 0;
-  int n = 0;
-  std::error_code ec;
-  const fs::path fds = "/proc/" + std::to_string(pid()) + "/fd";
-  for (const auto& e : fs::directory_iterator(fds, ec)) {
-    const std::string target = fs::read_symlink(e.path(), ec).string();
-    if (!ec && target.rfind(spoolDir_.string() + "/", 0) == 0) ++n;
-  }
-  return n;
+  return static_cast<int>(openFiles(spoolDir_.string() + "/").size());
 }
 
 void Pullprintd::startUntil(const ReadyProbe& ready, std::chrono::milliseconds timeout) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tests/support/process.h"
@@ -98,6 +99,11 @@ class Pullprintd {
   std::string describe() const;
 
  private:
+  // The descriptors in /proc/PID/fd whose link text starts with `prefix`:
+  // (that /proc entry, the link text).
+  std::vector<std::pair<std::filesystem::path, std::string>> openFiles(
+      const std::string& prefix) const;
+
   TempDir dir_;
   std::filesystem::path stateDir_;
   std::filesystem::path spoolDir_;
