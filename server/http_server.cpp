@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +14,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <ctime>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -27,13 +31,14 @@ namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& io, const Config& c, spooler::IppService& i, Logger& l, ssl::context* t,
-       api::Api* a)
+  Impl(net::io_context& io, const Config& c, spooler::IppService& i, Logger& l,
+       std::shared_ptr<ssl::context> t, api::Api* a)
       : io(io),
         config(c),
         ipp(i),
         log(l),
-        tls(t),
+        tls_enabled(t != nullptr),
+        tls(std::move(t)),
         api(a),
         acceptor(net::make_strand(io)),
         blocking(2) {}
@@ -44,12 +49,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void connectionClosed();
   // Runs the drain's `done` once (drained or grace over).
   void finishDrain();
+  // The TLS context new connections get (setTlsContext swaps it).
+  std::shared_ptr<ssl::context> tlsContext() {
+    std::lock_guard lock(tls_mu);
+    return tls;
+  }
 
   net::io_context& io;
   const Config& config;
   spooler::IppService& ipp;
   Logger& log;
-  ssl::context* tls;
+  const bool tls_enabled;
+  std::mutex tls_mu;                  // guards tls
+  std::shared_ptr<ssl::context> tls;  // a session keeps the one it started with
   api::Api* api;
   Metrics* metrics = nullptr;  // IPP latency histogram (may be null)
   tcp::acceptor acceptor;
@@ -533,10 +545,11 @@ class PlainSession : public Session<PlainSession>,
 
 class SslSession : public Session<SslSession>, public std::enable_shared_from_this<SslSession> {
  public:
-  SslSession(std::shared_ptr<HttpServer::Impl> srv, beast::tcp_stream&& stream, ssl::context& ctx,
-             beast::flat_buffer buffer, std::string peer)
+  SslSession(std::shared_ptr<HttpServer::Impl> srv, beast::tcp_stream&& stream,
+             std::shared_ptr<ssl::context> ctx, beast::flat_buffer buffer, std::string peer)
       : Session(std::move(srv), std::move(buffer), std::move(peer), true),
-        stream_(std::move(stream), ctx) {}
+        ctx_(std::move(ctx)),
+        stream_(std::move(stream), *ctx_) {}
   void run() {
     registerForDrain();
     setTimeout();
@@ -560,6 +573,7 @@ class SslSession : public Session<SslSession>, public std::enable_shared_from_th
 
  private:
   friend class Session<SslSession>;
+  std::shared_ptr<ssl::context> ctx_;  // outlives stream_ (declared first)
   beast::ssl_stream<beast::tcp_stream> stream_;
   bool closing_ = false;
 };
@@ -571,7 +585,7 @@ class Detector : public std::enable_shared_from_this<Detector> {
       : srv_(std::move(srv)), stream_(std::move(socket)), peer_(std::move(peer)) {}
 
   void run() {
-    if (!srv_->tls) {
+    if (!srv_->tls_enabled) {
       return std::make_shared<PlainSession>(srv_, std::move(stream_), std::move(buffer_),
                                             std::move(peer_))
           ->run();
@@ -584,8 +598,9 @@ class Detector : public std::enable_shared_from_this<Detector> {
             return;
           }
           if (is_tls)
-            std::make_shared<SslSession>(self->srv_, std::move(self->stream_), *self->srv_->tls,
-                                         std::move(self->buffer_), std::move(self->peer_))
+            std::make_shared<SslSession>(self->srv_, std::move(self->stream_),
+                                         self->srv_->tlsContext(), std::move(self->buffer_),
+                                         std::move(self->peer_))
                 ->run();
           else
             std::make_shared<PlainSession>(self->srv_, std::move(self->stream_),
@@ -642,8 +657,15 @@ void HttpServer::Impl::accept() {
 }
 
 HttpServer::HttpServer(net::io_context& io, const Config& config, spooler::IppService& ipp,
-                       Logger& log, ssl::context* tls, api::Api* api)
-    : impl_(std::make_shared<Impl>(io, config, ipp, log, tls, api)) {}
+                       Logger& log, std::shared_ptr<ssl::context> tls, api::Api* api)
+    : impl_(std::make_shared<Impl>(io, config, ipp, log, std::move(tls), api)) {}
+
+bool HttpServer::setTlsContext(std::shared_ptr<ssl::context> tls) {
+  if (!impl_->tls_enabled || !tls) return false;
+  std::lock_guard lock(impl_->tls_mu);
+  impl_->tls = std::move(tls);
+  return true;
+}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -704,6 +726,27 @@ void HttpServer::drain(std::chrono::milliseconds grace, std::function<void(int)>
 
 int HttpServer::connections() const { return impl_->connections.load(); }
 
+TlsCertificateInfo describeTlsCertificate(ssl::context& ctx) {
+  TlsCertificateInfo info;
+  X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+  if (!cert) return info;
+  if (char* name = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0)) {
+    info.subject = name;
+    OPENSSL_free(name);
+  }
+  const ASN1_TIME* not_after = X509_get0_notAfter(cert);
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(not_after, &tm) == 1) {
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    info.not_after = buf;
+  }
+  int days = 0, seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, not_after) == 1)
+    info.days_left = days - (days == 0 && seconds < 0 ? 1 : 0);
+  return info;
+}
+
 Result<std::unique_ptr<ssl::context>> makeTlsContext(const std::string& cert_file,
                                                      const std::string& key_file) {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -713,6 +756,12 @@ Result<std::unique_ptr<ssl::context>> makeTlsContext(const std::string& cert_fil
   ctx->use_certificate_chain_file(cert_file, ec);
   if (ec) return Status(StatusCode::kInvalidArgument, cert_file + ": " + ec.message());
   ctx->use_private_key_file(key_file, ssl::context::pem, ec);
+  // OpenSSL compares the key with the certificate: a renewal that replaced
+  // one file and not yet the other is caught here.
+  if (ec && ec.category() == net::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH)
+    return Status(StatusCode::kInvalidArgument,
+                  key_file + ": the private key does not match the certificate in " + cert_file);
   if (ec) return Status(StatusCode::kInvalidArgument, key_file + ": " + ec.message());
   return ctx;
 }

@@ -48,7 +48,7 @@ class HttpServer {
  public:
   // `tls` may be null: plain HTTP only. `api` may be null: no /api routes.
   HttpServer(boost::asio::io_context& io, const Config& config, spooler::IppService& ipp,
-             Logger& log, boost::asio::ssl::context* tls, api::Api* api = nullptr);
+             Logger& log, std::shared_ptr<boost::asio::ssl::context> tls, api::Api* api = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -66,6 +66,10 @@ class HttpServer {
   // `grace` has passed (argument: connections still open). Call once.
   void drain(std::chrono::milliseconds grace, std::function<void(int open_left)> done);
   int connections() const;
+  // Connections accepted from now on use `tls` (a renewed certificate);
+  // those already open keep theirs. False, and nothing changes, when the
+  // server was started without TLS or `tls` is null. Thread-safe.
+  bool setTlsContext(std::shared_ptr<boost::asio::ssl::context> tls);
   // IPP request latency goes into `metrics` (call before start(); may be null).
   void setMetrics(Metrics* metrics);
 
@@ -75,7 +79,16 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
-// Loads certificate and key into a TLS context for the server.
+// What a TLS context serves, for the logs.
+struct TlsCertificateInfo {
+  std::string subject;         // e.g. "/CN=print.example.org"
+  std::string not_after;       // expiry, UTC, e.g. "2027-02-20T12:00:00Z"
+  std::int64_t days_left = 0;  // whole days until then; negative once expired
+};
+TlsCertificateInfo describeTlsCertificate(boost::asio::ssl::context& ctx);
+
+// Loads certificate and key into a TLS context for the server; fails when
+// either file cannot be read or the key does not match the certificate.
 Result<std::unique_ptr<boost::asio::ssl::context>> makeTlsContext(const std::string& cert_file,
                                                                   const std::string& key_file);
 

@@ -371,16 +371,30 @@ int main(int argc, char** argv) {
   api.setFleetApi(&fleet_api);
   api.setMetrics(&metrics);
 
-  std::unique_ptr<boost::asio::ssl::context> tls;
+  // Logs what a TLS context serves; warns when it expires within two weeks.
+  const auto logCertificate = [&log](const char* event, boost::asio::ssl::context& ctx) {
+    const auto info = server::describeTlsCertificate(ctx);
+    log.info(
+        event,
+        {{"subject", info.subject}, {"not_after", info.not_after}, {"days_left", info.days_left}});
+    if (info.days_left < 14)
+      log.warn("tls.certificate-expiring",
+               {{"subject", info.subject},
+                {"not_after", info.not_after},
+                {"days_left", info.days_left},
+                {"hint", "renew it, then send SIGHUP to pullprintd to load it"}});
+  };
+  std::shared_ptr<boost::asio::ssl::context> tls;
   if (!config.tls_certificate.empty()) {
     auto t = server::makeTlsContext(config.tls_certificate, config.tls_private_key);
     if (!t) return fail("[tls]: " + t.status().message());
     tls = std::move(*t);
+    logCertificate("tls.certificate", *tls);
   }
 
   // --- Network ---
   boost::asio::io_context io(config.threads);
-  server::HttpServer http(io, config, ipp, log, tls.get(), &api);
+  server::HttpServer http(io, config, ipp, log, tls, &api);
   http.setMetrics(&metrics);
   if (Status s = http.start(config.listen_host, config.listen_port); !s) return fail(s.message());
   log.info("server.listening", {{"address", config.listen_host},
@@ -417,6 +431,32 @@ int main(int argc, char** argv) {
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+
+  // SIGHUP: the [tls] certificate and key files are read again (a renewed
+  // certificate) and new connections get them; open ones keep the old one.
+  // Nothing else is re-read. A file that fails to load changes nothing.
+  // (Unhandled, SIGHUP would end the server.)
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (!tls) {
+          log.info("server.reload", {{"tls", false},
+                                     {"hint",
+                                      "nothing to reload without [tls]; other settings "
+                                      "take effect at the next start"}});
+        } else if (auto t = server::makeTlsContext(config.tls_certificate, config.tls_private_key);
+                   !t) {
+          log.error("tls.reload-failed", {{"error", t.status().message()},
+                                          {"hint", "the certificate loaded before stays in use"}});
+        } else {
+          std::shared_ptr<boost::asio::ssl::context> fresh = std::move(*t);
+          http.setTlsContext(fresh);
+          logCertificate("tls.reloaded", *fresh);
+        }
+        hangup.async_wait(on_hangup);
+      };
+  hangup.async_wait(on_hangup);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < config.threads; ++i)

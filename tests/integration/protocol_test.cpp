@@ -6,7 +6,13 @@
 //   TLS                 ipptool Get-Printer-Attributes and Print-Job over
 //                       ipps:// (self-signed certificate made with the openssl
 //                       CLI), and plain ipp:// on the same port
+//   TLS renewal         SIGHUP loads replaced certificate files (the one
+//                       served read back with openssl s_client); files that
+//                       fail to load change nothing; SIGHUP without TLS
+#include <signal.h>
 #include <catch2/catch.hpp>
+
+#include <sstream>
 
 #include "tests/integration/harness.h"
 #include "tests/support/ipp_tool.h"
@@ -165,15 +171,37 @@ TEST_CASE("Expect: 100-continue", "[protocol]") {
   CHECK(Ipp::decode(g.body).status() == IPP_STATUS_OK);
 }
 
+namespace {
+
+// A self-signed certificate for 127.0.0.1 with common name `cn`, valid for
+// `days`, into <dir>/<name>.crt and <dir>/<name>.key.
+void makeCertificate(const fs::path& dir, const std::string& name, const std::string& cn,
+                     int days = 30) {
+  auto gen = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                         (dir / (name + ".key")).string(), "-out", (dir / (name + ".crt")).string(),
+                         "-days", std::to_string(days), "-subj", "/CN=" + cn, "-addext",
+                         "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                        60s);
+  REQUIRE(gen.ok());
+}
+
+// The subject of the certificate the server presents to a new connection
+// (openssl s_client), e.g. "subject=CN = renewed"; "" if no handshake.
+std::string presentedSubject(const PullprintServer& srv) {
+  auto r = runCommand(
+      {"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(srv.port())}, 30s);
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("subject=", 0) == 0) return line;
+  return "";
+}
+
+}  // namespace
+
 TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same port",
           "[protocol][tls]") {
   TempDir work("itest-tls");
-  auto gen = runCommand(
-      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-       (work / "server.key").string(), "-out", (work / "server.crt").string(), "-days", "2",
-       "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
-      60s);
-  REQUIRE(gen.ok());
+  makeCertificate(work.path(), "server", "127.0.0.1", 2);
   ServerOptions o;
   o.toml = "[tls]\ncertificate = \"" + (work / "server.crt").string() + "\"\nprivate_key = \"" +
            (work / "server.key").string() + "\"\n";
@@ -235,4 +263,66 @@ TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same
   CHECK(plain.ok());
   CHECK(ippToolValues(plain.out, "uri-security-supported") == std::vector<std::string>{"none"});
   CHECK(printerAnswers(srv.port()));
+}
+
+TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load changes nothing",
+          "[protocol][tls]") {
+  TempDir work("itest-tls-reload");
+  makeCertificate(work.path(), "first", "first");
+  makeCertificate(work.path(), "renewed", "renewed");
+  makeCertificate(work.path(), "other", "other");
+  const fs::path crt = work / "server.crt", key = work / "server.key";
+  fs::copy_file(work / "first.crt", crt);
+  fs::copy_file(work / "first.key", key);
+  ServerOptions o;
+  o.toml =
+      "[tls]\ncertificate = \"" + crt.string() + "\"\nprivate_key = \"" + key.string() + "\"\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+  CHECK(contains(srv.log(), "event=tls.certificate subject=\"/CN=first\""));
+  CHECK(presentedSubject(srv) == "subject=CN = first");
+
+  const auto reloads = [&](const std::string& event) {
+    std::size_t n = 0;
+    std::istringstream lines(srv.log());
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("event=" + event + " ") != std::string::npos) ++n;
+    return n;
+  };
+  const auto hangUp = [&](const std::string& event, std::size_t before) {
+    REQUIRE(::kill(srv.pid(), SIGHUP) == 0);
+    REQUIRE(waitFor([&] { return reloads(event) > before; }, 10s));
+  };
+
+  // Renewed: both files replaced, as certbot's deploy hook would, then SIGHUP.
+  fs::copy_file(work / "renewed.crt", crt, fs::copy_options::overwrite_existing);
+  fs::copy_file(work / "renewed.key", key, fs::copy_options::overwrite_existing);
+  hangUp("tls.reloaded", 0);
+  CHECK(contains(srv.log(), "event=tls.reloaded subject=\"/CN=renewed\""));
+  CHECK(presentedSubject(srv) == "subject=CN = renewed");
+
+  SECTION("a certificate whose key was not replaced with it is refused") {
+    fs::copy_file(work / "other.crt", crt, fs::copy_options::overwrite_existing);
+    hangUp("tls.reload-failed", 0);
+    CHECK(contains(srv.log(), "does not match the certificate"));
+  }
+  SECTION("a file that is not a certificate is refused") {
+    writeFile(crt, "not a certificate\n");
+    hangUp("tls.reload-failed", 0);
+  }
+  // Either way the renewed certificate stays in use, and the server serves.
+  CHECK(presentedSubject(srv) == "subject=CN = renewed");
+  CHECK(printerAnswers(srv.port()));
+  CHECK(srv.running());
+}
+
+TEST_CASE("SIGHUP without TLS: logged, and the server keeps serving", "[protocol]") {
+  PullprintServer srv;
+  srv.start();
+  INFO(srv.describe());
+  REQUIRE(::kill(srv.pid(), SIGHUP) == 0);
+  REQUIRE(waitFor([&] { return contains(srv.log(), "event=server.reload tls=false"); }, 10s));
+  CHECK(printerAnswers(srv.port()));
+  CHECK(srv.running());
 }
