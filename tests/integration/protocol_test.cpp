@@ -269,7 +269,7 @@ TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load chang
           "[protocol][tls]") {
   TempDir work("itest-tls-reload");
   makeCertificate(work.path(), "first", "first");
-  makeCertificate(work.path(), "renewed", "renewed");
+  makeCertificate(work.path(), "renewed", "renewed", 7);  // expires within two weeks
   makeCertificate(work.path(), "other", "other");
   const fs::path crt = work / "server.crt", key = work / "server.key";
   fs::copy_file(work / "first.crt", crt);
@@ -282,6 +282,7 @@ TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load chang
   INFO(srv.describe());
   CHECK(contains(srv.log(), "event=tls.certificate subject=\"/CN=first\""));
   CHECK(presentedSubject(srv) == "subject=CN = first");
+  CHECK_FALSE(contains(srv.log(), "event=tls.certificate-expiring"));  // 30 days left
 
   const auto reloads = [&](const std::string& event) {
     std::size_t n = 0;
@@ -301,6 +302,7 @@ TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load chang
   hangUp("tls.reloaded", 0);
   CHECK(contains(srv.log(), "event=tls.reloaded subject=\"/CN=renewed\""));
   CHECK(presentedSubject(srv) == "subject=CN = renewed");
+  CHECK(contains(srv.log(), "event=tls.certificate-expiring subject=\"/CN=renewed\""));
 
   SECTION("a certificate whose key was not replaced with it is refused") {
     fs::copy_file(work / "other.crt", crt, fs::copy_options::overwrite_existing);
