@@ -456,7 +456,10 @@ HandleResult printJob(Context& c) {
   int docno = 0;
   c.s.jobs.createJob(job, nullptr);
   if (Status s = c.s.jobs.beginDocument(job.id, &docno); !s) {
-    c.error(IPP_STATUS_ERROR_INTERNAL, s.message());
+    // Its row could not be committed (a full disk, say), or a bug.
+    c.error(
+        s.code() == StatusCode::kFailedPrecondition ? IPP_STATUS_ERROR_INTERNAL : ippStatusFor(s),
+        s.message());
     return r;
   }
   auto writer = c.s.jobs.spool().create(job.id, docno);

@@ -157,9 +157,23 @@ void JobService::createJob(const Job& job, Done done) {
                        if (!s) {
                          std::lock_guard lock(mu_);
                          active_.erase(id);
+                         if (!done) {
+                           constexpr size_t kKept = 256;
+                           if (creation_failures_.size() >= kKept)
+                             creation_failures_.erase(creation_failures_.begin());
+                           creation_failures_[id] = s;
+                         }
                        }
                        if (done) done(s);
                      }});
+}
+
+std::optional<Status> JobService::takeCreationFailure(JobId id) {
+  auto it = creation_failures_.find(id);
+  if (it == creation_failures_.end()) return std::nullopt;
+  Status s = std::move(it->second);
+  creation_failures_.erase(it);
+  return s;
 }
 
 void JobService::recordDenied(const Job& job, const std::string& message, Done done) {
@@ -180,6 +194,9 @@ void JobService::recordDenied(const Job& job, const std::string& message, Done d
 Status JobService::beginDocument(JobId id, int* document_number) {
   std::lock_guard lock(mu_);
   auto it = active_.find(id);
+  if (it == active_.end()) {
+    if (auto why = takeCreationFailure(id)) return *why;
+  }
   if (it == active_.end() || it->second.state != JobState::kReceiving)
     return {StatusCode::kFailedPrecondition, "job is not accepting documents"};
   if (it->second.receiving)
@@ -193,6 +210,7 @@ void JobService::abandonDocument(JobId id, int document_number) {
   spool_.remove(id, document_number);
   std::lock_guard lock(mu_);
   if (auto it = active_.find(id); it != active_.end()) it->second.receiving = false;
+  (void)takeCreationFailure(id);
 }
 
 void JobService::documentReceived(const Job& updated, const Document& doc, UniqueFd fd, bool last,
@@ -203,10 +221,15 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
     std::lock_guard lock(mu_);
     auto it = active_.find(updated.id);
     if (it == active_.end() || it->second.state != JobState::kReceiving) {
-      // Cancelled while the document was arriving: drop the document.
+      // Cancelled while the document was arriving (or its row never
+      // committed): drop the document.
       if (it != active_.end()) it->second.receiving = false;
       spool_.remove(doc.job_id, doc.number);
-      if (done) done(Status(StatusCode::kFailedPrecondition, "job was cancelled during upload"));
+      Status why = Status(StatusCode::kFailedPrecondition, "job was cancelled during upload");
+      if (it == active_.end()) {
+        if (auto failed = takeCreationFailure(updated.id)) why = *failed;
+      }
+      if (done) done(why);
       return;
     }
     from = it->second.state;
@@ -267,6 +290,10 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
         it->second.state = from;
         it->second.documents = docno - 1;
       }
+      // Its job's row failed before it (same or earlier transaction): that
+      // is the reason, not what the document's rows then ran into (a
+      // missing job row).
+      if (auto failed = takeCreationFailure(id)) s = *failed;
     }
     if (done) done(s);
     if (s && received) {

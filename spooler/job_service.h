@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -67,7 +68,10 @@ class JobService {
 
   JobId allocateId() { return next_id_.fetch_add(1); }
 
-  // Creates the job row (state must be kReceiving). `done` may be empty.
+  // Creates the job row (state must be kReceiving). `done` may be empty
+  // (Print-Job: the document follows at once); then, if the row cannot be
+  // committed (a full disk), the document calls below fail with that
+  // reason instead of "not accepting documents".
   void createJob(const Job& job, Done done);
 
   // Records a job refused by policy at submission: a row in state aborted
@@ -152,8 +156,13 @@ class JobService {
   std::int64_t journal_max_bytes_ = 0;                           // set before serving
   std::function<void(JobId, const std::string&)> pending_hook_;  // set before serving
   ReceivedHook received_hook_;                                   // set before serving
-  mutable std::mutex mu_;                                        // guards active_
+  // A job created without `done` whose row failed to commit: why, for the
+  // document that follows (taken by it; a few hundred at most are kept).
+  std::optional<Status> takeCreationFailure(JobId id);  // caller holds mu_
+
+  mutable std::mutex mu_;  // guards the two below
   std::unordered_map<JobId, ActiveJob> active_;
+  std::map<JobId, Status> creation_failures_;
 };
 
 }  // namespace pullprint::spooler

@@ -334,6 +334,83 @@ TEST_CASE("disk full while receiving (ENOSPC on a 2 MiB tmpfs)", "[bad-input][tm
   }
 }
 
+TEST_CASE("disk full where the database is (the whole state directory on a 16 MiB tmpfs)",
+          "[bad-input][tmpfs]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to mount a tmpfs");
+    return;
+  }
+  TempDir mnt("itest-tmpfs-state");
+  const fs::path state = mnt / "state";
+  TmpfsMount mount(state, "size=16m,mode=0700");
+  ServerOptions o;
+  o.stateDir = state;
+  o.spoolToml = "min_free_bytes = 0\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+  auto earlier = storeEarlierJobs(srv);
+
+  // Fill the file system, then give back a little: some jobs fit (in the
+  // spool and in the database's log), then the disk is full again.
+  const fs::path filler = state / "filler";
+  {
+    const int fd = ::open(filler.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    const std::string block(65536, 'f');
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    REQUIRE(::ftruncate(fd, static_cast<off_t>(fs::file_size(filler)) - 256 * 1024) == 0);
+    ::close(fd);
+  }
+  std::vector<Earlier> accepted;
+  int refused = 0;
+  for (int i = 0; i < 60; ++i) {
+    std::string doc = randomBytes(3000 + i, 200 + i);  // small: journaled into the database
+    PrintResult r = printJob(srv.port(), "alice", doc, "followme", "application/octet-stream");
+    REQUIRE(r.reply.ipp);  // always an IPP answer, never a dropped connection
+    if (r.jobId > 0) {
+      accepted.push_back({r.jobId, sha256Hex(doc)});
+    } else {
+      ++refused;
+      // Whichever write ran out of room (spool file, job row, document
+      // row, commit): the client is told the server is short of space,
+      // never that its request was wrong.
+      const std::string message = r.reply.ipp.string("status-message").value_or("");
+      INFO("status " << r.reply.ipp.status() << ", status-message: " << message);
+      CHECK(r.reply.ipp.status() == IPP_STATUS_ERROR_TEMPORARY);
+      CHECK(message.find("full") != std::string::npos);
+    }
+  }
+  INFO("accepted " << accepted.size() << ", refused " << refused);
+  CHECK(refused > 0);
+  std::vector<Earlier> all = earlier;
+  all.insert(all.end(), accepted.begin(), accepted.end());
+  REQUIRE(srv.running());
+
+  // Room again: the server takes jobs without a restart ...
+  fs::remove(filler);
+  std::string later = randomBytes(5000, 300);
+  PrintResult again = printJob(srv.port(), "alice", later, "followme", "application/octet-stream");
+  REQUIRE(again.jobId > 0);
+  all.push_back({again.jobId, sha256Hex(later)});
+  // ... and after one, every acknowledged job is held and intact.
+  srv.stop();
+  srv.start();
+  for (const Earlier& e : all) {
+    INFO("job " << e.id);
+    auto row = jobRow(srv.database(), e.id);
+    REQUIRE(row);
+    CHECK(row->state == "held");
+    CHECK(sha256File(srv.documentPath(e.id)) == e.sha);
+  }
+  // Refused jobs are not held (aborted, or never recorded).
+  int held = 0;
+  for (const auto& row : jobRows(srv.database())) held += row.state == "held";
+  CHECK(held == static_cast<int>(all.size()));
+  srv.stop();
+}
+
 TEST_CASE("a client that stalls mid-body is cut off and its job aborted", "[bad-input]") {
   ServerOptions o;
   o.serverToml = "idle_timeout_seconds = 2\n";
