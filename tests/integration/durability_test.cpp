@@ -6,7 +6,12 @@
 // held, with a byte-identical spool file. An upload cut off mid-body before
 // the kill is reported aborted and its partial file is gone; a stray file in
 // the spool directory is removed.
+//
+// Also: a power cut that loses unsynced spool files (the document journal),
+// and a spool file system that fails and turns read-only (a real ext4 image).
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -29,6 +34,59 @@ struct Acked {
   int id;
   std::string sha;
   size_t size;
+};
+
+// An ext4 file system in an image file, loop-mounted at `at` with
+// errors=remount-ro (what Debian's installer puts on /): a real file system
+// that can be made to fail. Needs root and loop devices; available() says
+// whether the mount worked. Unmounted on destruction.
+class Ext4Image {
+ public:
+  Ext4Image(const fs::path& image, const fs::path& at, int mib) : image_(image), at_(at) {
+    fs::create_directories(at);
+    auto mk = runCommand({"truncate", "-s", std::to_string(mib) + "M", image.string()});
+    if (mk.ok()) mk = runCommand({"mkfs.ext4", "-q", "-F", image.string()}, 60s);
+    available_ = mk.ok() && mount();
+  }
+  ~Ext4Image() {
+    if (available_) runCommand({"umount", "-l", at_.string()});
+  }
+  Ext4Image(const Ext4Image&) = delete;
+  Ext4Image& operator=(const Ext4Image&) = delete;
+
+  bool available() const { return available_; }
+
+  // ext4's own error path, as after a failed metadata write: the file system
+  // turns read-only at once, and what the page cache holds unwritten stays
+  // unwritten (/sys/fs/ext4/<device>/trigger_fs_error).
+  void fail() {
+    auto src = runCommand({"findmnt", "-n", "-o", "SOURCE", at_.string()});
+    REQUIRE(src.ok());
+    std::string dev = fs::path(src.out.substr(0, src.out.find('\n'))).filename().string();
+    writeFile(fs::path("/sys/fs/ext4") / dev / "trigger_fs_error", "pullprint test\n");
+    // "ro,...", or "rw,...,emergency_ro" on kernels since 6.? that keep the
+    // mount flags and mark the file system itself.
+    auto opts = runCommand({"findmnt", "-n", "-o", "OPTIONS", at_.string()});
+    INFO(opts.out);
+    REQUIRE((opts.out.rfind("ro,", 0) == 0 || contains(opts.out, "emergency_ro")));
+  }
+
+  // What an administrator does next: unmount, check, mount again.
+  void repair() {
+    REQUIRE(runCommand({"umount", at_.string()}).ok());
+    auto fsck = runCommand({"e2fsck", "-fy", image_.string()}, 60s);
+    INFO(fsck.out << fsck.err);
+    REQUIRE((fsck.exitCode == 0 || fsck.exitCode == 1));  // 1: errors corrected
+    REQUIRE(mount());
+  }
+
+ private:
+  bool mount() {
+    return runCommand({"mount", "-o", "loop,errors=remount-ro", image_.string(), at_.string()})
+        .ok();
+  }
+  fs::path image_, at_;
+  bool available_ = false;
 };
 
 }  // namespace
@@ -230,6 +288,76 @@ TEST_CASE("a power cut that loses unsynced spool files loses no acknowledged job
   srv.stop();
   CHECK(journaledJobs(srv.database()).empty());
   CHECK(sha256File(srv.documentPath(r.jobId)) == sha256Hex(last));
+}
+
+// The journal's flusher when the spool's file system fails under it: ext4
+// reports an error and turns read-only with acknowledged documents still
+// unwritten. The flush fails, the journal rows stay, and once the file system
+// is repaired a restart writes every document again from the journal.
+TEST_CASE("a spool file system that fails (ext4 error, read-only) loses no acknowledged job",
+          "[durability][journal][ext4]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to mount an ext4 image");
+    return;
+  }
+  TempDir work("itest-ext4");
+  Ext4Image disk(work / "disk.img", work / "mnt", 64);
+  if (!disk.available()) {
+    WARN("skipped: cannot loop-mount an ext4 image here");
+    return;
+  }
+  ServerOptions o;
+  o.stateDir = work / "mnt" / "state";
+  // No background sync: every acknowledged document waits in the journal
+  // when the file system fails; the flush at stop meets the failure.
+  o.spoolToml = "min_free_bytes = 0\njournal_sync_delay_ms = 3600000\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+
+  std::vector<Acked> acked;
+  for (int i = 0; i < 10; ++i) {
+    std::string doc = randomBytes(4000 + 997 * i, 6000 + i);
+    PrintResult r = printJob(srv.port(), "alice", doc, "followme", "application/octet-stream");
+    REQUIRE(r.jobId > 0);
+    acked.push_back({r.jobId, sha256Hex(doc), doc.size()});
+  }
+
+  disk.fail();
+  // Nothing new is accepted, clearly refused; what is held is still listed.
+  PrintResult refused = printJob(srv.port(), "alice", randomBytes(3000, 6100), "followme",
+                                 "application/octet-stream");
+  REQUIRE(refused.reply.ipp);
+  CHECK(refused.jobId == 0);
+  CHECK(refused.reply.ipp.status() >= 0x0400);
+  // Whichever write fails first: the spool file ("Read-only file system")
+  // or the job's row (SQLite's "disk I/O error").
+  const std::string why = refused.reply.ipp.string("status-message").value_or("");
+  INFO("status-message: " << why);
+  CHECK((contains(why, "Read-only file system") || contains(why, "disk I/O error")));
+  IppReply held = getJob(srv.port(), acked.back().id, "alice");
+  REQUIRE(held.ipp);
+  CHECK(held.ipp.integer("job-state") == 4);
+  srv.stop();
+  CHECK(contains(srv.log(), "event=spool.flush-failed documents=10"));
+
+  disk.repair();
+  // The failed flush dropped no journal row.
+  std::vector<std::int64_t> ids;
+  for (const Acked& a : acked) ids.push_back(a.id);
+  CHECK(journaledJobs(srv.database()) == ids);
+
+  srv.start();
+  CHECK(contains(srv.log(), "restored_from_journal=10"));
+  for (const Acked& a : acked) {
+    INFO("job " << a.id);
+    auto row = jobRow(srv.database(), a.id);
+    REQUIRE(row);
+    CHECK(row->state == "held");
+    CHECK(sha256File(srv.documentPath(a.id)) == a.sha);
+  }
+  CHECK(journaledJobs(srv.database()).empty());
+  srv.stop();
 }
 
 TEST_CASE("journaled documents leave the journal once their files are synced",
