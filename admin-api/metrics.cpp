@@ -79,6 +79,12 @@ std::string metricsText(ApiDeps& d, const Metrics* m) {
           m->journal_flush_rounds.load());
   counter("pullprint_journal_files_synced_total", "Journaled documents' files synced in them.",
           m->journal_files_synced.load());
+  counter("pullprint_journal_flush_failures_total",
+          "Journal flush rounds whose file-system sync failed (their documents stay journaled).",
+          m->journal_flush_failures.load());
+  counter("pullprint_store_write_failures_total",
+          "Durable writes that failed to commit (log event store.commit-failed).",
+          m->store_write_failures.load());
   counter("pullprint_documents_damaged_total",
           "Documents whose spool file no longer matched their SHA-256 when released.",
           m->documents_damaged.load());

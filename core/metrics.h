@@ -42,15 +42,18 @@ struct Metrics {
   Histogram ipp_request_seconds;                  // IPP request handling time
   // Group commit (spooler/committer.h): how many durable writes share one
   // SQLite transaction, and how many spool files share one sync round.
-  std::atomic<std::int64_t> store_transactions{0};  // committer transactions
-  std::atomic<std::int64_t> store_writes{0};        // writes (ops) they carried
-  std::atomic<std::int64_t> spool_sync_rounds{0};   // rounds: files + one directory fsync
-  std::atomic<std::int64_t> spool_files_synced{0};  // files fdatasync'ed in them
+  std::atomic<std::int64_t> store_transactions{0};    // committer transactions
+  std::atomic<std::int64_t> store_writes{0};          // writes (ops) they carried
+  std::atomic<std::int64_t> store_write_failures{0};  // of those, failed (store.commit-failed)
+  std::atomic<std::int64_t> spool_sync_rounds{0};     // rounds: files + one directory fsync
+  std::atomic<std::int64_t> spool_files_synced{0};    // files fdatasync'ed in them
   // The document journal: documents made durable through the WAL, and the
   // background rounds that later synced their files.
   std::atomic<std::int64_t> journaled_documents{0};
   std::atomic<std::int64_t> journal_flush_rounds{0};
   std::atomic<std::int64_t> journal_files_synced{0};
+  std::atomic<std::int64_t> journal_flush_failures{
+      0};  // rounds whose sync failed (spool.flush-failed)
   // Release-time checks (spooler/release_engine.cpp): documents whose spool
   // file no longer matched their SHA-256, and those of them written again
   // from the journal (the others kept their job held).

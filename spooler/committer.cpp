@@ -286,7 +286,10 @@ void Committer::commitStage() {
     // Tell everyone, in submission order.
     for (Synced& b : batches) {
       for (size_t i = 0; i < b.ops.size(); ++i) {
-        if (!b.status[i]) log_.error("store.commit-failed", {{"error", b.status[i].toString()}});
+        if (!b.status[i]) {
+          log_.error("store.commit-failed", {{"error", b.status[i].toString()}});
+          if (metrics_) ++metrics_->store_write_failures;
+        }
         if (b.ops[i].done) b.ops[i].done(b.status[i]);
       }
     }
@@ -337,6 +340,7 @@ void Committer::flush(std::vector<JournalEntry> entries) {
     log_.error("spool.flush-failed", {{"documents", entries.size()},
                                       {"error", s.message()},
                                       {"hint", "the documents stay in the journal"}});
+    if (metrics_) ++metrics_->journal_flush_failures;
     return;
   }
   std::vector<std::pair<JobId, int>> synced;

@@ -308,9 +308,10 @@ TEST_CASE("a spool file system that fails (ext4 error, read-only) loses no ackno
   }
   ServerOptions o;
   o.stateDir = work / "mnt" / "state";
-  // No background sync: every acknowledged document waits in the journal
-  // when the file system fails; the flush at stop meets the failure.
-  o.spoolToml = "min_free_bytes = 0\njournal_sync_delay_ms = 3600000\n";
+  // Every acknowledged document still waits in the journal when the file
+  // system fails (they take well under 2 s to submit); the flush after
+  // 2 s meets the failure.
+  o.spoolToml = "min_free_bytes = 0\njournal_sync_delay_ms = 2000\n";
   PullprintServer srv(o);
   srv.start();
   INFO(srv.describe());
@@ -338,8 +339,16 @@ TEST_CASE("a spool file system that fails (ext4 error, read-only) loses no ackno
   IppReply held = getJob(srv.port(), acked.back().id, "alice");
   REQUIRE(held.ipp);
   CHECK(held.ipp.integer("job-state") == 4);
+  REQUIRE(
+      waitFor([&] { return contains(srv.log(), "event=spool.flush-failed documents=10"); }, 10s));
+  // Monitoring sees both failures without reading logs.
+  RawConn c(srv.port());
+  REQUIRE(c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  HttpResponse m = c.readResponse(10s);
+  REQUIRE(m.status == 200);
+  CHECK(contains(m.body, "\npullprint_journal_flush_failures_total 1\n"));
+  CHECK_FALSE(contains(m.body, "\npullprint_store_write_failures_total 0\n"));
   srv.stop();
-  CHECK(contains(srv.log(), "event=spool.flush-failed documents=10"));
 
   disk.repair();
   // The failed flush dropped no journal row.
