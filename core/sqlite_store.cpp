@@ -1385,7 +1385,15 @@ class SqliteStore final : public Store {
     auto c = std::make_unique<Connection>(db);
     sqlite3_busy_timeout(db, 5000);
     if (!readonly) {
-      if (Status s = c->exec("PRAGMA journal_mode=WAL"); !s) return s;
+      if (Status s = c->exec("PRAGMA journal_mode=WAL"); !s) {
+        // The first read of the file: where a damaged one shows.
+        const int code = sqlite3_errcode(db);
+        if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+          return Status(StatusCode::kFailedPrecondition,
+                        path + ": not a database, or a damaged one (" + s.message() +
+                            "); restore the last backup (docs/operations.md, \"Restoring\")");
+        return s;
+      }
       if (Status s =
               c->exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
           !s)

@@ -92,6 +92,31 @@ TEST_CASE("a second pullprintd on the same state directory is refused", "[operat
   CHECK(printerAnswers(srv.port()));
 }
 
+TEST_CASE("a damaged database stops the start with a clear message, and changes nothing",
+          "[operations]") {
+  PullprintServer srv;
+  srv.start();
+  PrintResult before =
+      printJob(srv.port(), "alice", randomBytes(5000, 3), "followme", "application/octet-stream");
+  REQUIRE(before.jobId > 0);
+  srv.stop();
+  // What a bad restore or a bad disk can leave: not an SQLite file at all.
+  const std::string garbage = randomBytes(64 * 1024, 4);
+  writeFile(srv.database(), garbage);
+  fs::remove(srv.database().string() + "-wal");
+  fs::remove(srv.database().string() + "-shm");
+
+  CommandResult r =
+      pullprintd({"--state-dir", srv.stateDir().string(), "--config", srv.configPath().string()});
+  INFO(r.describe());
+  CHECK(r.exitCode == 2);
+  CHECK(contains(r.err, srv.database().string() + ": not a database, or a damaged one"));
+  CHECK(contains(r.err, "restore the last backup"));
+  // Nothing was written over it, and the spool was left alone.
+  CHECK(sha256File(srv.database()) == sha256Hex(garbage));
+  CHECK(fs::exists(srv.documentPath(before.jobId)));
+}
+
 TEST_CASE("backup while serving, restore elsewhere: the snapshot's jobs, documents identical",
           "[operations]") {
   PullprintServer srv;
