@@ -150,6 +150,16 @@ int main(int argc, char** argv) {
   if (!args.check_config.empty()) {
     auto c = loadConfigFile(args.check_config);
     if (!c) return fail(c.status().message());
+    // The [tls] files too, as the server (and SIGHUP) would load them: run it
+    // on renewed files before reloading.
+    if (!c->tls_certificate.empty()) {
+      auto t = server::makeTlsContext(c->tls_certificate, c->tls_private_key);
+      if (!t) return fail("[tls]: " + t.status().message());
+      const auto info = server::describeTlsCertificate(**t);
+      std::printf("%s: certificate %s, expires %s (%lld days)\n", c->tls_certificate.c_str(),
+                  info.subject.c_str(), info.not_after.c_str(),
+                  static_cast<long long>(info.days_left));
+    }
     std::printf("%s: ok\n", args.check_config.c_str());
     return 0;
   }

@@ -328,3 +328,33 @@ TEST_CASE("SIGHUP without TLS: logged, and the server keeps serving", "[protocol
   CHECK(printerAnswers(srv.port()));
   CHECK(srv.running());
 }
+
+TEST_CASE("pullprintd --check-config loads the [tls] files as the server would",
+          "[protocol][tls]") {
+  TempDir work("itest-check-config");
+  makeCertificate(work.path(), "a", "checked");
+  makeCertificate(work.path(), "b", "other");
+  const auto check = [&](const fs::path& crt, const fs::path& key) {
+    writeFile(work / "c.toml", "[tls]\ncertificate = \"" + crt.string() + "\"\nprivate_key = \"" +
+                                   key.string() + "\"\n");
+    return runCommand({PULLPRINTD_PATH, "--check-config", (work / "c.toml").string()}, 30s);
+  };
+
+  auto good = check(work / "a.crt", work / "a.key");
+  INFO(good.describe());
+  CHECK(good.exitCode == 0);
+  CHECK(contains(good.out, "certificate /CN=checked, expires "));
+  CHECK(contains(good.out, "c.toml: ok"));
+
+  // A renewal half done: the new certificate, the old key.
+  auto mismatch = check(work / "b.crt", work / "a.key");
+  INFO(mismatch.describe());
+  CHECK(mismatch.exitCode == 2);
+  CHECK(contains(mismatch.err, "does not match the certificate"));
+  CHECK_FALSE(contains(mismatch.out, ": ok"));
+
+  auto missing = check(work / "none.crt", work / "a.key");
+  INFO(missing.describe());
+  CHECK(missing.exitCode == 2);
+  CHECK(contains(missing.err, "none.crt"));
+}
