@@ -357,4 +357,11 @@ TEST_CASE("pullprintd --check-config loads the [tls] files as the server would",
   INFO(missing.describe());
   CHECK(missing.exitCode == 2);
   CHECK(contains(missing.err, "none.crt"));
+
+  // And what it checked before: the file itself.
+  writeFile(work / "typo.toml", "[server]\nidle_timeout_secs = 30\n");
+  auto typo = runCommand({PULLPRINTD_PATH, "--check-config", (work / "typo.toml").string()}, 30s);
+  INFO(typo.describe());
+  CHECK(typo.exitCode == 2);
+  CHECK(contains(typo.err, "typo.toml:2:1: unknown key 'idle_timeout_secs'"));
 }
