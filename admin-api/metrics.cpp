@@ -43,6 +43,12 @@ std::string metricsText(ApiDeps& d, const Metrics* m) {
   out += "pullprint_jobs_active " + std::to_string(d.jobs.activeCount()) + "\n";
   if (!m) return out;
 
+  if (const std::int64_t t = m->tls_not_after.load(); t > 0) {
+    family(out, "pullprint_tls_certificate_not_after_seconds", "gauge",
+           "Expiry (Unix time) of the TLS certificate new connections get.");
+    out += "pullprint_tls_certificate_not_after_seconds " + std::to_string(t) + "\n";
+  }
+
   // --- Process counters ---
   auto counter = [&](const char* name, const char* help, std::int64_t v) {
     family(out, name, "counter", help);

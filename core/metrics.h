@@ -59,6 +59,9 @@ struct Metrics {
   // from the journal (the others kept their job held).
   std::atomic<std::int64_t> documents_damaged{0};
   std::atomic<std::int64_t> documents_restored{0};
+  // The TLS certificate new connections get: its notAfter (Unix seconds),
+  // set at start and at each reload; 0 without TLS.
+  std::atomic<std::int64_t> tls_not_after{0};
 };
 
 }  // namespace pullprint

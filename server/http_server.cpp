@@ -740,6 +740,7 @@ TlsCertificateInfo describeTlsCertificate(ssl::context& ctx) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     info.not_after = buf;
+    info.not_after_unix = static_cast<std::int64_t>(timegm(&tm));
   }
   int days = 0, seconds = 0;
   if (ASN1_TIME_diff(&days, &seconds, nullptr, not_after) == 1)

@@ -81,9 +81,10 @@ class HttpServer {
 
 // What a TLS context serves, for the logs.
 struct TlsCertificateInfo {
-  std::string subject;         // e.g. "/CN=print.example.org"
-  std::string not_after;       // expiry, UTC, e.g. "2027-02-20T12:00:00Z"
-  std::int64_t days_left = 0;  // whole days until then; negative once expired
+  std::string subject;              // e.g. "/CN=print.example.org"
+  std::string not_after;            // expiry, UTC, e.g. "2027-02-20T12:00:00Z"
+  std::int64_t days_left = 0;       // whole days until then; negative once expired
+  std::int64_t not_after_unix = 0;  // the same expiry, Unix seconds
 };
 TlsCertificateInfo describeTlsCertificate(boost::asio::ssl::context& ctx);
 

@@ -381,9 +381,11 @@ int main(int argc, char** argv) {
   api.setFleetApi(&fleet_api);
   api.setMetrics(&metrics);
 
-  // Logs what a TLS context serves; warns when it expires within two weeks.
-  const auto logCertificate = [&log](const char* event, boost::asio::ssl::context& ctx) {
+  // Logs what a TLS context serves and puts its expiry on /metrics; warns
+  // when it expires within two weeks.
+  const auto noteCertificate = [&log, &metrics](const char* event, boost::asio::ssl::context& ctx) {
     const auto info = server::describeTlsCertificate(ctx);
+    metrics.tls_not_after = info.not_after_unix;
     log.info(
         event,
         {{"subject", info.subject}, {"not_after", info.not_after}, {"days_left", info.days_left}});
@@ -399,7 +401,7 @@ int main(int argc, char** argv) {
     auto t = server::makeTlsContext(config.tls_certificate, config.tls_private_key);
     if (!t) return fail("[tls]: " + t.status().message());
     tls = std::move(*t);
-    logCertificate("tls.certificate", *tls);
+    noteCertificate("tls.certificate", *tls);
   }
 
   // --- Network ---
@@ -462,7 +464,7 @@ int main(int argc, char** argv) {
         } else {
           std::shared_ptr<boost::asio::ssl::context> fresh = std::move(*t);
           http.setTlsContext(fresh);
-          logCertificate("tls.reloaded", *fresh);
+          noteCertificate("tls.reloaded", *fresh);
         }
         hangup.async_wait(on_hangup);
       };

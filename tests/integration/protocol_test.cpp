@@ -196,6 +196,27 @@ std::string presentedSubject(const PullprintServer& srv) {
   return "";
 }
 
+// A certificate file's notAfter, Unix seconds (openssl x509, then date).
+std::int64_t notAfter(const fs::path& crt) {
+  auto r = runCommand(
+      {"sh", "-c",
+       "date -d \"$(openssl x509 -enddate -noout -in '" + crt.string() + "' | cut -d= -f2)\" +%s"});
+  REQUIRE(r.ok());
+  return std::stoll(r.out);
+}
+
+// pullprint_tls_certificate_not_after_seconds from /metrics; -1 if absent.
+std::int64_t servedExpiry(const PullprintServer& srv) {
+  RawConn c(srv.port());
+  REQUIRE(c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  HttpResponse m = c.readResponse(10s);
+  REQUIRE(m.status == 200);
+  const std::string key = "\npullprint_tls_certificate_not_after_seconds ";
+  const auto at = m.body.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stoll(m.body.substr(at + key.size()));
+}
+
 }  // namespace
 
 TEST_CASE("TLS: ipps:// with a self-signed certificate, plain ipp:// on the same port",
@@ -281,6 +302,7 @@ TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load chang
   srv.start();
   INFO(srv.describe());
   CHECK(contains(srv.log(), "event=tls.certificate subject=\"/CN=first\""));
+  CHECK(servedExpiry(srv) == notAfter(work / "first.crt"));
   CHECK(presentedSubject(srv) == "subject=CN = first");
   CHECK_FALSE(contains(srv.log(), "event=tls.certificate-expiring"));  // 30 days left
 
@@ -301,6 +323,7 @@ TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load chang
   fs::copy_file(work / "renewed.key", key, fs::copy_options::overwrite_existing);
   hangUp("tls.reloaded", 0);
   CHECK(contains(srv.log(), "event=tls.reloaded subject=\"/CN=renewed\""));
+  CHECK(servedExpiry(srv) == notAfter(work / "renewed.crt"));
   CHECK(presentedSubject(srv) == "subject=CN = renewed");
   CHECK(contains(srv.log(), "event=tls.certificate-expiring subject=\"/CN=renewed\""));
 
@@ -315,6 +338,7 @@ TEST_CASE("TLS: SIGHUP loads a renewed certificate; one that fails to load chang
   }
   // Either way the renewed certificate stays in use, and the server serves.
   CHECK(presentedSubject(srv) == "subject=CN = renewed");
+  CHECK(servedExpiry(srv) == notAfter(work / "renewed.crt"));
   CHECK(printerAnswers(srv.port()));
   CHECK(srv.running());
 }
@@ -325,6 +349,7 @@ TEST_CASE("SIGHUP without TLS: logged, and the server keeps serving", "[protocol
   INFO(srv.describe());
   REQUIRE(::kill(srv.pid(), SIGHUP) == 0);
   REQUIRE(waitFor([&] { return contains(srv.log(), "event=server.reload tls=false"); }, 10s));
+  CHECK(servedExpiry(srv) == -1);  // no certificate, no gauge
   CHECK(printerAnswers(srv.port()));
   CHECK(srv.running());
 }
