@@ -263,7 +263,14 @@ int main(int argc, char** argv) {
   spooler::JobService jobs(**store, committer, **spool, clock, log);
   jobs.setJournalMaxBytes(config.journal_max_bytes);
   auto recovered = jobs.recover();
-  if (!recovered) return fail("recovery: " + recovered.status().message());
+  if (!recovered) {
+    std::string why = "recovery: " + recovered.status().message();
+    if (recovered.status().code() == StatusCode::kResourceExhausted)
+      why +=
+          "; the disk of the state directory or the spool is full: free space there and start "
+          "again (nothing is lost: the jobs and the document journal are as they were)";
+    return fail(why);
+  }
   log.info("spool.recovered", {{"active_jobs", recovered->active},
                                {"aborted_jobs", recovered->aborted},
                                {"orphan_files_removed", recovered->orphans_removed},

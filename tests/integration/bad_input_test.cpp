@@ -345,24 +345,28 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
   TmpfsMount mount(state, "size=16m,mode=0700");
   ServerOptions o;
   o.stateDir = state;
-  o.spoolToml = "min_free_bytes = 0\n";
+  // Documents stay in the journal (no background sync), so a start after a
+  // crash has work to do: write them back to their files.
+  o.spoolToml = "min_free_bytes = 0\njournal_sync_delay_ms = 3600000\n";
   PullprintServer srv(o);
   srv.start();
   INFO(srv.describe());
   auto earlier = storeEarlierJobs(srv);
 
-  // Fill the file system, then give back a little: some jobs fit (in the
-  // spool and in the database's log), then the disk is full again.
+  // Fills the file system, then gives back `spare` bytes.
   const fs::path filler = state / "filler";
-  {
+  const auto fill = [&](off_t spare) {
     const int fd = ::open(filler.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     REQUIRE(fd >= 0);
     const std::string block(65536, 'f');
     while (::write(fd, block.data(), block.size()) > 0) {
     }
-    REQUIRE(::ftruncate(fd, static_cast<off_t>(fs::file_size(filler)) - 256 * 1024) == 0);
+    REQUIRE(::ftruncate(fd, static_cast<off_t>(fs::file_size(filler)) - spare) == 0);
     ::close(fd);
-  }
+  };
+  // Some jobs fit (in the spool and in the database's log), then the disk
+  // is full again.
+  fill(256 * 1024);
   std::vector<Earlier> accepted;
   int refused = 0;
   for (int i = 0; i < 60; ++i) {
@@ -388,15 +392,27 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
   all.insert(all.end(), accepted.begin(), accepted.end());
   REQUIRE(srv.running());
 
-  // Room again: the server takes jobs without a restart ...
+  // Room again: jobs are accepted without a restart.
   fs::remove(filler);
   std::string later = randomBytes(5000, 300);
   PrintResult again = printJob(srv.port(), "alice", later, "followme", "application/octet-stream");
   REQUIRE(again.jobId > 0);
   all.push_back({again.jobId, sha256Hex(later)});
-  // ... and after one, every acknowledged job is held and intact.
-  srv.stop();
+
+  // A crash while the disk is full: the start that follows cannot write the
+  // journaled documents back, says why, and changes nothing.
+  fill(0);
+  srv.kill9();
+  CommandResult full = runCommand(
+      {PULLPRINTD_PATH, "--state-dir", state.string(), "--config", srv.configPath().string()}, 60s);
+  INFO(full.describe());
+  CHECK(full.exitCode == 2);
+  CHECK(contains(full.err, "is full: free space there and start again"));
+
+  // Room again: it starts, and every acknowledged job is held and intact.
+  fs::remove(filler);
   srv.start();
+  CHECK(contains(srv.log(), "restored_from_journal=" + std::to_string(all.size()) + " "));
   for (const Earlier& e : all) {
     INFO("job " << e.id);
     auto row = jobRow(srv.database(), e.id);
