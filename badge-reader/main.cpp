@@ -5,6 +5,9 @@
 //                   --secret-file /etc/pullprint/badge.secret --printer lib-1
 //
 // Exit status: 0 after SIGTERM/SIGINT, 2 for a configuration error.
+// SIGHUP is noted and ignored (nothing is reloaded): a closed terminal or a
+// stray `systemctl reload` must not end card release at a printer, and
+// systemd's Restart=on-failure would not start it again after a SIGHUP.
 #include <signal.h>
 
 #include <cstdio>
@@ -32,13 +35,20 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   Agent agent(config);
   std::thread signals([&] {
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+      std::fputs(
+          "pullprint-badge: SIGHUP ignored: nothing is reloaded; restart the agent to apply a "
+          "changed configuration\n",
+          stderr);
+      std::fflush(stderr);
+    }
     agent.stop();
   });
   agent.run();

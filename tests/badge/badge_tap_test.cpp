@@ -1,6 +1,7 @@
 // Card taps through the real stack: a virtual card on vpcd -> pcscd (private
 // namespaces) -> pullprint-badge -> signed request -> pullprintd -> the
 // user's held job at ippeveprinter.
+#include <signal.h>
 #include <catch2/catch.hpp>
 
 #include "tests/badge/badge_stack.h"
@@ -50,6 +51,13 @@ TEST_CASE("a tap releases the card owner's held jobs at the station's printer", 
   // The card number never appears in full in either log.
   CHECK(agent.stderrText().find("04A21B3C5D6E80") == std::string::npos);
   CHECK(stack.server().log().find("04A21B3C5D6E80") == std::string::npos);
+
+  // A SIGHUP (a closed terminal, a stray reload) is noted, not fatal: the
+  // next tap is still answered.
+  REQUIRE(::kill(agent.process().pid(), SIGHUP) == 0);
+  CHECK(testing::waitFor(
+      [&] { return agent.stderrText().find("SIGHUP ignored") != std::string::npos; }, 5s));
+  CHECK(tap(pcscd, agent, kBob) == "bob: no held jobs");
 }
 
 TEST_CASE("unknown card: nothing released, a message, then registration by tapping", "[tap]") {
