@@ -52,8 +52,8 @@ struct Metrics {
   std::atomic<std::int64_t> journaled_documents{0};
   std::atomic<std::int64_t> journal_flush_rounds{0};
   std::atomic<std::int64_t> journal_files_synced{0};
-  std::atomic<std::int64_t> journal_flush_failures{
-      0};  // rounds whose sync failed (spool.flush-failed)
+  // Rounds whose sync failed (log spool.flush-failed).
+  std::atomic<std::int64_t> journal_flush_failures{0};
   // Release-time checks (spooler/release_engine.cpp): documents whose spool
   // file no longer matched their SHA-256, and those of them written again
   // from the journal (the others kept their job held).

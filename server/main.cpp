@@ -403,8 +403,9 @@ int main(int argc, char** argv) {
                 {"days_left", info.days_left},
                 {"hint", "renew it, then send SIGHUP to pullprintd to load it"}});
   };
-  std::shared_ptr<boost::asio::ssl::context> tls;
-  if (!config.tls_certificate.empty()) {
+  const bool tls_enabled = !config.tls_certificate.empty();
+  std::shared_ptr<boost::asio::ssl::context> tls;  // handed to the server below
+  if (tls_enabled) {
     auto t = server::makeTlsContext(config.tls_certificate, config.tls_private_key);
     if (!t) return fail("[tls]: " + t.status().message());
     tls = std::move(*t);
@@ -413,12 +414,12 @@ int main(int argc, char** argv) {
 
   // --- Network ---
   boost::asio::io_context io(config.threads);
-  server::HttpServer http(io, config, ipp, log, tls, &api);
+  server::HttpServer http(io, config, ipp, log, std::move(tls), &api);
   http.setMetrics(&metrics);
   if (Status s = http.start(config.listen_host, config.listen_port); !s) return fail(s.message());
   log.info("server.listening", {{"address", config.listen_host},
                                 {"port", static_cast<int>(http.port())},
-                                {"tls", tls != nullptr},
+                                {"tls", tls_enabled},
                                 {"state_dir", config.state_dir.string()},
                                 {"queues", static_cast<int>(config.queues.size() + 2)}});
 
@@ -459,7 +460,7 @@ int main(int argc, char** argv) {
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
-        if (!tls) {
+        if (!tls_enabled) {
           log.info("server.reload", {{"tls", false},
                                      {"hint",
                                       "nothing to reload without [tls]; other settings "

@@ -157,15 +157,16 @@ void JobService::createJob(const Job& job, Done done) {
                        if (!s) {
                          std::lock_guard lock(mu_);
                          active_.erase(id);
-                         if (!done) {
-                           constexpr size_t kKept = 256;
-                           if (creation_failures_.size() >= kKept)
-                             creation_failures_.erase(creation_failures_.begin());
-                           creation_failures_[id] = s;
-                         }
+                         if (!done) keepCreationFailure(id, s);
                        }
                        if (done) done(s);
                      }});
+}
+
+void JobService::keepCreationFailure(JobId id, const Status& why) {
+  constexpr size_t kKept = 256;
+  if (creation_failures_.size() >= kKept) creation_failures_.erase(creation_failures_.begin());
+  creation_failures_[id] = why;
 }
 
 std::optional<Status> JobService::takeCreationFailure(JobId id) {

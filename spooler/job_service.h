@@ -145,6 +145,11 @@ class JobService {
   void removeDocuments(JobId id, int count);
   // Replaces the spool file of `d` with its bytes; the file is not synced.
   Result<UniqueFd> rewriteDocument(const JournaledDocument& d);
+  // A job created without `done` whose row failed to commit: why, for the
+  // document that follows (it takes it; a few hundred at most are kept).
+  // The caller holds mu_.
+  void keepCreationFailure(JobId id, const Status& why);
+  std::optional<Status> takeCreationFailure(JobId id);
   Status restoreJournal(const std::set<std::pair<JobId, int>>& expected, RecoveryReport* report);
 
   Store& store_;
@@ -156,11 +161,7 @@ class JobService {
   std::int64_t journal_max_bytes_ = 0;                           // set before serving
   std::function<void(JobId, const std::string&)> pending_hook_;  // set before serving
   ReceivedHook received_hook_;                                   // set before serving
-  // A job created without `done` whose row failed to commit: why, for the
-  // document that follows (taken by it; a few hundred at most are kept).
-  std::optional<Status> takeCreationFailure(JobId id);  // caller holds mu_
-
-  mutable std::mutex mu_;  // guards the two below
+  mutable std::mutex mu_;                                        // guards the two below
   std::unordered_map<JobId, ActiveJob> active_;
   std::map<JobId, Status> creation_failures_;
 };

@@ -342,12 +342,9 @@ TEST_CASE("a spool file system that fails (ext4 error, read-only) loses no ackno
   REQUIRE(
       waitFor([&] { return contains(srv.log(), "event=spool.flush-failed documents=10"); }, 10s));
   // Monitoring sees both failures without reading logs.
-  RawConn c(srv.port());
-  REQUIRE(c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-  HttpResponse m = c.readResponse(10s);
-  REQUIRE(m.status == 200);
-  CHECK(contains(m.body, "\npullprint_journal_flush_failures_total 1\n"));
-  CHECK_FALSE(contains(m.body, "\npullprint_store_write_failures_total 0\n"));
+  const std::string metrics = metricsText(srv.port());
+  CHECK(contains(metrics, "\npullprint_journal_flush_failures_total 1\n"));
+  CHECK_FALSE(contains(metrics, "\npullprint_store_write_failures_total 0\n"));
   srv.stop();
 
   disk.repair();
@@ -413,12 +410,9 @@ TEST_CASE("where syncfs() is refused, every file is synced before its job commit
     acked.push_back({r.jobId, sha256Hex(doc), doc.size()});
   }
   CHECK(journaledJobs(srv.database()).empty());
-  RawConn c(srv.port());
-  REQUIRE(c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-  HttpResponse m = c.readResponse(10s);
-  REQUIRE(m.status == 200);
-  CHECK(contains(m.body, "\npullprint_journaled_documents_total 0\n"));
-  CHECK(contains(m.body, "\npullprint_spool_files_synced_total 3\n"));
+  const std::string metrics = metricsText(srv.port());
+  CHECK(contains(metrics, "\npullprint_journaled_documents_total 0\n"));
+  CHECK(contains(metrics, "\npullprint_spool_files_synced_total 3\n"));
 
   srv.kill9();
   srv.start();

@@ -220,6 +220,16 @@ IppReply getJob(std::uint16_t port, int jobId, const std::string& user, const st
   return ippPost(port, req, {}, po);
 }
 
+std::string metricsText(std::uint16_t port) {
+  RawConn c(port);
+  if (!c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+    throw std::runtime_error("GET /metrics: cannot send");
+  HttpResponse m = c.readResponse(10s);
+  if (m.status != 200)
+    throw std::runtime_error("GET /metrics: status " + std::to_string(m.status) + " " + m.body);
+  return m.body;
+}
+
 bool printerAnswers(std::uint16_t port) {
   try {
     Ipp req = Ipp::request(IPP_OP_GET_PRINTER_ATTRIBUTES,

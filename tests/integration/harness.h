@@ -169,6 +169,10 @@ IppReply getJob(std::uint16_t port, int jobId, const std::string& user,
 // Get-Printer-Attributes succeeds (the server still serves).
 bool printerAnswers(std::uint16_t port);
 
+// GET /metrics from loopback (no credentials there) on a new connection:
+// the Prometheus text. Throws std::runtime_error unless the answer is 200.
+std::string metricsText(std::uint16_t port);
+
 // Row of the jobs table (read straight from the SQLite file).
 struct JobRow {
   std::int64_t id = 0;

@@ -207,14 +207,11 @@ std::int64_t notAfter(const fs::path& crt) {
 
 // pullprint_tls_certificate_not_after_seconds from /metrics; -1 if absent.
 std::int64_t servedExpiry(const PullprintServer& srv) {
-  RawConn c(srv.port());
-  REQUIRE(c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-  HttpResponse m = c.readResponse(10s);
-  REQUIRE(m.status == 200);
+  const std::string metrics = metricsText(srv.port());
   const std::string key = "\npullprint_tls_certificate_not_after_seconds ";
-  const auto at = m.body.find(key);
+  const auto at = metrics.find(key);
   if (at == std::string::npos) return -1;
-  return std::stoll(m.body.substr(at + key.size()));
+  return std::stoll(metrics.substr(at + key.size()));
 }
 
 }  // namespace
