@@ -6,12 +6,8 @@
 // serves (Get-Printer-Attributes), that the earlier jobs are still held with
 // byte-identical spool files, and that nothing half-written stays in the
 // spool directory.
-#include <sys/mount.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
-
-#include <cerrno>
-#include <cstring>
 
 #include "tests/integration/harness.h"
 #include "tests/support/wait.h"
@@ -83,22 +79,6 @@ Ipp printRequest(const PullprintServer& srv, const char* format = "application/p
   ippAddString(req.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr, format);
   return req;
 }
-
-// Unmounts (lazily) on destruction.
-class TmpfsMount {
- public:
-  TmpfsMount(const fs::path& at, const std::string& options) : at_(at) {
-    fs::create_directories(at);
-    if (::mount("tmpfs", at.c_str(), "tmpfs", 0, options.c_str()) != 0)
-      throw std::runtime_error("mount tmpfs on " + at.string() + ": " + std::strerror(errno));
-  }
-  ~TmpfsMount() { ::umount2(at_.c_str(), MNT_DETACH); }
-  TmpfsMount(const TmpfsMount&) = delete;
-  TmpfsMount& operator=(const TmpfsMount&) = delete;
-
- private:
-  fs::path at_;
-};
 
 }  // namespace
 
@@ -302,9 +282,8 @@ TEST_CASE("disk full while receiving (ENOSPC on a 2 MiB tmpfs)", "[bad-input][tm
     WARN("skipped: needs root to mount a tmpfs");
     return;
   }
-  TempDir mnt("itest-tmpfs");
-  const fs::path spool = mnt / "spool";
-  TmpfsMount mount(spool, "size=2m,mode=0700");
+  SmallDisk disk("itest-tmpfs", "2m");
+  const fs::path spool = disk.path() / "spool";
   {
     ServerOptions o;
     o.spoolDir = spool;
@@ -340,9 +319,8 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
     WARN("skipped: needs root to mount a tmpfs");
     return;
   }
-  TempDir mnt("itest-tmpfs-state");
-  const fs::path state = mnt / "state";
-  TmpfsMount mount(state, "size=16m,mode=0700");
+  SmallDisk disk("itest-tmpfs-state", "16m");
+  const fs::path state = disk.path() / "state";
   ServerOptions o;
   o.stateDir = state;
   // Documents stay in the journal (no background sync), so a start after a
@@ -353,20 +331,9 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
   INFO(srv.describe());
   auto earlier = storeEarlierJobs(srv);
 
-  // Fills the file system, then gives back `spare` bytes.
-  const fs::path filler = state / "filler";
-  const auto fill = [&](off_t spare) {
-    const int fd = ::open(filler.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    REQUIRE(fd >= 0);
-    const std::string block(65536, 'f');
-    while (::write(fd, block.data(), block.size()) > 0) {
-    }
-    REQUIRE(::ftruncate(fd, static_cast<off_t>(fs::file_size(filler)) - spare) == 0);
-    ::close(fd);
-  };
   // Some jobs fit (in the spool and in the database's log), then the disk
   // is full again.
-  fill(256 * 1024);
+  disk.fill(256 * 1024);
   std::vector<Earlier> accepted;
   int refused = 0;
   for (int i = 0; i < 60; ++i) {
@@ -393,7 +360,7 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
   REQUIRE(srv.running());
 
   // Room again: jobs are accepted without a restart.
-  fs::remove(filler);
+  disk.free();
   std::string later = randomBytes(5000, 300);
   PrintResult again = printJob(srv.port(), "alice", later, "followme", "application/octet-stream");
   REQUIRE(again.jobId > 0);
@@ -401,7 +368,7 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
 
   // A crash while the disk is full: the start that follows cannot write the
   // journaled documents back, says why, and changes nothing.
-  fill(0);
+  disk.fill(0);
   srv.kill9();
   CommandResult full = runCommand(
       {PULLPRINTD_PATH, "--state-dir", state.string(), "--config", srv.configPath().string()}, 60s);
@@ -410,7 +377,7 @@ TEST_CASE("disk full where the database is (the whole state directory on a 16 Mi
   CHECK(contains(full.err, "is full: free space there and start again"));
 
   // Room again: it starts, and every acknowledged job is held and intact.
-  fs::remove(filler);
+  disk.free();
   srv.start();
   CHECK(contains(srv.log(), "restored_from_journal=" + std::to_string(all.size()) + " "));
   for (const Earlier& e : all) {

@@ -5,9 +5,11 @@
 // can build the PPD from pullprint's Get-Printer-Attributes answer).
 // `lp -U alice` to that CUPS queue must end as a held job in pullprint owned
 // by alice, and the spooled document must be exactly what CUPS sent.
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <thread>
 
 #include "tests/integration/harness.h"
 #include "tests/support/ipp_tool.h"
@@ -41,6 +43,16 @@ std::vector<JobRow> waitForRows(const PullprintServer& srv, size_t n, const std:
   return held;
 }
 
+// A work directory for the documents given to lp: readable by the `lp`
+// user, whom cupsd runs filters and backends as.
+TempDir lpWorkDir(std::string_view prefix) {
+  TempDir work(prefix);
+  fs::permissions(work.path(), fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
+  return work;
+}
+
 }  // namespace
 
 TEST_CASE("lp -U alice through a CUPS queue ends held in pullprint, document intact",
@@ -52,10 +64,7 @@ TEST_CASE("lp -U alice through a CUPS queue ends held in pullprint, document int
   // query as sites often write it (cupsd sends the whole URI as printer-uri
   // when it builds the PPD; pullprint must ignore the query).
   cups.addQueue("followme", srv.uri("followme") + "?waitjob=false");
-  TempDir work("itest-cups");
-  fs::permissions(work.path(), fs::perms::owner_all | fs::perms::group_read |
-                                   fs::perms::group_exec | fs::perms::others_read |
-                                   fs::perms::others_exec);
+  TempDir work = lpWorkDir("itest-cups");
   INFO(srv.describe() << cups.describe());
 
   SECTION("PDF through CUPS's filters") {
@@ -127,10 +136,7 @@ TEST_CASE("a CUPS queue with the plain device URI delivers a held job to pullpri
   srv.start();
   PrivateCupsd cups;
   cups.addQueue("followme", srv.uri("followme"));
-  TempDir work("itest-cups-plain");
-  fs::permissions(work.path(), fs::perms::owner_all | fs::perms::others_read |
-                                   fs::perms::others_exec | fs::perms::group_read |
-                                   fs::perms::group_exec);
+  TempDir work = lpWorkDir("itest-cups-plain");
   INFO(srv.describe() << cups.describe());
   makePdf(work / "alice-plain.pdf", 1, "alice-plain");
   int cupsJob = cups.lp("followme", work / "alice-plain.pdf", {}, "alice");
@@ -147,4 +153,52 @@ TEST_CASE("a CUPS queue with the plain device URI delivers a held job to pullpri
   // CUPS's ipp backend does not wait for a held remote job to complete: the
   // CUPS job completes once pullprint holds it, so the CUPS queue moves on.
   CHECK(cups.waitForJobState(cupsJob, "completed", 30s));
+}
+
+TEST_CASE(
+    "pullprint's disk is full: the site's CUPS keeps the job and delivers it once there is room",
+    "[cups][followme][tmpfs]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to mount a tmpfs");
+    return;
+  }
+  // pullprint's whole state directory (database and spool) on a small
+  // tmpfs, so that the test can fill it.
+  SmallDisk disk("itest-cups-full", "16m");
+  ServerOptions o;
+  o.stateDir = disk.path() / "state";
+  o.spoolToml = "min_free_bytes = 0\n";
+  PullprintServer srv(o);
+  srv.start();
+  PrivateCupsd cups;
+  cups.addQueue("followme", srv.uri("followme"));
+  TempDir work = lpWorkDir("itest-cups-full-work");
+  INFO(srv.describe() << cups.describe());
+  const std::string bytes = smallPdf(work.path(), "alice-full", 2);
+
+  disk.fill(0);
+  int cupsJob = cups.lp("followme", work / "alice-full.pdf", {{"raw", "true"}}, "alice");
+  REQUIRE(cupsJob > 0);
+
+  // CUPS's backend tries; pullprint refuses for lack of room (a temporary
+  // error), and CUPS keeps the job to try again.
+  CHECK(waitFor([&] { return contains(srv.log(), "status=server-error-temporary-error"); }, 30s,
+                100ms));
+  std::this_thread::sleep_for(3s);  // time for CUPS to act on the refusal
+  JobStatus kept = cups.jobStatus(cupsJob);
+  INFO("CUPS job: " << kept.state << " (" << kept.reasons << ")\n" << cups.errorLogTail());
+  CHECK(kept.known());
+  CHECK_FALSE(kept.finished());
+  CHECK(cups.printerState("followme") != "stopped");
+  for (const auto& row : jobRows(srv.database())) CHECK(row.state != "held");
+
+  // Room again: CUPS's next try delivers the job, held under alice, intact.
+  disk.free();
+  auto held = waitForRows(srv, 1, "held");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].owner == "alice");
+  CHECK(held[0].sha256 == sha256Hex(bytes));
+  CHECK(sha256File(srv.documentPath(held[0].id)) == sha256Hex(bytes));
+  CHECK(cups.waitForJobState(cupsJob, "completed", 60s));
+  CHECK(cups.printerState("followme") != "stopped");
 }

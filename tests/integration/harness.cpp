@@ -2,9 +2,13 @@
 
 #include "tests/support/base64.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -340,5 +344,34 @@ std::vector<std::string> listFiles(const fs::path& dir) {
   std::sort(out.begin(), out.end());
   return out;
 }
+
+// ---------------------------------------------------------------------------
+// A small file system
+
+SmallDisk::SmallDisk(const std::string& prefix, const std::string& size)
+    : dir_(prefix), path_(dir_ / "disk") {
+  fs::create_directories(path_);
+  const std::string options = "size=" + size + ",mode=0700";
+  if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0)
+    throw std::runtime_error("mount tmpfs on " + path_.string() + ": " + std::strerror(errno));
+}
+
+SmallDisk::~SmallDisk() { ::umount2(path_.c_str(), MNT_DETACH); }
+
+void SmallDisk::fill(off_t spare) {
+  const fs::path filler = path_ / "filler";
+  const int fd = ::open(filler.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("open " + filler.string() + ": " + std::strerror(errno));
+  const std::string block(65536, 'f');
+  while (::write(fd, block.data(), block.size()) > 0) {
+  }
+  const off_t size = static_cast<off_t>(fs::file_size(filler));
+  const int rc = ::ftruncate(fd, std::max<off_t>(0, size - spare));
+  ::close(fd);
+  if (rc != 0)
+    throw std::runtime_error("ftruncate " + filler.string() + ": " + std::strerror(errno));
+}
+
+void SmallDisk::free() { fs::remove(path_ / "filler"); }
 
 }  // namespace pullprint::itest

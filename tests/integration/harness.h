@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cups/ipp.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -198,6 +199,31 @@ std::string randomBytes(size_t size, std::uint32_t seed);
 std::string smallPdf(const fs::path& workDir, const std::string& label, int pages = 1);
 // Regular files in a directory (names).
 std::vector<std::string> listFiles(const fs::path& dir);
+// ---------------------------------------------------------------------------
+// A small file system (needs root)
+
+// A tmpfs of `size` (e.g. "16m") mounted on DIR/disk, DIR a new TempDir
+// named after `prefix`; unmounted (lazily) and removed on destruction.
+// Throws if the mount fails. Tests put a server's state directory or
+// spool under path() to run it out of room.
+class SmallDisk {
+ public:
+  SmallDisk(const std::string& prefix, const std::string& size);
+  ~SmallDisk();
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+
+  const fs::path& path() const { return path_; }
+  // Fills the file system with one file until a write fails, then gives
+  // back `spare` bytes; free() removes that file again.
+  void fill(off_t spare);
+  void free();
+
+ private:
+  testing::TempDir dir_;
+  fs::path path_;
+};
+
 // `needle` occurs in `hay` (log checks).
 inline bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
