@@ -15,6 +15,31 @@
 
 namespace pullprint::spooler {
 
+namespace {
+
+// What a failed write to the spool means for the client: come back later
+// (no room, a file system gone read-only or failing, no descriptors left),
+// or a fault here. A site's CUPS keeps a job refused with a temporary error
+// and sends it again by itself, but stops its whole queue on an internal
+// error (docs/operations.md, "What a site's CUPS does with a refusal").
+StatusCode storageErrorCode(int e) {
+  switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+      return StatusCode::kResourceExhausted;
+    case EROFS:
+    case EIO:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+      return StatusCode::kUnavailable;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
+}  // namespace
+
 void UniqueFd::reset() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
@@ -54,9 +79,8 @@ Result<std::unique_ptr<SpoolWriter>> SpoolDir::create(JobId job, int document) {
   }
   if (fd < 0) {
     int e = errno;
-    StatusCode code =
-        (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
-    return Status(code, "spool: cannot create document file: " + std::string(std::strerror(e)));
+    return Status(storageErrorCode(e),
+                  "spool: cannot create document file: " + std::string(std::strerror(e)));
   }
   return std::make_unique<SpoolWriter>(p, UniqueFd(fd), dirfd_.get(), named);
 }
@@ -121,9 +145,8 @@ Result<UniqueFd> SpoolWriter::publish() {
       rc = ::linkat(fd_.get(), "", dirfd_, name.c_str(), AT_EMPTY_PATH);
     if (rc != 0) {
       int e = errno;
-      StatusCode code =
-          (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kInternal;
-      return Status(code, "spool: cannot name document file: " + std::string(std::strerror(e)));
+      return Status(storageErrorCode(e),
+                    "spool: cannot name document file: " + std::string(std::strerror(e)));
     }
     named_ = true;
   }
@@ -141,7 +164,7 @@ Status SpoolWriter::write(const void* data, size_t size) {
       if (errno == EINTR) continue;
       int e = errno;
       if (e == ENOSPC || e == EDQUOT) return {StatusCode::kResourceExhausted, "spool disk is full"};
-      return {StatusCode::kInternal, std::string("spool write failed: ") + std::strerror(e)};
+      return {storageErrorCode(e), std::string("spool write failed: ") + std::strerror(e)};
     }
     p += n;
     left -= static_cast<size_t>(n);
