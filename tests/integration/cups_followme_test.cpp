@@ -53,6 +53,30 @@ TempDir lpWorkDir(std::string_view prefix) {
   return work;
 }
 
+// After a refusal or a failed connection: CUPS keeps the job (not
+// finished) and its queue keeps running.
+void checkKeptByCups(const PrivateCupsd& cups, int cupsJob) {
+  std::this_thread::sleep_for(3s);  // time for CUPS to act on the failure
+  JobStatus kept = cups.jobStatus(cupsJob);
+  INFO("CUPS job: " << kept.state << " (" << kept.reasons << ")\n" << cups.errorLogTail());
+  CHECK(kept.known());
+  CHECK_FALSE(kept.finished());
+  CHECK(cups.printerState("followme") != "stopped");
+}
+
+// Then CUPS delivers it: held in pullprint under alice, byte-identical to
+// `bytes`, and the CUPS job completes.
+void checkDeliveredLater(const PullprintServer& srv, const PrivateCupsd& cups, int cupsJob,
+                         const std::string& bytes) {
+  auto held = waitForRows(srv, 1, "held");
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].owner == "alice");
+  CHECK(held[0].sha256 == sha256Hex(bytes));
+  CHECK(sha256File(srv.documentPath(held[0].id)) == sha256Hex(bytes));
+  CHECK(cups.waitForJobState(cupsJob, "completed", 60s));
+  CHECK(cups.printerState("followme") != "stopped");
+}
+
 }  // namespace
 
 TEST_CASE("lp -U alice through a CUPS queue ends held in pullprint, document intact",
@@ -184,21 +208,39 @@ TEST_CASE(
   // error), and CUPS keeps the job to try again.
   CHECK(waitFor([&] { return contains(srv.log(), "status=server-error-temporary-error"); }, 30s,
                 100ms));
-  std::this_thread::sleep_for(3s);  // time for CUPS to act on the refusal
-  JobStatus kept = cups.jobStatus(cupsJob);
-  INFO("CUPS job: " << kept.state << " (" << kept.reasons << ")\n" << cups.errorLogTail());
-  CHECK(kept.known());
-  CHECK_FALSE(kept.finished());
-  CHECK(cups.printerState("followme") != "stopped");
+  checkKeptByCups(cups, cupsJob);
   for (const auto& row : jobRows(srv.database())) CHECK(row.state != "held");
 
   // Room again: CUPS's next try delivers the job, held under alice, intact.
   disk.free();
-  auto held = waitForRows(srv, 1, "held");
-  REQUIRE(held.size() == 1);
-  CHECK(held[0].owner == "alice");
-  CHECK(held[0].sha256 == sha256Hex(bytes));
-  CHECK(sha256File(srv.documentPath(held[0].id)) == sha256Hex(bytes));
-  CHECK(cups.waitForJobState(cupsJob, "completed", 60s));
-  CHECK(cups.printerState("followme") != "stopped");
+  checkDeliveredLater(srv, cups, cupsJob, bytes);
+}
+
+TEST_CASE(
+    "pullprintd stopped (an upgrade, a restart): the site's CUPS keeps the job and delivers it "
+    "once pullprintd is back",
+    "[cups][followme]") {
+  PullprintServer srv;
+  srv.start();
+  PrivateCupsd cups;
+  cups.addQueue("followme", srv.uri("followme"));
+  TempDir work = lpWorkDir("itest-cups-down");
+  INFO(srv.describe() << cups.describe());
+  const std::string bytes = smallPdf(work.path(), "alice-down", 1);
+
+  srv.stop();
+  int cupsJob = cups.lp("followme", work / "alice-down.pdf", {{"raw", "true"}}, "alice");
+  REQUIRE(cupsJob > 0);
+  // CUPS's backend finds nobody listening and waits to try again.
+  CHECK(waitFor(
+      [&] {
+        return contains(readFile(cups.errorLogPath()),
+                        "[Job " + std::to_string(cupsJob) + "] Started backend");
+      },
+      20s, 100ms));
+  checkKeptByCups(cups, cupsJob);
+
+  // Back on the same port: the job arrives held under alice, intact.
+  srv.start();
+  checkDeliveredLater(srv, cups, cupsJob, bytes);
 }
