@@ -261,10 +261,65 @@ bool holdsAfterReceive(const QueueInfo& q, const Job& job) {
 // ---------------------------------------------------------------------------
 // Document sink: streams one document to the spool, then commits it.
 
+// The answer for a document that was not stored. A site's CUPS sends every
+// job as Create-Job + Send-Document. Its ipp backend (CUPS 2.4) takes a
+// failed Send-Document as final, and then reports the job as completed once
+// it has read the job's state, unless the status is
+// server-error-service-unavailable (or busy): then it sends the job again.
+// So a failure that can clear by itself (no room, a failing disk) is
+// answered service-unavailable to Send-Document, and temporary-error to
+// Print-Job, which CUPS tries again in any case (docs/operations.md, "What
+// a site's CUPS does with a refusal").
+ipp_status_t documentFailureStatus(const Status& why, bool too_large, bool send_document) {
+  if (too_large) return IPP_STATUS_ERROR_REQUEST_ENTITY;
+  const ipp_status_t status = ippStatusFor(why);
+  if (send_document && status == IPP_STATUS_ERROR_TEMPORARY)
+    return IPP_STATUS_ERROR_SERVICE_UNAVAILABLE;
+  return status;
+}
+
+// Whether a document that was not stored could be sent again to the same
+// job later (no room, a failing disk, the connection lost); not when it is
+// too large or the failure is the server's own.
+bool retryable(const Status& why, bool too_large) {
+  return !too_large && ippStatusFor(why) == IPP_STATUS_ERROR_TEMPORARY;
+}
+
+// A document of at least `bytes` from `user` ran out of room: that user's
+// new jobs are refused (checkSpace) until that much and a margin is free
+// beyond min_free_bytes, or for a minute at most, so that a client that
+// sends the job again (CUPS) is told at once, at Print-Job or Create-Job,
+// instead of sending the whole document again only to fail. Not for a
+// document larger than the whole file system: that can never fit, and
+// the user's other jobs should not wait for it.
+void noteNoRoom(IppService::Impl& s, const std::string& user, std::int64_t bytes) {
+  constexpr std::int64_t kMargin = 1 << 20;
+  constexpr auto kAtMost = std::chrono::minutes(1);
+  constexpr size_t kUsersKept = 1000;
+  const std::int64_t wanted = bytes + kMargin;
+  const std::int64_t total = s.jobs.spool().totalBytes();
+  if (total >= 0 && s.config.min_free_bytes + wanted > total) {
+    s.log.warn("spool.no-room", {{"user", user},
+                                 {"document_bytes", bytes},
+                                 {"why", "larger than the spool's whole file system"}});
+    return;
+  }
+  {
+    std::lock_guard lock(s.room_mu);
+    if (s.room_wanted.size() >= kUsersKept && !s.room_wanted.contains(user))
+      s.room_wanted.erase(s.room_wanted.begin());
+    IppService::Impl::RoomWanted& w = s.room_wanted[user];
+    w.bytes = std::max(w.bytes, wanted);
+    w.until = std::chrono::steady_clock::now() + kAtMost;
+  }
+  s.log.warn("spool.no-room",
+             {{"user", user}, {"document_bytes", bytes}, {"new_jobs_wait_for_bytes", wanted}});
+}
+
 class DocumentUpload final : public DocumentSink {
  public:
   DocumentUpload(Context& c, Job job, int docno, std::unique_ptr<SpoolWriter> writer, bool last,
-                 bool abort_job_on_failure, ipp_status_t ok_status, Ticket ticket)
+                 bool send_document, ipp_status_t ok_status, Ticket ticket)
       : s_(c.s),
         holder_(c.holder),
         peer_host_(c.host),
@@ -274,7 +329,7 @@ class DocumentUpload final : public DocumentSink {
         docno_(docno),
         writer_(std::move(writer)),
         last_(last),
-        abort_job_(abort_job_on_failure),
+        send_document_(send_document),
         ok_status_(ok_status),
         ticket_(std::move(ticket)),
         queue_hold_(c.queue ? holdsAfterReceive(*c.queue, job_) : true) {
@@ -287,7 +342,7 @@ class DocumentUpload final : public DocumentSink {
   ~DocumentUpload() override {
     if (!ended_) {
       s_.log.warn("job.upload-abandoned", {{"job", job_.id}, {"bytes", writer_->size()}});
-      cleanUp("document upload was interrupted");
+      cleanUp("document upload was interrupted", /*retryable=*/true);
     }
   }
 
@@ -335,11 +390,18 @@ class DocumentUpload final : public DocumentSink {
     std::string sha = doc.sha256;
     ipp_status_t ok_status = ok_status_;
     Ticket ticket = ticket_;
+    bool send_document = send_document_;
     s_.jobs.documentReceived(
         updated, doc, std::move(*fd), last_, final_state, reasons, [=](Status st) {
           if (!st) {
             s->log.error("job.store-failed", {{"job", id}, {"error", st.toString()}});
-            respond(errorBytes(holder->get(), ippStatusFor(st), st.message()));
+            if (st.code() == StatusCode::kResourceExhausted) noteNoRoom(*s, user, size);
+            // As for a failed upload (cleanUp), if the job's row ever committed.
+            if (!send_document || !retryable(st, false))
+              s->jobs.transition(id, JobState::kAborted, "aborted-by-system", st.message(),
+                                 "system", nullptr);
+            respond(errorBytes(holder->get(), documentFailureStatus(st, false, send_document),
+                               st.message()));
             return;
           }
           s->log.info("job.accepted",
@@ -361,18 +423,24 @@ class DocumentUpload final : public DocumentSink {
 
   void fail(const Status& why, Respond respond) override {
     ended_ = true;
-    cleanUp(why.message());
-    ipp_status_t code = too_large_ ? IPP_STATUS_ERROR_REQUEST_ENTITY : ippStatusFor(why);
+    if (why.code() == StatusCode::kResourceExhausted && !too_large_)
+      noteNoRoom(s_, user_, writer_->size());
+    cleanUp(why.message(), retryable(why, too_large_));
     s_.log.warn("job.upload-failed", {{"job", job_.id}, {"error", why.toString()}});
-    respond(errorBytes(holder_->get(), code, why.message()));
+    respond(errorBytes(holder_->get(), documentFailureStatus(why, too_large_, send_document_),
+                       why.message()));
   }
 
  private:
-  void cleanUp(const std::string& why) {
+  // A document that is not stored: a Print-Job's job ends with it, and so
+  // does a Send-Document's when sending it again cannot help (too large, a
+  // fault here), aborted at once with the reason. After a failure that may
+  // clear, a Send-Document's job stays open for the document to be sent
+  // again (until the multiple-operation time-out).
+  void cleanUp(const std::string& why, bool retryable) {
     s_.jobs.abandonDocument(job_.id, docno_);
-    if (abort_job_) {
+    if (!send_document_ || !retryable)
       s_.jobs.transition(job_.id, JobState::kAborted, "aborted-by-system", why, "system", nullptr);
-    }
   }
 
   IppService::Impl& s_;
@@ -384,7 +452,7 @@ class DocumentUpload final : public DocumentSink {
   int docno_;
   std::unique_ptr<SpoolWriter> writer_;
   bool last_;
-  bool abort_job_;
+  bool send_document_;  // Send-Document (else Print-Job)
   ipp_status_t ok_status_;
   Ticket ticket_;
   bool queue_hold_;
@@ -394,11 +462,31 @@ class DocumentUpload final : public DocumentSink {
   bool too_large_ = false;
 };
 
-// Refuses new documents when the spool disk is nearly full.
-bool checkSpace(Context& c) {
-  std::int64_t free = c.s.jobs.spool().freeBytes();
-  if (free >= 0 && free < c.s.config.min_free_bytes) {
-    c.error(IPP_STATUS_ERROR_TEMPORARY, "spool disk is full; try again later");
+// Refuses a new job or document when the spool's file system has less
+// than min_free_bytes free, or less than that and what a document of the
+// same user that did not fit needs (noteNoRoom, for a minute at most). `refusal`: the answer's
+// status then (Send-Document's is service-unavailable, see
+// documentFailureStatus).
+bool checkSpace(Context& c, ipp_status_t refusal = IPP_STATUS_ERROR_TEMPORARY) {
+  const std::int64_t free = c.s.jobs.spool().freeBytes();
+  if (free < 0) return true;  // unknown: the writes themselves will tell
+  std::int64_t wanted = 0;
+  {
+    std::lock_guard lock(c.s.room_mu);
+    if (auto it = c.s.room_wanted.find(c.user); it != c.s.room_wanted.end()) {
+      wanted = it->second.bytes;
+      const bool room = free >= c.s.config.min_free_bytes + wanted;
+      if (room || std::chrono::steady_clock::now() >= it->second.until) {
+        c.s.room_wanted.erase(it);
+        c.s.log.info("spool.room-back", {{"user", c.user},
+                                         {"free_bytes", free},
+                                         {"why", room ? "enough is free" : "a minute has passed"}});
+        wanted = 0;
+      }
+    }
+  }
+  if (free < c.s.config.min_free_bytes + wanted) {
+    c.error(refusal, "spool disk is full; try again later");
     return false;
   }
   return true;
@@ -471,7 +559,7 @@ HandleResult printJob(Context& c) {
     return r;
   }
   r.sink = std::make_unique<DocumentUpload>(c, job, docno, std::move(*writer), /*last=*/true,
-                                            /*abort_job_on_failure=*/true, ok_status, t);
+                                            /*send_document=*/false, ok_status, t);
   return r;
 }
 
@@ -495,6 +583,9 @@ HandleResult createJob(Context& c) {
   Ticket t = readTicket(c.req, c.queue->hold);
   ipp_status_t status;
   if (!checkTicket(c, t, &status)) return r;
+  // Refused here rather than at Send-Document: a site's CUPS tries a
+  // refused Create-Job again, a refused Send-Document it does not.
+  if (!checkSpace(c)) return r;
   Job job = newJob(c, t, "");
   if (!applySubmitPolicy(c, job, t)) return r;
   auto ctx = std::make_shared<Context>(c);
@@ -546,7 +637,7 @@ HandleResult sendDocument(Context& c) {
   }
   std::string format;
   if (!readFormat(c, &format)) return r;
-  if (!checkSpace(c)) return r;
+  if (!checkSpace(c, IPP_STATUS_ERROR_SERVICE_UNAVAILABLE)) return r;
   const QueueInfo* q = c.s.queueByName(job->queue);
   c.queue = q;
   int docno = 0;
@@ -557,13 +648,14 @@ HandleResult sendDocument(Context& c) {
   auto writer = c.s.jobs.spool().create(job->id, docno);
   if (!writer) {
     c.s.jobs.abandonDocument(job->id, docno);
-    c.error(ippStatusFor(writer.status()), writer.status().message());
+    c.error(documentFailureStatus(writer.status(), false, /*send_document=*/true),
+            writer.status().message());
     return r;
   }
   Ticket none;
   r.sink = std::make_unique<DocumentUpload>(c, *job, docno, std::move(*writer),
                                             ippGetBoolean(last, 0) != 0,
-                                            /*abort_job_on_failure=*/false, IPP_STATUS_OK, none);
+                                            /*send_document=*/true, IPP_STATUS_OK, none);
   return r;
 }
 

@@ -6,7 +6,9 @@
 #include <cups/cups.h>
 #include <cups/ipp.h>
 
+#include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -158,6 +160,17 @@ struct IppService::Impl {
     std::lock_guard lock(policy_mu);
     return policy;
   }
+  // Free space a user's new jobs need on the spool's file system beyond
+  // min_free_bytes, set when one of their documents ran out of room (about
+  // its size): until that much is free, or for a minute at most, that
+  // user's new jobs are refused at once instead of being accepted and
+  // failing on their document. Other users are not held back by it.
+  struct RoomWanted {
+    std::int64_t bytes = 0;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex room_mu;                             // guards room_wanted
+  std::map<std::string, RoomWanted> room_wanted;  // by user
 
   Impl(const Config& c, JobService& j, Authenticator& a, Logger& l)
       : config(c), jobs(j), auth(a), log(l), started_at(j.clock().now()) {

@@ -109,6 +109,12 @@ std::int64_t SpoolDir::freeBytes() const {
   return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
 }
 
+std::int64_t SpoolDir::totalBytes() const {
+  struct statvfs st {};
+  if (::fstatvfs(dirfd_.get(), &st) != 0) return -1;
+  return static_cast<std::int64_t>(st.f_blocks) * static_cast<std::int64_t>(st.f_frsize);
+}
+
 Status SpoolDir::syncDirectory() const {
   if (::fsync(dirfd_.get()) != 0)
     return {StatusCode::kUnavailable,

@@ -91,6 +91,8 @@ class SpoolDir {
 
   // Bytes available to us on the spool file system.
   std::int64_t freeBytes() const;
+  // Size of the file system the spool is on, or -1 if unknown.
+  std::int64_t totalBytes() const;
 
   // fsync() of the directory itself (makes new names durable).
   Status syncDirectory() const;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "tests/integration/harness.h"
 #include "tests/support/wait.h"
 
@@ -72,6 +74,25 @@ std::optional<JobRow> waitForAbortedJobAfter(const PullprintServer& srv, int aft
       },
       5s);
   return found;
+}
+
+// Create-Job as `user`; the new job's id (0 if refused, then *reply says why).
+int createJob(const PullprintServer& srv, IppReply* reply = nullptr,
+              const std::string& user = "alice") {
+  IppReply r = ippPost(srv.port(), Ipp::request(IPP_OP_CREATE_JOB, srv.uri(), user));
+  const int id = r.ipp && r.ipp.status() == IPP_STATUS_OK ? r.ipp.integer("job-id").value_or(0) : 0;
+  if (reply) *reply = std::move(r);
+  return id;
+}
+
+// Send-Document (the last one) of `doc` to job `id`, as alice.
+IppReply sendDocument(const PullprintServer& srv, int id, const std::string& doc) {
+  Ipp send = Ipp::request(IPP_OP_SEND_DOCUMENT, srv.uri(), "alice");
+  ippAddInteger(send.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", id);
+  ippAddString(send.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
+               "application/octet-stream");
+  ippAddBoolean(send.get(), IPP_TAG_OPERATION, "last-document", 1);
+  return ippPost(srv.port(), send, doc);
 }
 
 Ipp printRequest(const PullprintServer& srv, const char* format = "application/pdf") {
@@ -277,6 +298,89 @@ TEST_CASE("document larger than max_document_bytes", "[bad-input]") {
   checkIntact(srv, earlier, /*extraFiles=*/1);
 }
 
+TEST_CASE("Send-Document larger than max_document_bytes: the job is aborted at once, with why",
+          "[bad-input]") {
+  ServerOptions o;
+  o.toml = "[ipp]\nmax_document_bytes = 65536\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+  auto earlier = storeEarlierJobs(srv);
+  const int id = createJob(srv);
+  REQUIRE(id > 0);
+  IppReply r = sendDocument(srv, id, randomBytes(300 * 1024, 15));
+  REQUIRE(r.ipp);
+  CHECK(r.ipp.status() == IPP_STATUS_ERROR_REQUEST_ENTITY);
+  // Sending it again cannot help: the job ends now, and says why, instead
+  // of waiting for a document until the multiple-operation time-out.
+  IppReply j;
+  CHECK(waitFor(
+      [&] {
+        j = getJob(srv.port(), id, "alice");
+        return j.ipp && j.ipp.integer("job-state") == 8;
+      },
+      5s));
+  CHECK(contains(j.ipp.string("job-state-message").value_or(""), "larger than the limit"));
+  CHECK_FALSE(fs::exists(srv.documentPath(id)));
+  checkIntact(srv, earlier);
+}
+
+TEST_CASE(
+    "Send-Document out of room: service-unavailable, the job stays open, sent again it is held",
+    "[bad-input][tmpfs]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to mount a tmpfs");
+    return;
+  }
+  SmallDisk disk("itest-tmpfs-send", "4m");
+  ServerOptions o;
+  o.spoolDir = disk.path() / "spool";
+  o.spoolToml = "min_free_bytes = 0\n";
+  PullprintServer srv(o);
+  srv.start();
+  INFO(srv.describe());
+  auto earlier = storeEarlierJobs(srv);
+  const int id = createJob(srv);
+  REQUIRE(id > 0);
+
+  disk.fill(64 * 1024);
+  const std::string doc = randomBytes(512 * 1024, 16);
+  IppReply r = sendDocument(srv, id, doc);
+  REQUIRE(r.ipp);
+  // Not temporary-error: CUPS's ipp backend tries a Send-Document again
+  // only after service-unavailable (docs/operations.md).
+  CHECK(r.ipp.status() == IPP_STATUS_ERROR_SERVICE_UNAVAILABLE);
+  CHECK(contains(r.ipp.string("status-message").value_or(""), "full"));
+  IppReply j = getJob(srv.port(), id, "alice");
+  REQUIRE(j.ipp);
+  CHECK(j.ipp.integer("job-state") == 4);  // still open for its document
+  auto reasons = j.ipp.strings("job-state-reasons");
+  CHECK(std::find(reasons.begin(), reasons.end(), "job-incoming") != reasons.end());
+  // Until that document would fit, alice's new jobs are refused at once;
+  // other users' are not held back by it.
+  IppReply refused;
+  CHECK(createJob(srv, &refused) == 0);
+  REQUIRE(refused.ipp);
+  CHECK(refused.ipp.status() == IPP_STATUS_ERROR_TEMPORARY);
+  CHECK(contains(srv.log(), "event=spool.no-room user=alice"));
+  CHECK(createJob(srv, nullptr, "bob") > 0);
+  checkIntact(srv, earlier);
+
+  // Room again: the same document to the same job is held, intact, and new
+  // jobs are taken again.
+  disk.free();
+  IppReply again = sendDocument(srv, id, doc);
+  REQUIRE(again.ipp);
+  CHECK(again.ipp.status() == IPP_STATUS_OK);
+  IppReply held = getJob(srv.port(), id, "alice");
+  REQUIRE(held.ipp);
+  CHECK(held.ipp.integer("job-state") == 4);
+  CHECK(held.ipp.string("job-hold-until") == "indefinite");
+  CHECK(sha256File(srv.documentPath(id)) == sha256Hex(doc));
+  CHECK(createJob(srv) > 0);
+  CHECK(contains(srv.log(), "event=spool.room-back"));
+}
+
 TEST_CASE("disk full while receiving (ENOSPC on a 2 MiB tmpfs)", "[bad-input][tmpfs]") {
   if (::geteuid() != 0) {
     WARN("skipped: needs root to mount a tmpfs");
@@ -305,6 +409,10 @@ TEST_CASE("disk full while receiving (ENOSPC on a 2 MiB tmpfs)", "[bad-input][tm
     CHECK(row->state == "aborted");
     CHECK_FALSE(fs::exists(srv.documentPath(row->id)));
     checkIntact(srv, earlier);
+    // More than the whole file system: it can never fit, so alice's next
+    // jobs are not made to wait for room for it (the Send-Document test
+    // below has the case where they are).
+    CHECK(contains(srv.log(), "why=\"larger than the spool's whole file system\""));
     // The space came back: a small document fits again.
     PrintResult again = printJob(srv.port(), "alice", randomBytes(10000, 14), "followme",
                                  "application/octet-stream");

@@ -64,15 +64,17 @@ void checkKeptByCups(const PrivateCupsd& cups, int cupsJob) {
   CHECK(cups.printerState("followme") != "stopped");
 }
 
-// Then CUPS delivers it: held in pullprint under alice, byte-identical to
-// `bytes`, and the CUPS job completes.
+// Then CUPS delivers it: held in pullprint under alice, its spool file the
+// one recorded, byte-identical to `raw` when CUPS ran no filter (given),
+// and the CUPS job completes.
 void checkDeliveredLater(const PullprintServer& srv, const PrivateCupsd& cups, int cupsJob,
-                         const std::string& bytes) {
+                         const std::string* raw) {
   auto held = waitForRows(srv, 1, "held");
   REQUIRE(held.size() == 1);
   CHECK(held[0].owner == "alice");
-  CHECK(held[0].sha256 == sha256Hex(bytes));
-  CHECK(sha256File(srv.documentPath(held[0].id)) == sha256Hex(bytes));
+  CHECK(sha256File(srv.documentPath(held[0].id)) == held[0].sha256);
+  CHECK(readFile(srv.documentPath(held[0].id)).substr(0, 5) == "%PDF-");
+  if (raw) CHECK(held[0].sha256 == sha256Hex(*raw));
   CHECK(cups.waitForJobState(cupsJob, "completed", 60s));
   CHECK(cups.printerState("followme") != "stopped");
 }
@@ -213,7 +215,7 @@ TEST_CASE(
 
   // Room again: CUPS's next try delivers the job, held under alice, intact.
   disk.free();
-  checkDeliveredLater(srv, cups, cupsJob, bytes);
+  checkDeliveredLater(srv, cups, cupsJob, &bytes);
 }
 
 TEST_CASE(
@@ -242,5 +244,63 @@ TEST_CASE(
 
   // Back on the same port: the job arrives held under alice, intact.
   srv.start();
-  checkDeliveredLater(srv, cups, cupsJob, bytes);
+  checkDeliveredLater(srv, cups, cupsJob, &bytes);
+}
+
+TEST_CASE(
+    "the spool short of room: the site's CUPS keeps the job and delivers it once there is room",
+    "[cups][followme][tmpfs]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to mount a tmpfs");
+    return;
+  }
+  // CUPS sends Create-Job, then Send-Document. A refused Create-Job it tries
+  // again about every 10 s; a Send-Document refused with anything but
+  // service-unavailable it reports as completed, and the job is lost.
+  struct Case {
+    const char* name;
+    const char* size;        // of the spool's tmpfs
+    off_t spare;             // bytes left free
+    const char* spool_toml;  // [spool] settings
+    bool raw;                // lp -o raw: CUPS hands the backend the file (no filter)
+    int pages;               // of the PDF printed
+  };
+  const Case cases[] = {
+      // Less free than min_free_bytes (the default, 64 MiB): refused at
+      // Create-Job (a PDF through CUPS's filters).
+      {"below min_free_bytes", "80m", 16 << 20, "", false, 2},
+      // Room for Create-Job, not for the document: its Send-Document runs
+      // out of room half-way; new jobs then wait until it would fit.
+      {"the document does not fit", "8m", 24 << 10, "min_free_bytes = 0\n", true, 150},
+  };
+  for (const Case& k : cases) {
+    DYNAMIC_SECTION(k.name) {
+      SmallDisk disk("itest-cups-room", k.size);
+      ServerOptions o;
+      o.spoolDir = disk.path() / "spool";
+      o.spoolToml = k.spool_toml;
+      PullprintServer srv(o);
+      srv.start();
+      PrivateCupsd cups;
+      cups.addQueue("followme", srv.uri("followme"));
+      TempDir work = lpWorkDir("itest-cups-room-work");
+      INFO(srv.describe() << cups.describe());
+      const std::string bytes = smallPdf(work.path(), "alice-room", k.pages);
+      INFO("document: " << bytes.size() << " bytes");
+      if (k.raw) REQUIRE(bytes.size() > static_cast<size_t>(k.spare));
+
+      disk.fill(k.spare);
+      std::vector<std::pair<std::string, std::string>> options;
+      if (k.raw) options.emplace_back("raw", "true");
+      int cupsJob = cups.lp("followme", work / "alice-room.pdf", options, "alice");
+      REQUIRE(cupsJob > 0);
+      CHECK(waitFor([&] { return contains(srv.log(), "status=server-error-"); }, 30s, 100ms));
+      checkKeptByCups(cups, cupsJob);
+      // No storm of attempts: CUPS waits between them.
+      CHECK(jobRows(srv.database()).size() <= 3);
+
+      disk.free();
+      checkDeliveredLater(srv, cups, cupsJob, k.raw ? &bytes : nullptr);
+    }
+  }
 }
