@@ -515,9 +515,15 @@ bool applySubmitPolicy(Context& c, Job& job, Ticket& t) {
     std::string msg = d.deny_message.empty() ? "denied by print policy" : d.deny_message;
     c.s.log.info("policy.denied",
                  {{"job", job.id}, {"owner", job.owner}, {"rule", std::string(d.denied_by.name)}});
+    // client-error-attributes-or-values-not-supported, not not-authorized:
+    // the job as asked for is refused here, and asking again with other
+    // credentials would not change that. A site's CUPS (2.4) cancels its
+    // job on this status; on not-authorized or forbidden it holds the job
+    // "for authentication", where it would stay, and desktop clients may
+    // ask the user for a password. The policy's message goes with it.
     auto ctx = std::make_shared<Context>(c);
-    c.s.jobs.recordDenied(job, msg,
-                          [ctx, msg](Status) { ctx->error(IPP_STATUS_ERROR_NOT_AUTHORIZED, msg); });
+    c.s.jobs.recordDenied(
+        job, msg, [ctx, msg](Status) { ctx->error(IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES, msg); });
     return false;
   }
   job.sides = std::string(policies::toKeyword(d.sides.value));

@@ -304,3 +304,39 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("a job the print policy denies: the site's CUPS cancels it and its queue goes on",
+          "[cups][followme][policy]") {
+  TempDir work = lpWorkDir("itest-cups-deny");
+  fs::path policy = work / "policy.toml";
+  pullprint::testing::writeFile(policy, R"(version = 1
+[[rule]]
+name = "no-spreadsheets"
+document_name = "*.xlsx"
+deny = "Spreadsheets are not printed here: export what you need as PDF."
+)");
+  ServerOptions o;
+  o.toml = "[policy]\nfile = \"" + policy.string() + "\"\n";
+  PullprintServer srv(o);
+  srv.start();
+  PrivateCupsd cups;
+  cups.addQueue("followme", srv.uri("followme"));
+  INFO(srv.describe() << cups.describe());
+  const std::string bytes = smallPdf(work.path(), "alice-deny", 1);
+
+  int denied = cups.lp("followme", work / "alice-deny.pdf", {}, "alice", "budget.xlsx");
+  REQUIRE(denied > 0);
+  // Not held "for authentication" (where it would stay): canceled, with
+  // the queue running.
+  CHECK(cups.waitForJobState(denied, "canceled", 30s));
+  INFO(cups.errorLogTail());
+  CHECK(cups.printerState("followme") != "stopped");
+  CHECK(contains(srv.log(), "event=policy.denied"));
+
+  int next = cups.lp("followme", work / "alice-deny.pdf", {}, "alice", "notes.pdf");
+  REQUIRE(next > 0);
+  CHECK(cups.waitForJobState(next, "completed", 30s));
+  int held = 0;
+  for (const auto& row : jobRows(srv.database())) held += row.state == "held";
+  CHECK(held == 1);
+}

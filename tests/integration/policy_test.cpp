@@ -53,7 +53,7 @@ CommandResult ipptoolPrint(const fs::path& dir, const std::string& uri, const fs
   ATTR keyword print-color-mode $color
   FILE $filename
   STATUS successful-ok
-  STATUS client-error-not-authorized
+  STATUS client-error-attributes-or-values-not-supported
   DISPLAY job-id
   DISPLAY status-message
 })");
