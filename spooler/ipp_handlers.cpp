@@ -438,7 +438,7 @@ class DocumentUpload final : public DocumentSink {
   // clear, a Send-Document's job stays open for the document to be sent
   // again (until the multiple-operation time-out).
   void cleanUp(const std::string& why, bool retryable) {
-    s_.jobs.abandonDocument(job_.id, docno_);
+    s_.jobs.abandonDocument(job_.id, docno_, why);
     if (!send_document_ || !retryable)
       s_.jobs.transition(job_.id, JobState::kAborted, "aborted-by-system", why, "system", nullptr);
   }

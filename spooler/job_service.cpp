@@ -55,7 +55,7 @@ Result<RecoveryReport> JobService::recover() {
       log_.warn("job.recovered-aborted", {{"job", j.id}, {"owner", j.owner}});
       continue;
     }
-    ActiveJob a{j.state, j.owner, j.queue, j.document_count, false, j.created_at};
+    ActiveJob a{j.state, j.owner, j.queue, j.document_count, false, j.created_at, ""};
     for (int d = 1; d <= j.document_count; ++d) expected.insert({j.id, d});
     std::lock_guard lock(mu_);
     active_[j.id] = a;
@@ -145,7 +145,7 @@ Status JobService::restoreFromJournal(JobId id, int number) {
 void JobService::createJob(const Job& job, Done done) {
   {
     std::lock_guard lock(mu_);
-    active_[job.id] = ActiveJob{job.state, job.owner, job.queue, 0, false, job.created_at};
+    active_[job.id] = ActiveJob{job.state, job.owner, job.queue, 0, false, job.created_at, ""};
   }
   committer_.submit({[copy = job](StoreWriter& w) {
                        if (Status s = w.insertJob(copy); !s) return s;
@@ -207,10 +207,13 @@ Status JobService::beginDocument(JobId id, int* document_number) {
   return Status::ok();
 }
 
-void JobService::abandonDocument(JobId id, int document_number) {
+void JobService::abandonDocument(JobId id, int document_number, const std::string& why) {
   spool_.remove(id, document_number);
   std::lock_guard lock(mu_);
-  if (auto it = active_.find(id); it != active_.end()) it->second.receiving = false;
+  if (auto it = active_.find(id); it != active_.end()) {
+    it->second.receiving = false;
+    if (!why.empty()) it->second.document_failed = why;
+  }
   (void)takeCreationFailure(id);
 }
 
@@ -369,18 +372,22 @@ void JobService::removeDocuments(JobId id, int count) {
 }
 
 size_t JobService::abortStaleIncoming(UnixSeconds timeout) {
-  std::vector<JobId> stale;
+  std::vector<std::pair<JobId, std::string>> stale;  // with the message
   UnixSeconds cutoff = clock_.now() - timeout;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, a] : active_)
-      if (a.state == JobState::kReceiving && !a.receiving && a.created_at < cutoff)
-        stale.push_back(id);
+    for (const auto& [id, a] : active_) {
+      if (a.state != JobState::kReceiving || a.receiving || a.created_at >= cutoff) continue;
+      std::string message = "no document arrived within the multiple-operation-time-out";
+      if (!a.document_failed.empty())
+        message = "its document was not stored (" + a.document_failed +
+                  ") and was not sent again within the multiple-operation-time-out";
+      stale.emplace_back(id, std::move(message));
+    }
   }
   size_t n = 0;
-  for (JobId id : stale) {
-    if (transitionAndWait(id, JobState::kAborted, "aborted-by-system",
-                          "no document arrived within the multiple-operation-time-out", "system")) {
+  for (const auto& [id, message] : stale) {
+    if (transitionAndWait(id, JobState::kAborted, "aborted-by-system", message, "system")) {
       ++n;
       log_.warn("job.incoming-timeout", {{"job", id}});
     }

@@ -38,6 +38,7 @@ struct ActiveJob {
   int documents = 0;       // documents stored so far
   bool receiving = false;  // a document upload is in progress
   UnixSeconds created_at = 0;
+  std::string document_failed;  // why its last document was not stored, if it was not
 };
 
 struct RecoveryReport {
@@ -87,8 +88,10 @@ class JobService {
   // say). kNotFound when there is no copy any more. Blocks until durable.
   Status restoreFromJournal(JobId id, int number);
 
-  // Ends an upload that will not be committed (error, disconnect).
-  void abandonDocument(JobId id, int document_number);
+  // Ends an upload that will not be committed (error, disconnect); `why`
+  // is kept for the job's message should it then time out waiting for a
+  // document (abortStaleIncoming).
+  void abandonDocument(JobId id, int document_number, const std::string& why = "");
 
   // Documents of at most this many bytes go through the document journal
   // (committer.h): their bytes commit with their rows and their files are

@@ -282,7 +282,31 @@ TEST_CASE("Create-Job without documents is aborted after the multiple-operation-
   f.clock.advance(301);
   CHECK(f.jobs->abortStaleIncoming(300) == 1);
   CHECK((**f.store->job(j.id)).state == JobState::kAborted);
+  CHECK((**f.store->job(j.id)).state_message ==
+        "no document arrived within the multiple-operation-time-out");
   CHECK((**f.store->job(busy)).state == JobState::kHeld);
+}
+
+TEST_CASE("a job whose document was not stored says so when it times out") {
+  Fixture f;
+  Job j;
+  j.id = f.jobs->allocateId();
+  j.queue = "followme";
+  j.owner = "alice";
+  j.created_at = f.clock.now();
+  REQUIRE(f.wait([&](auto done) { f.jobs->createJob(j, done); }).isOk());
+  int doc = 0;
+  REQUIRE(f.jobs->beginDocument(j.id, &doc).isOk());
+  // Its Send-Document ran out of room; the job stays open for it to be sent
+  // again (spooler/ipp_handlers.cpp), and nobody does.
+  f.jobs->abandonDocument(j.id, doc, "spool disk is full");
+  f.clock.advance(301);
+  CHECK(f.jobs->abortStaleIncoming(300) == 1);
+  const Job row = **f.store->job(j.id);
+  CHECK(row.state == JobState::kAborted);
+  CHECK(row.state_message ==
+        "its document was not stored (spool disk is full) and was not sent again within the "
+        "multiple-operation-time-out");
 }
 
 TEST_CASE("committer: completions in submission order, each after its row is committed") {
