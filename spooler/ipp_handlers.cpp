@@ -342,7 +342,7 @@ class DocumentUpload final : public DocumentSink {
   ~DocumentUpload() override {
     if (!ended_) {
       s_.log.warn("job.upload-abandoned", {{"job", job_.id}, {"bytes", writer_->size()}});
-      cleanUp("document upload was interrupted", /*retryable=*/true);
+      cleanUp("document upload was interrupted", /*may_send_again=*/true);
     }
   }
 
@@ -437,9 +437,9 @@ class DocumentUpload final : public DocumentSink {
   // fault here), aborted at once with the reason. After a failure that may
   // clear, a Send-Document's job stays open for the document to be sent
   // again (until the multiple-operation time-out).
-  void cleanUp(const std::string& why, bool retryable) {
+  void cleanUp(const std::string& why, bool may_send_again) {
     s_.jobs.abandonDocument(job_.id, docno_, why);
-    if (!send_document_ || !retryable)
+    if (!send_document_ || !may_send_again)
       s_.jobs.transition(job_.id, JobState::kAborted, "aborted-by-system", why, "system", nullptr);
   }
 

@@ -411,7 +411,7 @@ TEST_CASE("disk full while receiving (ENOSPC on a 2 MiB tmpfs)", "[bad-input][tm
     checkIntact(srv, earlier);
     // More than the whole file system: it can never fit, so alice's next
     // jobs are not made to wait for room for it (the Send-Document test
-    // below has the case where they are).
+    // above has the case where they are).
     CHECK(contains(srv.log(), "why=\"larger than the spool's whole file system\""));
     // The space came back: a small document fits again.
     PrintResult again = printJob(srv.port(), "alice", randomBytes(10000, 14), "followme",
