@@ -166,6 +166,7 @@ struct JobPage {
 
 // A document's bytes kept in the journal (StoreWriter::journalDocument).
 struct JournaledDocument {
+  std::int64_t slot = 0;
   JobId job_id = 0;
   int number = 0;
   std::string data;
@@ -191,8 +192,14 @@ class StoreWriter {
   virtual Status insertEvent(const JobEvent& event) = 0;
   // The document journal (spooler/committer.h): a copy of a document's bytes
   // that commits with its rows, until its spool file is known to be synced.
-  virtual Status journalDocument(JobId job, int number, std::string_view data) = 0;
-  virtual Status dropJournal(const std::vector<std::pair<JobId, int>>& documents) = 0;
+  // It lives in numbered slots that the committer reuses once their files
+  // are synced: writing a slot replaces whatever copy it held.
+  virtual Status journalDocument(std::int64_t slot, JobId job, int number,
+                                 std::string_view data) = 0;
+  // Empties `slot` if it still holds that document's copy.
+  virtual Status dropJournal(std::int64_t slot, JobId job, int number) = 0;
+  // Empties every slot.
+  virtual Status clearJournal() = 0;
   // Release bookkeeping: where the job went and under which printer job id.
   virtual Status setJobRelease(JobId id, const std::string& printer, std::int64_t printer_job_id,
                                int attempt, const std::string& released_by) = 0;
@@ -268,9 +275,11 @@ class Store {
   virtual Result<std::vector<Document>> documents(JobId id) = 0;
   virtual Result<std::vector<JobEvent>> events(JobId id) = 0;
   virtual Result<JobId> maxJobId() = 0;
-  // Every document still in the journal (start-up recovery).
+  // Every copy still in the journal, by slot (start-up recovery). A copy
+  // whose file was synced may still be there until its slot is reused.
   virtual Result<std::vector<JournaledDocument>> journaledDocuments() = 0;
-  // One document's journal copy, if it is still there.
+  // One document's journal copy, if it is still there (a scan: the slots have
+  // no index, which would cost every journaled document a page).
   virtual Result<std::optional<JournaledDocument>> journaledDocument(JobId job, int number) = 0;
   // Jobs not in a terminal state, oldest first (start-up recovery).
   virtual Result<std::vector<Job>> activeJobs() = 0;

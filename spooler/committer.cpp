@@ -114,7 +114,7 @@ Committer::~Committer() {
     flush_stop_ = true;
   }
   flush_cv_.notify_all();
-  flush_thread_.join();  // syncs journaled_, drops its journal rows
+  flush_thread_.join();  // syncs journaled_, frees (and empties) its journal slots
 }
 
 void Committer::submit(Op op) { (void)enqueue(op); }
@@ -239,16 +239,46 @@ void Committer::commitStage() {
       committing_ = true;
     }
 
+    // Journaled documents get their slots first (here, on this thread: see
+    // clearJournalIfIdle).
+    {
+      std::lock_guard lock(mu_);
+      for (Synced& b : batches) {
+        for (size_t i = 0; i < b.ops.size(); ++i) {
+          if (!b.status[i]) continue;
+          for (JournalEntry& e : b.ops[i].journaled) {
+            if (free_slots_.empty()) {
+              e.slot = slots_++;
+            } else {
+              e.slot = free_slots_.back();
+              free_slots_.pop_back();
+            }
+          }
+        }
+      }
+    }
+
     // All rows of every synced batch in one transaction; an op whose file
-    // failed to sync is skipped.
+    // failed to sync is skipped. A journaled document's copy is written in
+    // its op's savepoint, after the op's own rows.
     std::vector<std::function<Status(StoreWriter&)>> writes;
     std::vector<Status*> targets;
     for (Synced& b : batches) {
       for (size_t i = 0; i < b.ops.size(); ++i) {
-        if (b.status[i] && b.ops[i].write) {
-          writes.push_back(std::move(b.ops[i].write));
-          targets.push_back(&b.status[i]);
+        Op& op = b.ops[i];
+        if (!b.status[i] || (!op.write && op.journaled.empty())) continue;
+        if (op.journaled.empty()) {
+          writes.push_back(std::move(op.write));
+        } else {
+          writes.push_back([&op](StoreWriter& w) {
+            if (op.write)
+              if (Status s = op.write(w); !s) return s;
+            for (const JournalEntry& e : op.journaled)
+              if (Status s = w.journalDocument(e.slot, e.job, e.document, e.data); !s) return s;
+            return Status::ok();
+          });
         }
+        targets.push_back(&b.status[i]);
       }
     }
     if (!writes.empty()) {
@@ -261,20 +291,26 @@ void Committer::commitStage() {
       for (size_t k = 0; k < targets.size(); ++k) *targets[k] = std::move(results[k]);
     }
 
-    // Journaled files of committed ops go to the flusher.
+    // Journaled files of committed ops go to the flusher (their bytes are
+    // in the store now); a failed op's slots are free at once.
     bool wake_flusher = false;
     {
       std::lock_guard lock(mu_);
       for (Synced& b : batches) {
         for (size_t i = 0; i < b.ops.size(); ++i) {
-          if (!b.status[i]) continue;
-          for (const JournalEntry& e : b.ops[i].journaled) {
+          for (JournalEntry& e : b.ops[i].journaled) {
+            if (e.slot < 0) continue;  // never given one: its file failed to sync
+            if (!b.status[i]) {
+              free_slots_.push_back(e.slot);
+              continue;
+            }
             if (journaled_.empty()) {
               oldest_journaled_ = std::chrono::steady_clock::now();
               wake_flusher = true;  // it sleeps without a deadline while there is nothing
             }
-            journaled_bytes_ += e.bytes;
-            journaled_.push_back(e);
+            journaled_bytes_ += static_cast<std::int64_t>(e.data.size());
+            std::string().swap(e.data);
+            journaled_.push_back(std::move(e));
             if (journaled_bytes_ >= options_.journal_sync_bytes) wake_flusher = true;
             if (metrics_) ++metrics_->journaled_documents;
           }
@@ -335,36 +371,51 @@ void Committer::flush(std::vector<JournalEntry> entries) {
   // docs/benchmarks.md). It also writes back whatever else is dirty on that
   // file system; nobody waits for it but this thread.
   if (Status s = spool_.syncFileSystem(); !s) {
-    // Which file failed is unknown: every row stays, and the next start
-    // rewrites those files from the journal.
+    // Which file failed is unknown: every slot stays in use, and the next
+    // start rewrites those files from the journal.
     log_.error("spool.flush-failed", {{"documents", entries.size()},
                                       {"error", s.message()},
                                       {"hint", "the documents stay in the journal"}});
     if (metrics_) ++metrics_->journal_flush_failures;
     return;
   }
-  std::vector<std::pair<JobId, int>> synced;
-  synced.reserve(entries.size());
-  for (const JournalEntry& e : entries) synced.emplace_back(e.job, e.document);
-  // A failure to drop only leaves rows that recovery drops later.
-  const auto dropped = [this](Status s) {
-    if (!s) log_.error("spool.journal-drop-failed", {{"error", s.message()}});
-  };
-  // Through the group commit, in slices: each rides along with the jobs'
-  // own transactions (no extra WAL sync) and none makes them wait long.
-  // Once the pipeline has stopped (the last round, at shutdown): directly.
-  constexpr size_t kSlice = 64;
-  for (size_t k = 0; k < synced.size(); k += kSlice) {
-    std::vector<std::pair<JobId, int>> slice(
-        synced.begin() + static_cast<std::ptrdiff_t>(k),
-        synced.begin() + static_cast<std::ptrdiff_t>(std::min(synced.size(), k + kSlice)));
-    Op op{[slice = std::move(slice)](StoreWriter& w) { return w.dropJournal(slice); }, {}, dropped};
-    if (!enqueue(op)) op.done(store_.write(op.write));
+  bool idle;
+  {
+    std::lock_guard lock(mu_);
+    for (const JournalEntry& e : entries) free_slots_.push_back(e.slot);
+    idle = static_cast<std::int64_t>(free_slots_.size()) == slots_;
   }
   if (metrics_) {
     ++metrics_->journal_flush_rounds;
-    metrics_->journal_files_synced += static_cast<std::int64_t>(synced.size());
+    metrics_->journal_files_synced += static_cast<std::int64_t>(entries.size());
   }
+  if (!idle) return;  // the slots are reused as they are
+  // Nothing waits in the journal: empty it, so that no document's bytes stay
+  // in the database while the spool is quiet. Through the group commit, so
+  // it rides along with whatever jobs' transaction comes next; once the
+  // pipeline has stopped (the last round, at shutdown): directly.
+  Op op{[this](StoreWriter& w) { return clearJournalIfIdle(w); },
+        {},
+        [this](Status s) {
+          // Only leaves copies that the next use of their slots, or the next
+          // start, replaces.
+          if (!s) log_.error("spool.journal-clear-failed", {{"error", s.message()}});
+        }};
+  if (!enqueue(op)) op.done(store_.write(op.write));
+}
+
+Status Committer::clearJournalIfIdle(StoreWriter& w) {
+  {
+    std::lock_guard lock(mu_);
+    // A slot taken since the flush belongs to a document committed in this
+    // transaction or an earlier one: its copy must stay.
+    if (static_cast<std::int64_t>(free_slots_.size()) != slots_) return Status::ok();
+    free_slots_.clear();
+    slots_ = 0;
+  }
+  // Should this fail (its savepoint rolls back), the old copies stay until
+  // their slots are written again, which replaces them.
+  return w.clearJournal();
 }
 
 }  // namespace pullprint::spooler

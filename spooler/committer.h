@@ -21,24 +21,33 @@
 // sync. When idle, an op goes through at once (no batching delay).
 //
 // The document journal: a small document need not wait for its file sync
-// at all. Its op writes the document's bytes into the store
-// (StoreWriter::journalDocument) in the same transaction as its rows and
-// names it in `journaled` instead of its file in `sync_files`: the WAL sync
-// that makes the rows durable makes the bytes durable too, so the job waits
-// for one device round trip, not two. After the commit, a third thread (the
-// flusher) makes such files durable in the background, all of them with one
-// syncfs() of the spool's file system (SpoolDir::syncFileSystem), and then
-// drops their journal rows. On start-up, recovery rewrites every journaled
+// at all. Its op hands the document's bytes over in `journaled` instead of
+// its file in `sync_files`, and the commit stage writes them into the store
+// (StoreWriter::journalDocument) in the same transaction as the op's rows:
+// the WAL sync that makes the rows durable makes the bytes durable too, so
+// the job waits for one device round trip, not two. After the commit, a
+// third thread (the flusher) makes such files durable in the background,
+// all of them with one syncfs() of the spool's file system
+// (SpoolDir::syncFileSystem). On start-up, recovery rewrites every journaled
 // document of an active job from the journal (spooler/job_service.h), so a
 // power cut that loses an unsynced file loses nothing acknowledged.
+//
+// The journal is a set of numbered slots, not a row per document: a copy
+// goes into a free slot, overwriting what the slot held, and the slot is
+// free again once its file has been synced. Nothing is deleted while jobs
+// flow (a delete per document cost free-list and interior pages in every
+// transaction, and each flush a burst of deletes that stalled the commits
+// behind it; docs/benchmarks.md). When a flush leaves every slot free, the
+// slots are emptied, so no document's bytes stay in the database once the
+// spool is quiet.
 //
 // Guarantees (unchanged by the pipeline): an op's row commits only after
 // its files and the directory entry are on disk, or with its document's
 // bytes in the journal; its completion runs only after its transaction is
 // durable; ops commit, and completions run, in submission order (both
 // stages are FIFO and the commit stage takes batches in the order the sync
-// stage finished them). A journal row is dropped only after a syncfs() that
-// began after its file was written and named has succeeded.
+// stage finished them). A journal slot is reused or emptied only after a
+// syncfs() that began after its file was written and named has succeeded.
 //
 // Thread contract: submit() is thread-safe. Completions run on the commit
 // thread and must not block; they post work to their own executors.
@@ -98,21 +107,22 @@ struct CommitterOptions {
 
 class Committer {
  public:
-  // A document whose bytes an op puts in the journal. Its file is complete
-  // and named when the op is submitted; no descriptor is kept (the flusher
-  // syncs the whole file system).
+  // A document whose bytes go into the journal with an op's rows. Its file
+  // is complete and named when the op is submitted; no descriptor is kept
+  // (the flusher syncs the whole file system).
   struct JournalEntry {
     JobId job = 0;
     int document = 0;
-    std::int64_t bytes = 0;
+    std::string data;        // the file's bytes; the commit stage frees them once written
+    std::int64_t slot = -1;  // set by the commit stage
   };
   struct Op {
     std::function<Status(StoreWriter&)> write;  // may be empty (sync only)
     std::vector<UniqueFd> sync_files;           // fdatasync'ed before the transaction
     std::function<void(Status)> done;           // may be empty
-    // Documents whose bytes `write` puts in the journal: their files are
-    // synced after the commit, then their journal rows are dropped. Ignored
-    // if the op fails.
+    // Documents whose bytes are journaled after `write`, in the op's own
+    // savepoint: their files are synced after the commit, then their slots
+    // are free again. Nothing is kept if the op fails.
     std::vector<JournalEntry> journaled = {};
   };
   using Options = CommitterOptions;
@@ -149,10 +159,15 @@ class Committer {
   void syncStage();
   void commitStage();
   void flushStage();
-  // Syncs the spool's file system, then drops the journal rows of
-  // `entries` (through the queue, or directly once the pipeline stopped).
-  // On failure every row stays: the next start rewrites those files.
+  // Syncs the spool's file system, then frees the journal slots of
+  // `entries`; if no slot is then in use, empties them all (through the
+  // queue, or directly once the pipeline stopped). On failure every slot
+  // stays in use: the next start rewrites those files.
   void flush(std::vector<JournalEntry> entries);
+  // The write of an op that empties the journal if no slot is in use when
+  // it runs (its own check: slots are taken on the commit thread, before
+  // their batch's transaction).
+  Status clearJournalIfIdle(StoreWriter& w);
 
   // Up to this many files (plus the directory) are synced at the same time.
   static constexpr int kSyncThreads = 8;
@@ -174,9 +189,11 @@ class Committer {
   size_t max_batch_ = 0;
 
   const Options options_;
-  std::condition_variable flush_cv_;     // journaled_ grew, or flush_stop_
-  std::vector<JournalEntry> journaled_;  // committed, file not yet synced (guarded by mu_)
-  std::int64_t journaled_bytes_ = 0;     // their sizes (guarded by mu_)
+  std::condition_variable flush_cv_;      // journaled_ grew, or flush_stop_
+  std::vector<JournalEntry> journaled_;   // committed, file not yet synced (guarded by mu_)
+  std::int64_t journaled_bytes_ = 0;      // their sizes (guarded by mu_)
+  std::vector<std::int64_t> free_slots_;  // journal slots free to reuse (guarded by mu_)
+  std::int64_t slots_ = 0;                // slots 0 .. slots_-1 exist (guarded by mu_)
   std::chrono::steady_clock::time_point oldest_journaled_;  // guarded by mu_
   bool flush_stop_ = false;  // the commit stage has ended: flush the rest, then stop
 

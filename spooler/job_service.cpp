@@ -1,9 +1,13 @@
 #include "spooler/job_service.h"
 
+#include "core/password.h"  // sha256Hex
+
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <future>
+#include <map>
 #include <set>
 
 namespace pullprint::spooler {
@@ -94,25 +98,46 @@ Status JobService::restoreJournal(const std::set<std::pair<JobId, int>>& expecte
   if (!journal) return journal.status();
   if (journal->empty()) return Status::ok();
   // The journal's copy is the one known to be durable: whatever the file
-  // holds (nothing, part, all), it is written again. Documents of jobs that
-  // ended need nothing; their rows go too.
-  std::vector<std::pair<JobId, int>> all;
+  // holds (nothing, part, all), it is written again. A slot may also still
+  // hold the copy of a document whose file was synced (slots are reused,
+  // not emptied, while jobs flow): such a copy is the same bytes, and is
+  // written again all the same. A copy that is not the bytes the document
+  // row records (its SHA-256) is never written. Documents of jobs that
+  // ended need nothing.
+  std::map<JobId, std::vector<Document>> documents;
+  std::set<std::pair<JobId, int>> restored;
   std::vector<UniqueFd> written;
   for (const JournaledDocument& d : *journal) {
-    all.emplace_back(d.job_id, d.number);
-    if (!expected.contains({d.job_id, d.number})) continue;
+    const std::pair key{d.job_id, d.number};
+    if (!expected.contains(key) || restored.contains(key)) continue;
+    auto [it, added] = documents.try_emplace(d.job_id);
+    if (added) {
+      auto rows = store_.documents(d.job_id);
+      if (!rows) return rows.status();
+      it->second = std::move(*rows);
+    }
+    const auto row = std::find_if(it->second.begin(), it->second.end(),
+                                  [&](const Document& r) { return r.number == d.number; });
+    if (row == it->second.end() || (!row->sha256.empty() && row->sha256 != sha256Hex(d.data))) {
+      log_.warn("spool.journal-copy-ignored",
+                {{"job", d.job_id},
+                 {"document", d.number},
+                 {"slot", d.slot},
+                 {"hint", "not the document's recorded bytes; the spool file is kept as it is"}});
+      continue;
+    }
     auto fd = rewriteDocument(d);
     if (!fd) return fd.status();
     written.push_back(std::move(*fd));
+    restored.insert(key);
   }
   // The committer syncs the rewritten files and the directory before the
-  // transaction that drops the rows, as for any document.
-  const int restored = static_cast<int>(written.size());
-  if (Status s = committer_.submitAndWait([&](StoreWriter& w) { return w.dropJournal(all); },
+  // transaction that empties the journal, as for any document.
+  if (Status s = committer_.submitAndWait([](StoreWriter& w) { return w.clearJournal(); },
                                           std::move(written));
       !s)
     return s;
-  report->restored_from_journal = restored;
+  report->restored_from_journal = static_cast<int>(restored.size());
   return Status::ok();
 }
 
@@ -135,11 +160,9 @@ Status JobService::restoreFromJournal(JobId id, int number) {
   // Synced (file and directory) by the committer before the row goes.
   std::vector<UniqueFd> files;
   files.push_back(std::move(*fd));
-  return committer_.submitAndWait(
-      [id, number](StoreWriter& w) {
-        return w.dropJournal({{id, number}});
-      },
-      std::move(files));
+  return committer_.submitAndWait([slot = (*copy)->slot, id, number](
+                                      StoreWriter& w) { return w.dropJournal(slot, id, number); },
+                                  std::move(files));
 }
 
 void JobService::createJob(const Job& job, Done done) {
@@ -274,12 +297,7 @@ void JobService::documentReceived(const Job& updated, const Document& doc, Uniqu
   };
   std::string journal_copy;
   if (doc.size_bytes <= journal_max_bytes_ && readWhole(fd.get(), doc.size_bytes, &journal_copy)) {
-    op.write = [write = std::move(op.write), id, docno = doc.number,
-                bytes = std::move(journal_copy)](StoreWriter& w) {
-      if (Status s = write(w); !s) return s;
-      return w.journalDocument(id, docno, bytes);
-    };
-    op.journaled.push_back({id, doc.number, doc.size_bytes});
+    op.journaled.push_back({id, doc.number, std::move(journal_copy)});
   } else {
     op.sync_files.push_back(std::move(fd));
   }

@@ -1,7 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <tuple>
+#include <vector>
 
 #include "core/store.h"
 
@@ -145,4 +150,72 @@ TEST_CASE("users") {
   CHECK(got->department == "Physics");
   CHECK(s->users()->size() == 1);
   CHECK_FALSE(s->user("bob")->has_value());
+}
+
+namespace {
+
+// (slot, job, document, bytes) of every journal copy, by slot.
+std::vector<std::tuple<std::int64_t, JobId, int, std::string>> journalRows(Store& s) {
+  auto rows = s.journaledDocuments();
+  REQUIRE(rows.isOk());
+  std::vector<std::tuple<std::int64_t, JobId, int, std::string>> out;
+  for (const JournaledDocument& d : *rows) out.emplace_back(d.slot, d.job_id, d.number, d.data);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("journal slots: a copy replaces the slot's last one; a drop spares a reused slot") {
+  TempDb t;
+  auto s = std::move(*openSqliteStore(t.path));
+  REQUIRE(s->write([](StoreWriter& w) {
+             if (Status e = w.journalDocument(0, 1, 1, "one"); !e) return e;
+             return w.journalDocument(1, 2, 1, "two");
+           }).isOk());
+  using Row = std::tuple<std::int64_t, JobId, int, std::string>;
+  CHECK(journalRows(*s) == std::vector<Row>{{0, 1, 1, "one"}, {1, 2, 1, "two"}});
+  // Slot 0 reused for job 3 once job 1's file was synced.
+  REQUIRE(s->write([](StoreWriter& w) { return w.journalDocument(0, 3, 2, "three"); }).isOk());
+  CHECK(journalRows(*s) == std::vector<Row>{{0, 3, 2, "three"}, {1, 2, 1, "two"}});
+  CHECK_FALSE(s->journaledDocument(1, 1)->has_value());
+  REQUIRE(s->journaledDocument(3, 2)->has_value());
+  CHECK((*s->journaledDocument(3, 2))->slot == 0);
+  // Dropping job 1's copy (restored from it earlier) must not take job 3's.
+  REQUIRE(s->write([](StoreWriter& w) { return w.dropJournal(0, 1, 1); }).isOk());
+  CHECK(journalRows(*s).size() == 2);
+  REQUIRE(s->write([](StoreWriter& w) { return w.dropJournal(0, 3, 2); }).isOk());
+  CHECK(journalRows(*s) == std::vector<Row>{{1, 2, 1, "two"}});
+  REQUIRE(s->write([](StoreWriter& w) { return w.clearJournal(); }).isOk());
+  CHECK(journalRows(*s).empty());
+}
+
+TEST_CASE("migration 9 keeps the copies of the per-document journal") {
+  TempDb t;
+  // A database as migration 8 left it, with two copies in its journal.
+  {
+    REQUIRE(openSqliteStore(t.path).isOk());
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(t.path.c_str(), &db) == SQLITE_OK);
+    const char* sql =
+        "DROP TABLE journal_slots;"
+        "CREATE TABLE document_journal (job_id INTEGER NOT NULL, document INTEGER NOT NULL,"
+        "  data BLOB NOT NULL, PRIMARY KEY (job_id, document));"
+        "INSERT INTO document_journal VALUES (5, 1, x'616263'), (6, 2, x'646566');"
+        "PRAGMA user_version=8;";
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    INFO((err ? err : ""));
+    sqlite3_free(err);
+    sqlite3_close(db);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  auto s = std::move(*openSqliteStore(t.path));
+  auto rows = journalRows(*s);
+  REQUIRE(rows.size() == 2);
+  CHECK(std::get<1>(rows[0]) == 5);
+  CHECK(std::get<3>(rows[0]) == "abc");
+  CHECK(std::get<1>(rows[1]) == 6);
+  CHECK(std::get<2>(rows[1]) == 2);
+  CHECK(std::get<3>(rows[1]) == "def");
 }

@@ -302,7 +302,7 @@ std::vector<std::int64_t> journaledJobs(const fs::path& database) {
   }
   sqlite3_busy_timeout(db, 5000);
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT job_id FROM document_journal ORDER BY job_id", -1, &st,
+  if (sqlite3_prepare_v2(db, "SELECT job_id FROM journal_slots ORDER BY job_id", -1, &st,
                          nullptr) != SQLITE_OK) {
     std::string err = sqlite3_errmsg(db);
     sqlite3_close(db);

@@ -84,6 +84,15 @@ struct Fixture {
     return j.id;
   }
 
+  // Reopens with the document journal on: documents up to `max_bytes` go
+  // through it, their files synced after `delay`.
+  void useJournal(std::chrono::milliseconds delay, std::int64_t max_bytes) {
+    committer_options.journal_sync_delay = delay;
+    journal_max_bytes = max_bytes;
+    close();
+    open();
+  }
+
   // Read by open(); set them and reopen to change them.
   CommitterOptions committer_options;
   std::int64_t journal_max_bytes = 0;  // JobService's default: no journal
@@ -387,14 +396,21 @@ std::vector<std::pair<JobId, int>> journalKeys(Store& store) {
   return out;
 }
 
+// Waits up to 10 s for the flusher to empty the journal; true if it did.
+bool journalEmpties(Store& store) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!journalKeys(store).empty()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 }  // namespace
 
-TEST_CASE("journal: a small document commits with its bytes; its row goes once its file synced") {
+TEST_CASE("journal: a small document commits with its bytes; its copy goes once its file synced") {
   Fixture f;
-  f.committer_options.journal_sync_delay = std::chrono::hours(1);
-  f.journal_max_bytes = 1024;
-  f.close();
-  f.open();
+  f.useJournal(std::chrono::hours(1), 1024);
   JobId small = f.submit("alice", std::string(1024, 's'));
   JobId big = f.submit("bob", std::string(1025, 'b'));
   // Only the small one is in the journal, with its exact bytes.
@@ -439,13 +455,32 @@ TEST_CASE("journal: a small document commits with its bytes; its row goes once i
     const std::int64_t synced = f.metrics.journal_files_synced;
     JobId later = f.submit("carol", "later");
     CHECK(journalKeys(*f.store) == std::vector<std::pair<JobId, int>>{{later, 1}});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!journalKeys(*f.store).empty() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CHECK(journalKeys(*f.store).empty());
+    CHECK(journalEmpties(*f.store));
     CHECK(f.metrics.journal_flush_rounds == rounds + 1);
     CHECK(f.metrics.journal_files_synced == synced + 1);
   }
+}
+
+TEST_CASE("journal: slots are reused once their files are synced, and emptied when idle") {
+  Fixture f;
+  f.useJournal(std::chrono::milliseconds(5), 1024);
+  // 300 documents, a little apart: flush rounds keep freeing slots while
+  // documents arrive. Were a slot never freed, each document would need a
+  // new one.
+  std::int64_t most = 0;
+  for (int i = 0; i < 300; ++i) {
+    f.submit("alice", "document " + std::to_string(i));
+    auto rows = f.store->journaledDocuments();
+    REQUIRE(rows.isOk());
+    for (const JournaledDocument& d : *rows) most = std::max(most, d.slot + 1);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  INFO("slots used: " << most);
+  CHECK(most < 100);
+  CHECK(f.metrics.journaled_documents == 300);
+  // Once every file is synced, no copy stays in the database.
+  CHECK(journalEmpties(*f.store));
+  CHECK(f.metrics.journal_files_synced == 300);
 }
 
 TEST_CASE("recovery: journaled documents of active jobs are rewritten from the journal") {
@@ -457,6 +492,7 @@ TEST_CASE("recovery: journaled documents of active jobs are rewritten from the j
   JobId vanished = f.submit("bob", "bravo");
   JobId intact = f.submit("carol", "charlie");
   JobId ended = f.submit("dave", "delta");
+  JobId foreign = f.submit("erin", "echo");
   REQUIRE(f.wait([&](auto done) {
              f.jobs->transition(ended, JobState::kCanceled, "job-canceled-by-user", "", "dave",
                                 done);
@@ -468,12 +504,18 @@ TEST_CASE("recovery: journaled documents of active jobs are rewritten from the j
     auto store = std::move(*openSqliteStore(f.dir + "/db"));
     REQUIRE(store
                 ->write([&](StoreWriter& w) {
+                  std::int64_t slot = 0;
                   for (auto [id, bytes] : {std::pair{emptied, "alpha"},
                                            {vanished, "bravo"},
                                            {intact, "charlie"},
                                            {ended, "delta"}})
-                    if (Status s = w.journalDocument(id, 1, bytes); !s) return s;
-                  return Status::ok();
+                    if (Status s = w.journalDocument(slot++, id, 1, bytes); !s) return s;
+                  // A slot not reused since its file was synced: the same
+                  // bytes again. And a copy that is not the bytes the job's
+                  // document row records (a job id used again after the
+                  // newest jobs were purged, say): never written.
+                  if (Status s = w.journalDocument(slot++, intact, 1, "charlie"); !s) return s;
+                  return w.journalDocument(slot++, foreign, 1, "someone else's");
                 })
                 .isOk());
   }
@@ -489,6 +531,7 @@ TEST_CASE("recovery: journaled documents of active jobs are rewritten from the j
   CHECK(slurp(f.spool->documentPath(emptied, 1)) == "alpha");
   CHECK(slurp(f.spool->documentPath(vanished, 1)) == "bravo");
   CHECK(slurp(f.spool->documentPath(intact, 1)) == "charlie");
+  CHECK(slurp(f.spool->documentPath(foreign, 1)) == "echo");
   // The cancelled job's document is not brought back, and its row goes too.
   CHECK_FALSE(std::filesystem::exists(f.spool->documentPath(ended, 1)));
   CHECK(journalKeys(*f.store).empty());
