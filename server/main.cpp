@@ -257,6 +257,16 @@ int main(int argc, char** argv) {
                                                    "spool directory " + config.spool_dir.string());
   if (lockRefused(spool_lock)) return fail(spool_lock.status().message());
   Metrics metrics;  // GET /metrics; declared first so that it outlives everything that counts
+  // "server.stopped" is the last line: written once everything declared
+  // below has stopped (the committer's last flush, page counting), whose
+  // own lines come before it.
+  struct StoppedLine {
+    Logger& log;
+    bool serving = false;
+    ~StoppedLine() {
+      if (serving) log.info("server.stopped");
+    }
+  } stopped_line{log};
   spooler::Committer::Options committer_options;
   committer_options.journal_sync_delay = std::chrono::milliseconds(config.journal_sync_delay_ms);
   spooler::Committer committer(**store, **spool, log, &metrics, committer_options);
@@ -488,6 +498,6 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   fleet.stop();
   release.stop();
-  log.info("server.stopped");
+  stopped_line.serving = true;
   return 0;
 }

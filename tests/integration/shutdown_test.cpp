@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include "tests/integration/harness.h"
+#include "tests/support/ipp_tool.h"
 #include "tests/support/wait.h"
 
 using namespace pullprint::itest;
@@ -183,4 +184,24 @@ TEST_CASE("a second SIGTERM, or a grace of 0, stops at once", "[operations][shut
   }
   CHECK(srv.waitExit(5s) == 0);
   CHECK(contains(srv.log(), "server.stopping"));
+}
+
+TEST_CASE("the last line of a stop is server.stopped, after what ended while stopping",
+          "[operations][shutdown]") {
+  TempDir work("itest-shutdown");
+  makePdf(work / "long.pdf", 2000, "stop");
+  PullprintServer srv;
+  srv.start();
+  INFO(srv.describe());
+  // Its pages are counted after the answer: the stop comes while that runs,
+  // and the count's own line (analysis.done) is written while stopping.
+  PrintResult r =
+      printJob(srv.port(), "alice", readFile(work / "long.pdf"), "followme", "application/pdf");
+  REQUIRE(r.jobId > 0);
+  srv.signalGroup(SIGTERM);
+  REQUIRE(srv.waitExit(20s) == 0);
+  const std::string log = srv.log();
+  INFO(log);
+  const std::string trimmed = log.substr(0, log.find_last_not_of('\n') + 1);
+  CHECK(contains(trimmed.substr(trimmed.rfind('\n') + 1), "event=server.stopped"));
 }
