@@ -1423,6 +1423,12 @@ class SqliteStore final : public Store {
           !s)
         return s;
       if (Status s = c->exec("PRAGMA foreign_keys=ON"); !s) return s;
+      // Deleted content is overwritten, not left in free pages: once the
+      // document journal is emptied (or a job's details are cleared by
+      // retention), its bytes are gone from the file, not merely unlinked.
+      // Debian's SQLite is built with this on; said here so that it does not
+      // depend on how the library was built.
+      if (Status s = c->exec("PRAGMA secure_delete=ON"); !s) return s;
     }
     return c;
   }

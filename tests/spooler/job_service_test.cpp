@@ -12,6 +12,7 @@
 
 #include "core/password.h"
 #include "spooler/job_service.h"
+#include "tests/spooler/database_file.h"
 
 using namespace pullprint;
 using namespace pullprint::spooler;
@@ -481,6 +482,32 @@ TEST_CASE("journal: slots are reused once their files are synced, and emptied wh
   // Once every file is synced, no copy stays in the database.
   CHECK(journalEmpties(*f.store));
   CHECK(f.metrics.journal_files_synced == 300);
+}
+
+TEST_CASE("journal: once emptied, no document's bytes are left in the database file") {
+  Fixture f;
+  f.useJournal(std::chrono::hours(1), 64 * 1024);
+  // One document on a leaf page, one long enough for overflow pages.
+  const std::string marker = "pullprint-journal-marker-";
+  const std::string small_doc = marker + "small";
+  std::string big_doc;
+  while (big_doc.size() < 20000) big_doc += marker + "big-" + std::to_string(big_doc.size());
+  const JobId small = f.submit("alice", small_doc);
+  const JobId big = f.submit("bob", big_doc);
+  REQUIRE(journalKeys(*f.store).size() == 2);
+  const auto small_path = f.spool->documentPath(small, 1), big_path = f.spool->documentPath(big, 1);
+  // The copies reach the database file, as a checkpoint under load does.
+  testing::checkpointNow(f.dir + "/db");
+  REQUIRE(testing::fileBytes(f.dir + "/db").find(marker) != std::string::npos);
+  // The stop syncs both files and empties the journal; closing the store
+  // checkpoints the WAL into the file and removes it.
+  f.close();
+  CHECK_FALSE(std::filesystem::exists(f.dir + "/db-wal"));
+  CHECK(slurp(small_path) == small_doc);
+  CHECK(slurp(big_path) == big_doc);
+  CHECK(testing::fileBytes(f.dir + "/db").find(marker) == std::string::npos);
+  f.open();
+  CHECK(journalKeys(*f.store).empty());
 }
 
 TEST_CASE("recovery: journaled documents of active jobs are rewritten from the journal") {

@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <string>
 
 #include "spooler/retention.h"
+#include "tests/spooler/database_file.h"
 
 using namespace pullprint;
 using namespace pullprint::spooler;
@@ -99,6 +101,24 @@ TEST_CASE("retention blanks the details of jobs that ended more than N days ago"
   CHECK(*r.sweep() == 1);
   CHECK(f.job(canceled_recent).name.empty());
   CHECK(f.job(held_old).name == "payslip-" + std::to_string(held_old) + ".pdf");
+}
+
+TEST_CASE("retention leaves the blanked details nowhere in the database file", "[retention]") {
+  Fixture f;
+  for (int i = 0; i < 50; ++i) f.add(JobState::kCompleted, kNow - 31 * kDay);
+  // The details reach the database file, as checkpoints do long before a
+  // job's details are old enough to go.
+  testing::checkpointNow(f.dir + "/db");
+  REQUIRE(testing::fileBytes(f.dir + "/db").find("payslip") != std::string::npos);
+  Retention r(*f.store, f.clock, f.log, 30);
+  REQUIRE(*r.sweep() == 50);
+  // Closing checkpoints the WAL into the file; the old values must not stay
+  // behind in the pages' free space.
+  f.store.reset();
+  const std::string db = testing::fileBytes(f.dir + "/db");
+  REQUIRE_FALSE(db.empty());
+  CHECK(db.find("payslip") == std::string::npos);
+  CHECK(db.find("10.1.2.3") == std::string::npos);
 }
 
 TEST_CASE("retention off (0 days) changes nothing", "[retention]") {
