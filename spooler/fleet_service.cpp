@@ -1,10 +1,9 @@
 #include "spooler/fleet_service.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/password.h"  // sha256Hex
 #include "core/thread_name.h"
 
 namespace pullprint::spooler {
@@ -13,19 +12,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::string sha256Hex(const std::string& text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 json settingJson(const SettingOutcome& s) {
   return {{"name", s.name},   {"expected", s.expected}, {"before", s.before},
