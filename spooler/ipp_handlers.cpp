@@ -316,6 +316,17 @@ void noteNoRoom(IppService::Impl& s, const std::string& user, std::int64_t bytes
              {{"user", user}, {"document_bytes", bytes}, {"new_jobs_wait_for_bytes", wanted}});
 }
 
+// A document that is not stored: a Print-Job's job ends with it, and so
+// does a Send-Document's when sending it again cannot help (too large, a
+// fault here), aborted at once with the reason. After a failure that may
+// clear, a Send-Document's job stays open for the document to be sent
+// again (until the multiple-operation time-out).
+void endJobUnlessSentAgain(IppService::Impl& s, JobId id, bool send_document, bool may_send_again,
+                           const std::string& why) {
+  if (!send_document || !may_send_again)
+    s.jobs.transition(id, JobState::kAborted, "aborted-by-system", why, "system", nullptr);
+}
+
 class DocumentUpload final : public DocumentSink {
  public:
   DocumentUpload(Context& c, Job job, int docno, std::unique_ptr<SpoolWriter> writer, bool last,
@@ -397,9 +408,7 @@ class DocumentUpload final : public DocumentSink {
             s->log.error("job.store-failed", {{"job", id}, {"error", st.toString()}});
             if (st.code() == StatusCode::kResourceExhausted) noteNoRoom(*s, user, size);
             // As for a failed upload (cleanUp), if the job's row ever committed.
-            if (!send_document || !retryable(st, false))
-              s->jobs.transition(id, JobState::kAborted, "aborted-by-system", st.message(),
-                                 "system", nullptr);
+            endJobUnlessSentAgain(*s, id, send_document, retryable(st, false), st.message());
             respond(errorBytes(holder->get(), documentFailureStatus(st, false, send_document),
                                st.message()));
             return;
@@ -432,15 +441,9 @@ class DocumentUpload final : public DocumentSink {
   }
 
  private:
-  // A document that is not stored: a Print-Job's job ends with it, and so
-  // does a Send-Document's when sending it again cannot help (too large, a
-  // fault here), aborted at once with the reason. After a failure that may
-  // clear, a Send-Document's job stays open for the document to be sent
-  // again (until the multiple-operation time-out).
   void cleanUp(const std::string& why, bool may_send_again) {
     s_.jobs.abandonDocument(job_.id, docno_, why);
-    if (!send_document_ || !may_send_again)
-      s_.jobs.transition(job_.id, JobState::kAborted, "aborted-by-system", why, "system", nullptr);
+    endJobUnlessSentAgain(s_, job_.id, send_document_, may_send_again, why);
   }
 
   IppService::Impl& s_;
@@ -464,9 +467,9 @@ class DocumentUpload final : public DocumentSink {
 
 // Refuses a new job or document when the spool's file system has less
 // than min_free_bytes free, or less than that and what a document of the
-// same user that did not fit needs (noteNoRoom, for a minute at most). `refusal`: the answer's
-// status then (Send-Document's is service-unavailable, see
-// documentFailureStatus).
+// same user that did not fit needs (noteNoRoom, for a minute at most).
+// `refusal`: the answer's status then (Send-Document's is
+// service-unavailable, see documentFailureStatus).
 bool checkSpace(Context& c, ipp_status_t refusal = IPP_STATUS_ERROR_TEMPORARY) {
   const std::int64_t free = c.s.jobs.spool().freeBytes();
   if (free < 0) return true;  // unknown: the writes themselves will tell

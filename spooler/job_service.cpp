@@ -157,7 +157,7 @@ Status JobService::restoreFromJournal(JobId id, int number) {
                                        std::to_string(id) + " is not in the journal"};
   auto fd = rewriteDocument(**copy);
   if (!fd) return fd.status();
-  // Synced (file and directory) by the committer before the row goes.
+  // Synced (file and directory) by the committer before the copy goes.
   std::vector<UniqueFd> files;
   files.push_back(std::move(*fd));
   return committer_.submitAndWait([slot = (*copy)->slot, id, number](

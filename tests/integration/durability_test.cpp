@@ -278,7 +278,7 @@ TEST_CASE("a power cut that loses unsynced spool files loses no acknowledged job
     CHECK(row->state == "held");
     CHECK(sha256File(srv.documentPath(a.id)) == a.sha);
   }
-  CHECK(journaledJobs(srv.database()).empty());  // rewritten, synced, dropped
+  CHECK(journaledJobs(srv.database()).empty());  // rewritten, synced, emptied
 
   // A clean stop syncs what is journaled and empties the journal.
   const std::string last = randomBytes(5000, 77);
@@ -292,7 +292,7 @@ TEST_CASE("a power cut that loses unsynced spool files loses no acknowledged job
 
 // The journal's flusher when the spool's file system fails under it: ext4
 // reports an error and turns read-only with acknowledged documents still
-// unwritten. The flush fails, the journal rows stay, and once the file system
+// unwritten. The flush fails, the journal copies stay, and once the file system
 // is repaired a restart writes every document again from the journal.
 TEST_CASE("a spool file system that fails (ext4 error, read-only) loses no acknowledged job",
           "[durability][journal][ext4]") {
@@ -350,7 +350,7 @@ TEST_CASE("a spool file system that fails (ext4 error, read-only) loses no ackno
   srv.stop();
 
   disk.repair();
-  // The failed flush dropped no journal row.
+  // The failed flush freed no journal slot: every copy is still there.
   std::vector<std::int64_t> ids;
   for (const Acked& a : acked) ids.push_back(a.id);
   CHECK(journaledJobs(srv.database()) == ids);

@@ -185,7 +185,7 @@ struct JobRow {
 };
 std::optional<JobRow> jobRow(const fs::path& database, std::int64_t id);
 std::vector<JobRow> jobRows(const fs::path& database);
-// Job ids of the documents in the document journal (spooler/committer.h).
+// Job ids of the copies in the document journal's slots (spooler/committer.h).
 std::vector<std::int64_t> journaledJobs(const fs::path& database);
 
 // ---------------------------------------------------------------------------
