@@ -4,9 +4,16 @@
 // connections; WAL mode so readers never block the writer. Every statement
 // is prepared once per connection and cached. Schema changes are numbered
 // migrations applied in order at open (PRAGMA user_version records the last).
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -840,6 +847,10 @@ class SqliteStore final : public Store {
     if (!w) return w.status();
     writer_ = std::move(*w);
     if (Status s = migrate(); !s) return s;
+    checkpoint_frames_ = std::max(1, options.checkpoint_frames);
+    const int reserve = options.durable ? std::max(0, options.wal_reserve_frames) : 0;
+    wal_limit_frames_ = reserve > 0 ? reserve : checkpoint_frames_ + checkpoint_frames_ / 2;
+    if (reserve > 0) reserveWal(reserve, options.log);
     for (int i = 0; i < std::max(1, options.read_connections); ++i) {
       auto r = openConnection(path, options, /*readonly=*/true);
       if (!r) return r.status();
@@ -864,6 +875,7 @@ class SqliteStore final : public Store {
 
   Status write(const std::function<Status(StoreWriter&)>& fn) override {
     std::lock_guard lock(write_mu_);
+    finishCheckpointIfDue();
     if (Status s = writer_->exec("BEGIN IMMEDIATE"); !s) return s;
     SqliteWriter w(*writer_);
     Status s = fn(w);
@@ -882,6 +894,7 @@ class SqliteStore final : public Store {
   void writeBatch(const std::vector<std::function<Status(StoreWriter&)>>& ops,
                   std::vector<Status>* results) override {
     std::lock_guard lock(write_mu_);
+    finishCheckpointIfDue();
     results->assign(ops.size(), Status::ok());
     static const std::string kBegin = "BEGIN IMMEDIATE", kSavepoint = "SAVEPOINT op",
                              kRollbackTo = "ROLLBACK TO op", kRelease = "RELEASE op",
@@ -1454,18 +1467,88 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
-  // A checkpoint once the WAL holds this many pages (16 MiB), four times
-  // SQLite's own default: the same pages (the journal's slots, the tables'
-  // and indexes' newest leaves) are rewritten by many transactions, and a
-  // larger WAL lets a checkpoint copy each of them once for many commits
-  // (docs/benchmarks.md, "The journal in reused slots": +9 % jobs/s, less
-  // CPU per job).
-  static constexpr int kCheckpointPages = 4000;
+  // Gives the WAL file its room before the first commit: zeros past its
+  // end, written and synced. SQLite writes frames over them and never
+  // shrinks the file (journal_size_limit stays -1); a zero frame is not a
+  // valid one, so recovery stops at it as at any stale frame. Without it,
+  // until the WAL first starts again from its beginning, every commit
+  // makes the file longer, and its sync must also write the file's new
+  // size and blocks (on a journalling file system, a journal commit too)
+  // (docs/benchmarks.md, "The WAL's room given at start").
+  //
+  // Under SQLite's write lock: no other connection, in this process or
+  // another (`pullprintd --add-user` beside a server), appends a frame
+  // while the zeros go in.
+  void reserveWal(int frames, Logger* log) {
+    const char* wal = sqlite3_filename_wal(sqlite3_db_filename(writer_->db(), "main"));
+    auto notice = [&](LogLevel level, const char* event, const std::string& detail) {
+      if (log) log->log(level, event, {{"file", wal ? wal : ""}, {"detail", detail}});
+    };
+    sqlite3_stmt* st = writer_->prepare("PRAGMA page_size");
+    const off_t page = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 4096;
+    if (st) sqlite3_reset(st);
+    if (Status s = writer_->exec("BEGIN IMMEDIATE"); !s) {
+      notice(LogLevel::kWarn, "store.wal-reserve-failed", s.message());
+      return;
+    }
+    const int fd = wal ? ::open(wal, O_WRONLY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+      notice(LogLevel::kWarn, "store.wal-reserve-failed", std::strerror(errno));
+    } else {
+      const off_t want = 32 + off_t{frames} * (page + 24);  // header + frames
+      appendZeros(fd, want, notice);
+      ::close(fd);
+    }
+    (void)writer_->exec("ROLLBACK");
+  }
+
+  template <typename Notice>
+  static void appendZeros(int fd, off_t want, const Notice& notice) {
+    struct stat sb {};
+    if (::fstat(fd, &sb) != 0 || sb.st_size >= want) return;
+    const off_t start = sb.st_size;
+    struct statvfs vfs {};
+    if (::fstatvfs(fd, &vfs) == 0 && static_cast<double>(vfs.f_bavail) * vfs.f_frsize <
+                                         4.0 * static_cast<double>(want - start)) {
+      notice(LogLevel::kInfo, "store.wal-reserve-skipped",
+             std::to_string(want - start) + " bytes wanted, " +
+                 std::to_string(static_cast<long long>(vfs.f_bavail * vfs.f_frsize)) +
+                 " free: less than four times that");
+      return;
+    }
+    static const char zeros[64 * 1024] = {};
+    const char* failed = nullptr;
+    int err = 0;
+    for (off_t at = start; at < want && !failed;) {
+      const size_t n = static_cast<size_t>(std::min<off_t>(sizeof zeros, want - at));
+      const ssize_t w = ::pwrite(fd, zeros, n, at);
+      if (w > 0) {
+        at += w;
+      } else if (w == 0 || errno != EINTR) {
+        failed = "write";
+        err = w == 0 ? ENOSPC : errno;
+      }
+    }
+    if (!failed && ::fdatasync(fd) != 0) {
+      failed = "sync";
+      err = errno;
+    }
+    if (failed) {
+      // Back to its length before: SQLite's frames are all below it.
+      (void)!::ftruncate(fd, start);
+      notice(LogLevel::kWarn, "store.wal-reserve-failed",
+             std::string(failed) + ": " + std::strerror(err));
+    }
+  }
+
+  // Frames left to copy at or below which the writer copies them itself,
+  // before its next transaction (checkpointLoop).
+  static constexpr int kFinishFrames = 64;
 
   // Runs on the writer's thread after each commit, with the WAL's size.
   static int walHook(void* self, sqlite3*, const char*, int pages) {
-    if (pages >= kCheckpointPages) {
-      auto* store = static_cast<SqliteStore*>(self);
+    auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= store->checkpoint_frames_) {
       {
         std::lock_guard lock(store->checkpoint_mu_);
         store->checkpoint_wanted_ = true;
@@ -1483,14 +1566,47 @@ class SqliteStore final : public Store {
         if (checkpoint_stop_) return;
         checkpoint_wanted_ = false;
       }
+      if (finish_due_.load(std::memory_order_relaxed)) continue;  // the writer's turn
       // A failure (busy, I/O) only leaves the WAL longer; the next commit
       // past the threshold asks again, and closing the store checkpoints.
-      (void)sqlite3_wal_checkpoint_v2(checkpoint_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                      nullptr, nullptr);
+      int frames = 0, copied = 0;
+      auto pass = [&] {
+        if (sqlite3_wal_checkpoint_v2(checkpoint_conn_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                      &frames, &copied) != SQLITE_OK)
+          frames = copied = 0;
+      };
+      pass();
+      // SQLite starts the WAL again from its beginning only at a
+      // transaction that begins with every frame copied. Under a steady
+      // stream of commits the next one has always begun before a
+      // checkpoint beside it ends, and the WAL grows for as long as the
+      // stream lasts (to 12,000 frames in a 2,000-job benchmark round). So:
+      // a few more passes while they shrink what is left, then the writer
+      // copies the rest itself before its next transaction
+      // (finishCheckpointIfDue), once it is small or once the WAL has
+      // reached its room (wal_limit_frames_).
+      for (int i = 0; i < 4 && frames - copied > kFinishFrames; ++i) pass();
+      if (frames >= checkpoint_frames_ &&
+          (frames - copied <= kFinishFrames || frames >= wal_limit_frames_))
+        finish_due_ = true;
     }
   }
 
-  std::mutex write_mu_;  // guards writer_ use
+  // On the writer's thread, under write_mu_, before a transaction: the
+  // checkpoint's last frames (see checkpointLoop), so that the transaction
+  // starts the WAL again from its beginning. Copying them holds this one
+  // transaction back by about half a millisecond here.
+  void finishCheckpointIfDue() {
+    if (finish_due_.load(std::memory_order_relaxed) &&
+        sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr) != SQLITE_BUSY)  // busy: a pass still running
+      finish_due_.store(false, std::memory_order_relaxed);
+  }
+
+  int checkpoint_frames_ = 4000;         // set at open, read by walHook
+  int wal_limit_frames_ = 6000;          // set at open: the reserve, or 1.5 checkpoints
+  std::atomic<bool> finish_due_{false};  // see checkpointLoop
+  std::mutex write_mu_;                  // guards writer_ use
   std::unique_ptr<Connection> writer_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex pool_mu_;  // guards free_readers_

@@ -213,7 +213,14 @@ int main(int argc, char** argv) {
   writeDefaultConfig(config.state_dir);
 
   // --- Store ---
-  auto store = openSqliteStore(config.database.string());
+  SqliteOptions store_options;
+  // The server's WAL gets room for a checkpoint interval and a half, what
+  // it holds at most between two starts from its beginning
+  // (docs/ARCHITECTURE.md); `--add-user`, a one-off, none.
+  if (args.add_user.empty())
+    store_options.wal_reserve_frames = store_options.checkpoint_frames * 3 / 2;
+  store_options.log = &log;
+  auto store = openSqliteStore(config.database.string(), store_options);
   if (!store) return fail(store.status().message());
   SystemClock clock;
 

@@ -219,3 +219,56 @@ TEST_CASE("migration 9 keeps the copies of the per-document journal") {
   CHECK(std::get<2>(rows[1]) == 2);
   CHECK(std::get<3>(rows[1]) == "def");
 }
+
+namespace {
+
+std::uintmax_t walBytes(const TempDb& t) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(t.path + "-wal", ec);
+  return ec ? 0 : n;
+}
+
+std::uintmax_t framesBytes(int frames) {
+  return 32 + static_cast<std::uintmax_t>(frames) * (4096 + 24);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a reserved WAL has its room at open, and a copy taken without closing keeps every commit") {
+  TempDb t;
+  SqliteOptions o;
+  o.wal_reserve_frames = 300;
+  auto s = std::move(*openSqliteStore(t.path, o));
+  const std::uintmax_t reserved = walBytes(t);
+  CHECK(reserved >= framesBytes(300));
+  for (JobId id = 1; id <= 20; ++id)  // about 160 frames
+    REQUIRE(s->write([&](StoreWriter& w) { return w.insertJob(makeJob(id, "alice")); }).isOk());
+  // The commits went into the room: the file did not grow.
+  CHECK(walBytes(t) == reserved);
+
+  // The files as a crash would leave them (no -shm): SQLite's recovery
+  // reads the frames, stops at the zeros, and finds every committed job.
+  const std::string copy = t.dir + "/copy.db";
+  std::filesystem::copy_file(t.path, copy);
+  std::filesystem::copy_file(t.path + "-wal", copy + "-wal");
+  auto c = std::move(*openSqliteStore(copy));
+  CHECK(*c->maxJobId() == 20);
+  REQUIRE(c->job(20)->has_value());
+  CHECK((*c->job(20))->owner == "alice");
+}
+
+TEST_CASE("under a steady stream of commits the WAL stays within its room") {
+  TempDb t;
+  SqliteOptions o;
+  o.checkpoint_frames = 100;
+  o.wal_reserve_frames = 150;
+  auto s = std::move(*openSqliteStore(t.path, o));
+  std::uintmax_t largest = 0;
+  for (JobId id = 1; id <= 3000; ++id) {
+    REQUIRE(s->write([&](StoreWriter& w) { return w.insertJob(makeJob(id, "alice")); }).isOk());
+    largest = std::max(largest, walBytes(t));
+  }
+  INFO("largest WAL: " << largest << " bytes, " << (largest - 32) / (4096 + 24) << " frames");
+  CHECK(largest <= framesBytes(300));
+}
